@@ -1,0 +1,302 @@
+"""CQL2 (text or JSON) compiled to SQLite SQL with bound parameters.
+
+Parsing and validation are the ``cql2`` package's; this module walks its JSON form and emits SQL
+over the ``items`` table. Values are always bound parameters; property names become bound
+JSON paths, never SQL text.
+
+Semantics worth knowing:
+- ``datetime`` in temporal operators is the item's whole time range (``start_datetime`` ..
+  ``end_datetime`` when it has one), as in the ``datetime`` search parameter.
+- Timestamp comparisons are made on canonical UTC text, so ``Z``/``+00:00`` and fractional
+  precision do not matter.
+- ``like`` is case-sensitive (as CQL2 says), compiled to ``GLOB``.
+- Spatial operators use the R*Tree as a prefilter and shapely for the exact test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import cql2
+import orjson
+
+from catalog.columns import HOT_BY_NAME
+from catalog.errors import InvalidQuery
+from catalog.geo import SpatialFilter, parse_bbox
+from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient
+
+# SQL for a spatial filter, provided by the search planner (it decides index use).
+SpatialSql = Callable[[SpatialFilter, str, list[Any]], str]
+
+_COMPARISONS = {"=": "=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_SPATIAL = {"s_intersects", "s_disjoint", "s_within", "s_contains", "s_equals"}
+_TEMPORAL = {
+    "t_intersects", "t_disjoint", "t_before", "t_after", "t_during", "t_contains", "t_equals",
+    "t_starts", "t_finishes", "t_meets", "t_metby", "t_overlaps", "t_overlappedby", "t_startedby",
+    "t_finishedby",
+}  # fmt: skip
+_ARRAY = {"a_equals", "a_contains", "a_containedby", "a_overlaps"}
+_TIME_PROPERTIES = ("datetime", "start_datetime", "end_datetime")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_filter(filter_: str | dict[str, Any], lang: str | None = None) -> dict[str, Any]:
+    """Parse and validate a CQL2 filter (text or JSON) into its JSON form."""
+    if lang not in (None, "cql2-text", "cql2-json"):
+        raise InvalidQuery(f"unsupported filter-lang {lang!r}: use cql2-text or cql2-json")
+    try:
+        if isinstance(filter_, dict):
+            expr = cql2.Expr(filter_)
+        elif lang == "cql2-json" or (lang is None and filter_.lstrip().startswith("{")):
+            expr = cql2.Expr(orjson.loads(filter_))
+        else:
+            expr = cql2.Expr(filter_)
+        expr.validate()
+    except (cql2.ParseError, cql2.ValidationError, orjson.JSONDecodeError, ValueError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidQuery(f"invalid CQL2 filter: {message}") from None
+    result: dict[str, Any] = expr.to_json()
+    return result
+
+
+def _property_name(node: Any) -> str | None:
+    if isinstance(node, dict) and set(node) == {"property"}:
+        name = str(node["property"])
+        return name.removeprefix("properties.")
+    return None
+
+
+class FilterCompiler:
+    """Compile one CQL2 JSON expression into SQL with numbered parameters (``?N``).
+
+    ``params`` is shared with the rest of the query, so numbers continue where it left off.
+    """
+
+    def __init__(self, spatial_sql: SpatialSql, params: list[Any]) -> None:
+        self.params = params
+        self._spatial_sql = spatial_sql
+
+    def compile(self, node: dict[str, Any]) -> str:
+        return self._boolean(node)
+
+    # -- values -------------------------------------------------------------------------
+    def _bind(self, value: Any) -> str:
+        if isinstance(value, bool):
+            value = int(value)
+        self.params.append(value)
+        return f"?{len(self.params)}"
+
+    def _property(self, name: str) -> str:
+        if name in ("id", "collection", *_TIME_PROPERTIES):
+            return name
+        hot = HOT_BY_NAME.get(name)
+        if hot is not None:
+            return hot.column
+        return f"json_extract(content, {self._bind(f'$.properties.{json_key(name)}')})"
+
+    def _is_time(self, node: Any) -> bool:
+        return isinstance(node, dict) and ("timestamp" in node or "date" in node)
+
+    def _scalar(self, node: Any, time_context: bool) -> str:
+        """SQL for a scalar operand; ``time_context`` when the other side is a timestamp."""
+        name = _property_name(node)
+        if name is not None:
+            if time_context and name not in _TIME_PROPERTIES:
+                return f"eocat_timestamp({self._property(name)})"
+            return self._property(name)
+        if isinstance(node, dict):
+            if "timestamp" in node or "date" in node:
+                return self._bind(_instant(node)[0])
+            if node.get("op") == "casei":
+                return f"lower({self._scalar(node['args'][0], time_context)})"
+            if node.get("op") == "accenti":
+                return self._scalar(node["args"][0], time_context)
+            if node.get("op") in ("+", "-", "*", "/"):
+                left, right = (self._scalar(arg, False) for arg in node["args"])
+                return f"({left} {node['op']} {right})"
+            raise InvalidQuery(f"unsupported CQL2 operand {orjson.dumps(node).decode()}")
+        if isinstance(node, list):
+            raise InvalidQuery("a CQL2 array is not allowed here")
+        if time_context and isinstance(node, str):
+            return self._bind(_time_literal(node))
+        return self._bind(node)
+
+    # -- predicates ---------------------------------------------------------------------
+    def _boolean(self, node: Any) -> str:
+        if isinstance(node, bool):
+            return "1" if node else "0"
+        if not isinstance(node, dict) or "op" not in node:
+            raise InvalidQuery(f"a CQL2 filter must be a predicate, got {orjson.dumps(node).decode()}")
+        op = str(node["op"]).lower()
+        args = node.get("args", [])
+        if op in ("and", "or"):
+            return "(" + f" {op.upper()} ".join(self._boolean(arg) for arg in args) + ")"
+        if op == "not":
+            return f"(NOT {self._boolean(args[0])})"
+        if op in _COMPARISONS:
+            time_context = any(self._is_time(arg) for arg in args) or any(
+                _property_name(arg) in _TIME_PROPERTIES for arg in args
+            )
+            left, right = (self._scalar(arg, time_context) for arg in args)
+            return f"({left} {_COMPARISONS[op]} {right})"
+        if op == "like":
+            value = self._scalar(args[0], False)
+            pattern = args[1]
+            if isinstance(pattern, dict) and pattern.get("op") == "casei":
+                return f"(lower({value}) GLOB {self._bind(_like_to_glob(str(pattern['args'][0]).lower()))})"
+            if not isinstance(pattern, str):
+                raise InvalidQuery("the pattern of LIKE must be a string")
+            return f"({value} GLOB {self._bind(_like_to_glob(pattern))})"
+        if op == "between":
+            time_context = any(self._is_time(arg) for arg in args)
+            value, low, high = (self._scalar(arg, time_context) for arg in args)
+            return f"({value} BETWEEN {low} AND {high})"
+        if op == "in":
+            if not isinstance(args[1], list):
+                raise InvalidQuery("the right side of IN must be a list")
+            time_context = _property_name(args[0]) in _TIME_PROPERTIES
+            value = self._scalar(args[0], time_context)
+            values = ", ".join(self._scalar(item, time_context) for item in args[1])
+            return f"({value} IN ({values}))" if values else "0"
+        if op == "isnull":
+            return f"({self._scalar(args[0], False)} IS NULL)"
+        if op in _SPATIAL:
+            return self._spatial(op, args)
+        if op == "anyinteracts":
+            op = "t_intersects"
+        if op in _TEMPORAL:
+            return self._temporal(op, args)
+        if op in _ARRAY:
+            return self._array(op, args)
+        raise InvalidQuery(f"unsupported CQL2 operator {node['op']!r}")
+
+    def _spatial(self, op: str, args: list[Any]) -> str:
+        names = [_property_name(arg) for arg in args]
+        if names[0] is None and names[1] is not None:
+            args = [args[1], args[0]]
+            op = {"s_within": "s_contains", "s_contains": "s_within"}.get(op, op)
+            names = names[::-1]
+        if names[0] != "geometry" or names[1] is not None:
+            raise InvalidQuery(f"{op} needs the property 'geometry' and a geometry literal")
+        literal = args[1]
+        if isinstance(literal, dict) and "bbox" in literal:
+            spatial = SpatialFilter.from_bbox(parse_bbox(literal["bbox"]))
+        else:
+            spatial = SpatialFilter.from_geojson(literal)
+        predicate = {"s_intersects": "intersects", "s_disjoint": "intersects", "s_within": "within",
+                     "s_contains": "contains", "s_equals": "equals"}[op]  # fmt: skip
+        sql = self._spatial_sql(spatial, predicate, self.params)
+        return f"(NOT {sql})" if op == "s_disjoint" else sql
+
+    def _interval(self, node: Any) -> tuple[str, str]:
+        """(start SQL, end SQL) of a temporal operand: an item property or a literal."""
+        name = _property_name(node)
+        if name is not None:
+            if name == "datetime":
+                return "start_datetime", "end_datetime"
+            column = self._property(name) if name in _TIME_PROPERTIES else f"eocat_timestamp({self._property(name)})"
+            return column, column
+        if isinstance(node, dict) and "interval" in node:
+            bounds = []
+            for index, end in enumerate(node["interval"]):
+                if _property_name(end) is not None:
+                    bounds.append(self._interval(end)[index])
+                elif end == "..":
+                    bounds.append(self._bind(MIN_TIME if index == 0 else MAX_TIME))
+                else:
+                    instant = _instant({"date": end} if _DATE.match(str(end)) else {"timestamp": end})
+                    bounds.append(self._bind(instant[index]))
+            return bounds[0], bounds[1]
+        if isinstance(node, dict) and ("timestamp" in node or "date" in node):
+            start, end = _instant(node)
+            return self._bind(start), self._bind(end)
+        raise InvalidQuery(f"not a temporal operand: {orjson.dumps(node).decode()}")
+
+    def _temporal(self, op: str, args: list[Any]) -> str:
+        (s1, e1), (s2, e2) = self._interval(args[0]), self._interval(args[1])
+        rules = {
+            "t_intersects": f"{s1} <= {e2} AND {e1} >= {s2}",
+            "t_disjoint": f"({s1} > {e2} OR {e1} < {s2})",
+            "t_before": f"{e1} < {s2}",
+            "t_after": f"{s1} > {e2}",
+            "t_during": f"{s1} > {s2} AND {e1} < {e2}",
+            "t_contains": f"{s1} < {s2} AND {e1} > {e2}",
+            "t_equals": f"{s1} = {s2} AND {e1} = {e2}",
+            "t_starts": f"{s1} = {s2} AND {e1} < {e2}",
+            "t_startedby": f"{s1} = {s2} AND {e1} > {e2}",
+            "t_finishes": f"{s1} > {s2} AND {e1} = {e2}",
+            "t_finishedby": f"{s1} < {s2} AND {e1} = {e2}",
+            "t_meets": f"{e1} = {s2}",
+            "t_metby": f"{s1} = {e2}",
+            "t_overlaps": f"{s1} < {s2} AND {e1} > {s2} AND {e1} < {e2}",
+            "t_overlappedby": f"{s1} > {s2} AND {s1} < {e2} AND {e1} > {e2}",
+        }
+        return f"({rules[op]})"
+
+    def _array(self, op: str, args: list[Any]) -> str:
+        name = _property_name(args[0])
+        values = args[1]
+        if name is None or not isinstance(values, list):
+            raise InvalidQuery(f"{op} needs a property and an array literal")
+        column = self._property(name)
+        if op == "a_equals":
+            return f"({column} = {self._bind(orjson.dumps(values).decode())})"
+        placeholders = ", ".join(self._bind(value) for value in values) or "NULL"
+        if op == "a_contains":
+            wanted = len(set(map(orjson.dumps, values)))
+            return (
+                f"((SELECT count(DISTINCT value) FROM json_each({column}) "
+                f"WHERE value IN ({placeholders})) = {self._bind(wanted)})"
+            )
+        if op == "a_containedby":
+            return (
+                f"({column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each({column}) "
+                f"WHERE value NOT IN ({placeholders})))"
+            )
+        return f"(EXISTS (SELECT 1 FROM json_each({column}) WHERE value IN ({placeholders})))"
+
+
+def json_key(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _time_literal(text: str) -> str:
+    try:
+        value = canonical_lenient(text)
+    except ValueError:
+        raise InvalidQuery(f"invalid timestamp {text!r} in CQL2 filter") from None
+    if value is None:
+        raise InvalidQuery("empty timestamp in CQL2 filter")
+    return value
+
+
+def _instant(node: dict[str, Any]) -> tuple[str, str]:
+    """(start, end) of a timestamp or a date literal (a date covers its whole UTC day)."""
+    if "date" in node:
+        day = str(node["date"])
+        if not _DATE.match(day):
+            raise InvalidQuery(f"invalid date {day!r} in CQL2 filter")
+        return f"{day}T00:00:00.000000Z", f"{day}T23:59:59.999999Z"
+    value = _time_literal(str(node["timestamp"]))
+    return value, value
+
+
+def _like_to_glob(pattern: str) -> str:
+    """Translate a CQL2 LIKE pattern (``%``, ``_``, ``\\`` escapes) to a case-sensitive GLOB."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, "\\")
+            out.append(f"[{escaped}]" if escaped in "*?[]" else escaped)
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        elif char in "*?[]":
+            out.append(f"[{char}]")
+        else:
+            out.append(char)
+    return "".join(out)

@@ -1,0 +1,112 @@
+"""Readers for what ``eocat import`` accepts: NDJSON, ItemCollections, single items or collections.
+
+Readers stream: an NDJSON file of any size is read line by line. A record that cannot be
+parsed becomes a :class:`catalog.store.Rejected` naming its line, and reading goes on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from catalog.store import Rejected, Store, WriteReport
+
+Record = tuple[str, dict[str, Any]] | Rejected
+
+
+def _open(source: str | Path) -> IO[bytes]:
+    if str(source) == "-":
+        return sys.stdin.buffer
+    return open(source, "rb")  # noqa: SIM115 - closed by the caller's context
+
+
+def read_records(source: str | Path) -> Iterator[Record]:
+    """Yield ``(where, document)`` for each STAC object in a file (``-`` is stdin).
+
+    When the first non-blank line is a whole JSON object the file is NDJSON, one document a
+    line; otherwise the file is one (possibly pretty-printed) document: an Item, a Collection
+    or an ItemCollection/FeatureCollection.
+    """
+    name = "<stdin>" if str(source) == "-" else str(source)
+    stream = _open(source)
+    try:
+        lines = enumerate(stream, start=1)
+        for number, line in lines:
+            if not line.strip():
+                continue
+            if line.strip().endswith(b"}"):
+                yield from _line_records(name, itertools.chain([(number, line)], lines))
+            else:
+                yield from _document_records(name, line + stream.read())
+            return
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def _line_records(name: str, lines: Any) -> Iterator[Record]:
+    for number, line in lines:
+        if not line.strip():
+            continue
+        where = f"{name}:{number}"
+        try:
+            document = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield Rejected(where, f"malformed JSON: {exc}")
+            continue
+        if not isinstance(document, dict):
+            yield Rejected(where, "not a JSON object")
+            continue
+        yield where, document
+
+
+def _document_records(name: str, text: bytes) -> Iterator[Record]:
+    if not text.strip():
+        return
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        yield Rejected(name, f"malformed JSON: {exc}")
+        return
+    if isinstance(document, dict) and document.get("type") == "FeatureCollection":
+        for index, feature in enumerate(document.get("features") or [], start=1):
+            where = f"{name} feature {index}"
+            yield (where, feature) if isinstance(feature, dict) else Rejected(where, "not a JSON object")
+    elif isinstance(document, dict):
+        yield name, document
+    else:
+        yield Rejected(name, "expected a STAC Item, Collection or ItemCollection object")
+
+
+def import_files(store: Store, sources: list[str | Path], *, report: WriteReport | None = None) -> WriteReport:
+    """Import files into the store: collections first come as they appear, items in batches.
+
+    Collections created implicitly (items naming a collection the store lacks) get an extent
+    computed from their items at the end.
+    """
+    report = report or WriteReport()
+
+    def items() -> Iterator[tuple[str, dict[str, Any]] | Rejected]:
+        for source in sources:
+            for record in read_records(source):
+                if isinstance(record, Rejected):
+                    yield record
+                    continue
+                where, document = record
+                if document.get("type") == "Collection":
+                    try:
+                        store.upsert_collection(document)
+                    except Exception as exc:  # noqa: BLE001 - reported, import goes on
+                        report.reject(where, str(exc))
+                    continue
+                yield where, document
+
+    store.upsert_items(items(), report=report)
+    for collection_id in report.collections_created:
+        store.refresh_extent(collection_id)
+    return report

@@ -1,0 +1,106 @@
+"""Schema and migrations of the SQLite store.
+
+``PRAGMA user_version`` counts the numbered migrations applied; each runs in its own
+transaction. Hot-property columns (:mod:`catalog.columns`) are reconciled on every open:
+a new entry in that table adds, backfills and indexes its column.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+
+from catalog.columns import HOT_PROPERTIES
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db["collections"].create(
+        {"id": str, "content": str, "updated": str}, pk="id", not_null={"content", "updated"}
+    )
+    db.execute(
+        """
+        CREATE TABLE items (
+            pk INTEGER PRIMARY KEY,
+            id TEXT NOT NULL,
+            collection TEXT NOT NULL,
+            datetime TEXT NOT NULL,        -- canonical UTC; properties.datetime or start_datetime
+            start_datetime TEXT NOT NULL,  -- earliest of start_datetime and datetime
+            end_datetime TEXT NOT NULL,    -- latest of end_datetime and datetime
+            minx REAL, miny REAL, maxx REAL, maxy REAL,  -- RFC 7946: minx > maxx across the antimeridian
+            content TEXT NOT NULL,         -- the item as stored, compact JSON
+            updated TEXT NOT NULL,         -- when this row was last written
+            UNIQUE (id, collection)
+        )
+        """
+    )
+    # R*Tree over longitude unwrapped to [-180, 540): an item crossing the antimeridian spans
+    # minx .. maxx + 360, so every item is one box and a query tests itself and itself + 360°.
+    db.execute("CREATE VIRTUAL TABLE items_rtree USING rtree(pk, minx, maxx, miny, maxy)")
+    db.execute(
+        """
+        CREATE TRIGGER items_rtree_insert AFTER INSERT ON items WHEN new.minx IS NOT NULL BEGIN
+            INSERT INTO items_rtree VALUES (new.pk, new.minx,
+                CASE WHEN new.minx > new.maxx THEN new.maxx + 360 ELSE new.maxx END, new.miny, new.maxy);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER items_rtree_update AFTER UPDATE OF minx, miny, maxx, maxy ON items BEGIN
+            DELETE FROM items_rtree WHERE pk = old.pk;
+            INSERT INTO items_rtree SELECT new.pk, new.minx,
+                CASE WHEN new.minx > new.maxx THEN new.maxx + 360 ELSE new.maxx END, new.miny, new.maxy
+                WHERE new.minx IS NOT NULL;
+        END
+        """
+    )
+    db.execute(
+        "CREATE TRIGGER items_rtree_delete AFTER DELETE ON items BEGIN "
+        "DELETE FROM items_rtree WHERE pk = old.pk; END"
+    )
+    db["items"].create_index(["datetime"], index_name="items_datetime")
+    db["items"].create_index(["collection", "datetime"], index_name="items_collection_datetime")
+    db["items"].create_index(["updated"], index_name="items_updated")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial]
+
+
+def _sync_hot_columns(db: sqlite_utils.Database) -> None:
+    existing = {column.name for column in db["items"].columns}
+    for hot in HOT_PROPERTIES:
+        if hot.column in existing:
+            continue
+        db.execute(f"ALTER TABLE items ADD COLUMN {hot.column} {hot.sqltype}")
+        path = f'$.properties."{hot.name}"'
+        # json_extract returns arrays as compact JSON text, the same form HotProperty.value writes.
+        db.execute(f"UPDATE items SET {hot.column} = json_extract(content, ?)", [path])
+        db["items"].create_index([hot.column], index_name=f"items_{hot.column}")
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the store's schema up to date; return the schema version."""
+    db = sqlite_utils.Database(conn)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            migration(db)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    existing = {column.name for column in db["items"].columns}
+    if any(hot.column not in existing for hot in HOT_PROPERTIES):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _sync_hot_columns(db)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS)

@@ -1,0 +1,402 @@
+"""The SQLite store: collections and items keyed by (collection, id), with an R*Tree.
+
+Items are kept whole (compact JSON) so reading one back gives exactly what was stored;
+columns beside it hold what queries need. Writes go in batches, one transaction each, so a
+crash leaves every batch either fully stored or not at all; WAL lets readers run while a
+writer writes. Upserting an existing item merges (:mod:`catalog.merge`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+import sqlite_utils
+
+from catalog import geo
+from catalog.columns import HOT_PROPERTIES
+from catalog.errors import InvalidItem, NotFound
+from catalog.merge import merge_collections, merge_items
+from catalog.migrations import migrate
+from catalog.timeutil import canonical_lenient, format_canonical
+
+BATCH_SIZE = 2000
+MAX_REPORTED_ERRORS = 100
+
+_ITEM_COLUMNS = (
+    "id", "collection", "datetime", "start_datetime", "end_datetime", "minx", "miny", "maxx", "maxy",
+    "content", "updated", *(hot.column for hot in HOT_PROPERTIES),
+)  # fmt: skip
+_UPSERT_SQL = (
+    f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(_ITEM_COLUMNS))}) "
+    "ON CONFLICT (id, collection) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _ITEM_COLUMNS[2:])
+)
+
+
+@dataclass
+class Rejected:
+    """An input record that could not be read; passed through to the write report."""
+
+    where: str
+    reason: str
+
+
+@dataclass
+class WriteReport:
+    """What an upsert did. ``errors`` holds the first messages, each naming where the record was."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+    collections_created: list[str] = field(default_factory=list)
+
+    def reject(self, where: str, reason: str) -> None:
+        self.rejected += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(f"{where}: {reason}")
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+            "rejected": self.rejected, "errors": self.errors, "collections_created": self.collections_created,
+        }  # fmt: skip
+
+
+@dataclass
+class _Row:
+    key: tuple[str, str]
+    item: dict[str, Any]
+    values: tuple[Any, ...]
+    span_us: int
+
+
+def _now() -> str:
+    return format_canonical(datetime.now().astimezone())
+
+
+def _item_row(item: Any, updated: str) -> _Row:
+    """Validate an item and compute its column values; raise InvalidItem with the reason."""
+    if not isinstance(item, dict):
+        raise InvalidItem("not a JSON object")
+    if item.get("type") != "Feature":
+        raise InvalidItem(f"type must be 'Feature', got {item.get('type')!r}")
+    item_id, collection = item.get("id"), item.get("collection")
+    if not isinstance(item_id, str) or not item_id:
+        raise InvalidItem("missing or empty 'id'")
+    if not isinstance(collection, str) or not collection:
+        raise InvalidItem(f"item {item_id!r} has no 'collection'")
+    properties = item.get("properties")
+    if not isinstance(properties, dict):
+        raise InvalidItem(f"item {item_id!r} has no 'properties' object")
+    try:
+        instant = canonical_lenient(properties.get("datetime"))
+        start = canonical_lenient(properties.get("start_datetime"))
+        end = canonical_lenient(properties.get("end_datetime"))
+    except ValueError as exc:
+        raise InvalidItem(f"item {item_id!r}: bad timestamp: {exc}") from None
+    if instant is None and (start is None or end is None):
+        raise InvalidItem(f"item {item_id!r} needs 'datetime' or both 'start_datetime' and 'end_datetime'")
+    sort_time = instant or start
+    assert sort_time is not None
+    first = min(t for t in (start, instant) if t is not None)
+    last = max(t for t in (end, instant) if t is not None)
+    span_us = 0
+    if first != last:
+        span = datetime.fromisoformat(last[:-1]) - datetime.fromisoformat(first[:-1])
+        span_us = int(span.total_seconds() * 1_000_000) + 1
+    if "geometry" not in item:
+        raise InvalidItem(f"item {item_id!r} has no 'geometry' (use null for none)")
+    try:
+        box = geo.item_bbox(item)
+    except (ValueError, TypeError) as exc:
+        raise InvalidItem(f"item {item_id!r}: bad geometry or bbox: {exc}") from None
+    minx, miny, maxx, maxy = box if box is not None else (None, None, None, None)
+    content = orjson.dumps(item).decode()
+    hot_values = tuple(hot.value(properties) for hot in HOT_PROPERTIES)
+    values = (item_id, collection, sort_time, first, last, minx, miny, maxx, maxy, content, updated, *hot_values)
+    return _Row((item_id, collection), item, values, span_us)
+
+
+class Store:
+    """An eocat catalogue in one SQLite file. Use one Store per thread."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+        self.db = sqlite_utils.Database(self.conn)
+        for pragma in (
+            "journal_mode = WAL",
+            "synchronous = NORMAL",
+            f"busy_timeout = {int(timeout * 1000)}",
+            "cache_size = -262144",
+            "mmap_size = 1073741824",
+            "temp_store = MEMORY",
+        ):
+            self.conn.execute(f"PRAGMA {pragma}")
+        geo.register_functions(self.conn)
+        self.conn.create_function("eocat_timestamp", 1, _timestamp_udf, deterministic=True)
+        self.schema_version = migrate(self.conn)
+        self._collection_ids: set[str] | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- collections -----------------------------------------------------------------------
+    def upsert_collection(self, collection: dict[str, Any], *, mode: Literal["merge", "replace"] = "merge") -> None:
+        """Store a collection document; an existing one is merged (or replaced)."""
+        if not isinstance(collection, dict) or collection.get("type") != "Collection":
+            raise InvalidItem("not a STAC Collection (type must be 'Collection')")
+        collection_id = collection.get("id")
+        if not isinstance(collection_id, str) or not collection_id:
+            raise InvalidItem("collection has no 'id'")
+        with self.db.atomic():
+            row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
+            document = collection
+            if row is not None and mode == "merge":
+                document = merge_collections(orjson.loads(row[0]), collection)
+            self.conn.execute(
+                "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET content = excluded.content, updated = excluded.updated",
+                [collection_id, orjson.dumps(document).decode(), _now()],
+            )
+        self._collection_ids = None
+
+    def get_collection(self, collection_id: str) -> dict[str, Any]:
+        row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
+        if row is None:
+            raise NotFound(f"collection {collection_id!r} not found")
+        document: dict[str, Any] = orjson.loads(row[0])
+        return document
+
+    def collections(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT content FROM collections ORDER BY id").fetchall()
+        return [orjson.loads(row[0]) for row in rows]
+
+    def collection_ids(self) -> set[str]:
+        if self._collection_ids is None:
+            self._collection_ids = {row[0] for row in self.conn.execute("SELECT id FROM collections")}
+        return self._collection_ids
+
+    def delete_collection(self, collection_id: str) -> int:
+        """Delete a collection and its items; return the number of items deleted."""
+        with self.db.atomic():
+            deleted = self.conn.execute("DELETE FROM items WHERE collection = ?", [collection_id]).rowcount
+            if self.conn.execute("DELETE FROM collections WHERE id = ?", [collection_id]).rowcount == 0:
+                raise NotFound(f"collection {collection_id!r} not found")
+        self._collection_ids = None
+        return int(deleted)
+
+    def refresh_extent(self, collection_id: str) -> None:
+        """Recompute a collection's extent from its items (used for collections made from items)."""
+        row = self.conn.execute(
+            "SELECT min(minx), min(miny), max(maxx), max(maxy), min(start_datetime), max(end_datetime), "
+            "max(minx > maxx) FROM items WHERE collection = ?",
+            [collection_id],
+        ).fetchone()
+        if row[4] is None:
+            return
+        minx, miny, maxx, maxy, start, end, crosses = row
+        bbox = [-180.0, miny, 180.0, maxy] if crosses else [minx, miny, maxx, maxy]
+        document = self.get_collection(collection_id)
+        document["extent"] = {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[start, end]]}}
+        self.upsert_collection(document, mode="replace")
+
+    # -- items -----------------------------------------------------------------------------
+    def upsert_items(
+        self,
+        items: Iterable[dict[str, Any] | tuple[str, dict[str, Any]] | Rejected],
+        *,
+        mode: Literal["merge", "replace"] = "merge",
+        batch_size: int = BATCH_SIZE,
+        report: WriteReport | None = None,
+    ) -> WriteReport:
+        """Insert or update items in batches; bad records are counted in the report, not fatal.
+
+        Each entry is an item, a ``(where, item)`` pair naming its origin for error messages
+        (e.g. ``"line 17"``), or a :class:`Rejected` record from a reader.
+        """
+        report = report or WriteReport()
+        batch: dict[tuple[str, str], _Row] = {}
+        updated = _now()
+        for number, entry in enumerate(items, start=1):
+            if isinstance(entry, Rejected):
+                report.reject(entry.where, entry.reason)
+                continue
+            where, item = entry if isinstance(entry, tuple) else (f"item {number}", entry)
+            try:
+                row = _item_row(item, updated)
+            except InvalidItem as exc:
+                report.reject(where, str(exc))
+                continue
+            previous = batch.get(row.key)
+            if previous is not None and mode == "merge":
+                row = _item_row(merge_items(previous.item, row.item), updated)
+            batch[row.key] = row
+            if len(batch) >= batch_size:
+                self._write_batch(list(batch.values()), mode, report)
+                batch = {}
+                updated = _now()
+        if batch:
+            self._write_batch(list(batch.values()), mode, report)
+        return report
+
+    def _write_batch(self, rows: list[_Row], mode: str, report: WriteReport) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            existing = self._existing_contents([row.key for row in rows])
+            to_write: list[tuple[Any, ...]] = []
+            inserted = updated = unchanged = 0
+            for row in rows:
+                old = existing.get(row.key)
+                if old is None:
+                    inserted += 1
+                else:
+                    if mode == "merge":
+                        merged = merge_items(orjson.loads(old), row.item)
+                        if merged is not row.item and merged != row.item:
+                            row = _item_row(merged, row.values[10])
+                    if row.values[9] == old:
+                        unchanged += 1
+                        continue
+                    updated += 1
+                to_write.append(row.values)
+            created = self._ensure_collections({row.key[1] for row in rows})
+            if to_write:
+                self.conn.executemany(_UPSERT_SQL, to_write)
+            span = max(row.span_us for row in rows)
+            if span > self.max_span_us():
+                self.conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('max_span_us', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [str(span)],
+                )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._collection_ids = None
+            raise
+        report.inserted += inserted
+        report.updated += updated
+        report.unchanged += unchanged
+        report.collections_created.extend(created)
+
+    def _existing_contents(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        wanted = set(keys)
+        found: dict[tuple[str, str], str] = {}
+        ids = sorted({item_id for item_id, _ in keys})
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            rows = self.conn.execute(
+                f"SELECT id, collection, content FROM items WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            for item_id, collection, content in rows:
+                if (item_id, collection) in wanted:
+                    found[(item_id, collection)] = content
+        return found
+
+    def _ensure_collections(self, collection_ids: set[str]) -> list[str]:
+        """Create a placeholder collection for items whose collection is not stored yet."""
+        missing = sorted(collection_ids - self.collection_ids())
+        for collection_id in missing:
+            placeholder = {
+                "type": "Collection",
+                "stac_version": "1.1.0",
+                "id": collection_id,
+                "description": f"Created by eocat for imported items of collection {collection_id!r}.",
+                "license": "other",
+                "extent": {
+                    "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
+                    "temporal": {"interval": [[None, None]]},
+                },
+                "links": [],
+            }
+            self.conn.execute(
+                "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?)",
+                [collection_id, orjson.dumps(placeholder).decode(), _now()],
+            )
+            self.collection_ids().add(collection_id)
+        return missing
+
+    def get_item(self, collection_id: str, item_id: str) -> dict[str, Any]:
+        row = self.conn.execute(
+            "SELECT content FROM items WHERE id = ? AND collection = ?", [item_id, collection_id]
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"item {item_id!r} not found in collection {collection_id!r}")
+        item: dict[str, Any] = orjson.loads(row[0])
+        return item
+
+    def find_items(self, item_id: str) -> list[dict[str, Any]]:
+        """Every item with this id, whatever its collection."""
+        rows = self.conn.execute("SELECT content FROM items WHERE id = ? ORDER BY collection", [item_id])
+        return [orjson.loads(row[0]) for row in rows]
+
+    def delete_item(self, collection_id: str, item_id: str) -> None:
+        with self.db.atomic():
+            cursor = self.conn.execute("DELETE FROM items WHERE id = ? AND collection = ?", [item_id, collection_id])
+        if cursor.rowcount == 0:
+            raise NotFound(f"item {item_id!r} not found in collection {collection_id!r}")
+
+    def count_items(self, collection_id: str | None = None) -> int:
+        if collection_id is None:
+            return int(self.conn.execute("SELECT count(*) FROM items").fetchone()[0])
+        sql = "SELECT count(*) FROM items WHERE collection = ?"
+        return int(self.conn.execute(sql, [collection_id]).fetchone()[0])
+
+    def iter_all(self) -> Iterator[dict[str, Any]]:
+        """Every item, in storage order (streams; constant memory)."""
+        for (content,) in self.conn.execute("SELECT content FROM items ORDER BY pk"):
+            yield orjson.loads(content)
+
+    # -- planner statistics ----------------------------------------------------------------
+    def max_span_us(self) -> int:
+        """Longest (end - start) of any stored item, in microseconds: bounds datetime ranges."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_span_us'").fetchone()
+        return int(row[0]) if row else 0
+
+    def rtree_hits(self, boxes: Sequence[geo.Box], cap: int) -> int:
+        """How many R*Tree entries the boxes hit, counting no further than ``cap``."""
+        total = 0
+        for minx, miny, maxx, maxy in boxes:
+            row = self.conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM items_rtree WHERE minx <= ? AND maxx >= ? "
+                "AND miny <= ? AND maxy >= ? LIMIT ?)",
+                [maxx, minx, maxy, miny, cap - total],
+            ).fetchone()
+            total += int(row[0])
+            if total >= cap:
+                break
+        return total
+
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics (cheap; run after large imports)."""
+        self.conn.execute("PRAGMA analysis_limit = 1000")
+        self.conn.execute("ANALYZE")
+
+
+def _timestamp_udf(value: Any) -> str | None:
+    try:
+        return canonical_lenient(value)
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""The eocat application shell: the command line over the catalog and indexer libraries."""

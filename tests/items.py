@@ -1,0 +1,31 @@
+"""Small hand-made STAC items for unit tests (the generator in emulators.samples makes big sets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def make_item(
+    item_id: str = "item-1",
+    collection: str = "test-collection",
+    *,
+    x: float = 10.0,
+    y: float = 45.0,
+    size: float = 1.0,
+    datetime: str = "2024-05-01T10:00:00Z",
+    properties: dict[str, Any] | None = None,
+    assets: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    ring = [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
+    return {
+        "type": "Feature",
+        "stac_version": "1.1.0",
+        "stac_extensions": [],
+        "id": item_id,
+        "collection": collection,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "bbox": [x, y, x + size, y + size],
+        "properties": {"datetime": datetime, **(properties or {})},
+        "links": [],
+        "assets": assets if assets is not None else {"data": {"href": f"https://example.test/{item_id}.tif"}},
+    }

@@ -54,8 +54,8 @@ def parse_filter(filter_: str | dict[str, Any], lang: str | None = None) -> dict
         else:
             expr = cql2.Expr(filter_)
         expr.validate()
-    except (cql2.ParseError, cql2.ValidationError, orjson.JSONDecodeError, ValueError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - cql2 raises plain Exception for syntax errors
+        message = str(exc).strip() or type(exc).__name__
         raise InvalidQuery(f"invalid CQL2 filter: {message}") from None
     result: dict[str, Any] = expr.to_json()
     return result

@@ -25,7 +25,7 @@ from catalog.store import Store
 
 DEFAULT_DB = "data/eocat.db"
 F = TypeVar("F", bound=Callable[..., Any])
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 class EocatGroup(click.Group):

@@ -54,7 +54,7 @@ def parse_filter(filter_: str | dict[str, Any], lang: str | None = None) -> dict
         else:
             expr = cql2.Expr(filter_)
         expr.validate()
-    except Exception as exc:  # noqa: BLE001 - cql2 raises plain Exception for syntax errors
+    except Exception as exc:
         message = str(exc).strip() or type(exc).__name__
         raise InvalidQuery(f"invalid CQL2 filter: {message}") from None
     result: dict[str, Any] = expr.to_json()

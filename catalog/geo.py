@@ -31,10 +31,7 @@ def parse_bbox(values: Sequence[Any] | str) -> Box:
 
     ``minx > maxx`` is allowed and means the box crosses the antimeridian.
     """
-    if isinstance(values, str):
-        parts = [part.strip() for part in values.split(",")]
-    else:
-        parts = list(values)
+    parts = [part.strip() for part in values.split(",")] if isinstance(values, str) else list(values)
     try:
         numbers = [float(part) for part in parts]
     except (TypeError, ValueError):

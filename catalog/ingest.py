@@ -22,7 +22,7 @@ Record = tuple[str, dict[str, Any]] | Rejected
 def _open(source: str | Path) -> IO[bytes]:
     if str(source) == "-":
         return sys.stdin.buffer
-    return open(source, "rb")  # noqa: SIM115 - closed by the caller's context
+    return open(source, "rb")
 
 
 def read_records(source: str | Path) -> Iterator[Record]:
@@ -101,7 +101,7 @@ def import_files(store: Store, sources: list[str | Path], *, report: WriteReport
                 if document.get("type") == "Collection":
                     try:
                         store.upsert_collection(document)
-                    except Exception as exc:  # noqa: BLE001 - reported, import goes on
+                    except Exception as exc:
                         report.reject(where, str(exc))
                     continue
                 yield where, document

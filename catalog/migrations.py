@@ -17,7 +17,7 @@ from catalog.columns import HOT_PROPERTIES
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db["collections"].create(
+    db.table("collections").create(
         {"id": str, "content": str, "updated": str}, pk="id", not_null={"content", "updated"}
     )
     db.execute(
@@ -58,19 +58,18 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute(
-        "CREATE TRIGGER items_rtree_delete AFTER DELETE ON items BEGIN "
-        "DELETE FROM items_rtree WHERE pk = old.pk; END"
+        "CREATE TRIGGER items_rtree_delete AFTER DELETE ON items BEGIN DELETE FROM items_rtree WHERE pk = old.pk; END"
     )
-    db["items"].create_index(["datetime"], index_name="items_datetime")
-    db["items"].create_index(["collection", "datetime"], index_name="items_collection_datetime")
-    db["items"].create_index(["updated"], index_name="items_updated")
+    db.table("items").create_index(["datetime"], index_name="items_datetime")
+    db.table("items").create_index(["collection", "datetime"], index_name="items_collection_datetime")
+    db.table("items").create_index(["updated"], index_name="items_updated")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial]
 
 
 def _sync_hot_columns(db: sqlite_utils.Database) -> None:
-    existing = {column.name for column in db["items"].columns}
+    existing = {column.name for column in db.table("items").columns}
     for hot in HOT_PROPERTIES:
         if hot.column in existing:
             continue
@@ -78,7 +77,7 @@ def _sync_hot_columns(db: sqlite_utils.Database) -> None:
         path = f'$.properties."{hot.name}"'
         # json_extract returns arrays as compact JSON text, the same form HotProperty.value writes.
         db.execute(f"UPDATE items SET {hot.column} = json_extract(content, ?)", [path])
-        db["items"].create_index([hot.column], index_name=f"items_{hot.column}")
+        db.table("items").create_index([hot.column], index_name=f"items_{hot.column}")
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -94,7 +93,7 @@ def migrate(conn: sqlite3.Connection) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    existing = {column.name for column in db["items"].columns}
+    existing = {column.name for column in db.table("items").columns}
     if any(hot.column not in existing for hot in HOT_PROPERTIES):
         conn.execute("BEGIN IMMEDIATE")
         try:

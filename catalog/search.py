@@ -71,7 +71,7 @@ class Query:
         bbox: str | Sequence[float] | None = None,
         intersects: str | dict[str, Any] | None = None,
         datetime: str | None = None,
-        filter: str | dict[str, Any] | None = None,  # noqa: A002 - the STAC parameter name
+        filter: str | dict[str, Any] | None = None,
         filter_lang: str | None = None,
         sortby: str | Sequence[str] | Sequence[dict[str, str]] | None = None,
         fields: str | dict[str, Sequence[str]] | None = None,
@@ -245,11 +245,15 @@ class _Compiled:
             prefilter = f"pk IN ({lookups})"
         else:
             unwrapped_maxx = "(CASE WHEN minx > maxx THEN maxx + 360 ELSE maxx END)"
-            prefilter = "(" + " OR ".join(
-                f"(minx <= {self.bind(x1)} AND {unwrapped_maxx} >= {self.bind(x0)} "
-                f"AND miny <= {self.bind(y1)} AND maxy >= {self.bind(y0)})"
-                for x0, y0, x1, y1 in boxes
-            ) + ")"
+            prefilter = (
+                "("
+                + " OR ".join(
+                    f"(minx <= {self.bind(x1)} AND {unwrapped_maxx} >= {self.bind(x0)} "
+                    f"AND miny <= {self.bind(y1)} AND maxy >= {self.bind(y0)})"
+                    for x0, y0, x1, y1 in boxes
+                )
+                + ")"
+            )
         return f"({prefilter} AND {exact})"
 
     def where_sql(self, extra: Sequence[str] = ()) -> str:

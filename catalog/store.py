@@ -34,8 +34,7 @@ _ITEM_COLUMNS = (
 )  # fmt: skip
 _UPSERT_SQL = (
     f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(_ITEM_COLUMNS))}) "
-    "ON CONFLICT (id, collection) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in _ITEM_COLUMNS[2:])
+    "ON CONFLICT (id, collection) DO UPDATE SET " + ", ".join(f"{name} = excluded.{name}" for name in _ITEM_COLUMNS[2:])
 )
 
 

@@ -31,10 +31,14 @@ def write_ndjson(path: Path, items: list[dict]) -> Path:
 
 
 COLLECTION = {
-    "type": "Collection", "stac_version": "1.1.0", "id": "test-collection", "description": "d", "license": "CC-BY-4.0",
+    "type": "Collection",
+    "stac_version": "1.1.0",
+    "id": "test-collection",
+    "description": "d",
+    "license": "CC-BY-4.0",
     "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]}, "temporal": {"interval": [["2024-01-01T00:00:00Z", None]]}},
     "links": [],
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -42,7 +46,9 @@ def loaded(runner: CliRunner, db: str, tmp_path: Path) -> str:
     (tmp_path / "collection.json").write_text(json.dumps(COLLECTION, indent=2))
     items = [make_item(f"i{n}", x=n, y=40, properties={"eo:cloud_cover": n * 10.0}) for n in range(10)]
     write_ndjson(tmp_path / "items.ndjson", items)
-    result = runner.invoke(main, ["--db", db, "import", str(tmp_path / "collection.json"), str(tmp_path / "items.ndjson")])
+    result = runner.invoke(
+        main, ["--db", db, "import", str(tmp_path / "collection.json"), str(tmp_path / "items.ndjson")]
+    )
     assert result.exit_code == 0, result.output
     return db
 
@@ -67,7 +73,10 @@ def test_import_item_collection_single_item_and_stdin(runner: CliRunner, db: str
     collection = {"type": "FeatureCollection", "features": [make_item("a"), make_item("b")]}
     (tmp_path / "ic.json").write_text(json.dumps(collection, indent=1))
     (tmp_path / "one.json").write_text(json.dumps(make_item("c"), indent=2))
-    assert runner.invoke(main, ["--db", db, "import", str(tmp_path / "ic.json"), str(tmp_path / "one.json")]).exit_code == 0
+    assert (
+        runner.invoke(main, ["--db", db, "import", str(tmp_path / "ic.json"), str(tmp_path / "one.json")]).exit_code
+        == 0
+    )
     result = runner.invoke(main, ["--db", db, "import", "-"], input=orjson.dumps(make_item("d")).decode() + "\n")
     assert result.exit_code == 0, result.output
     out = runner.invoke(main, ["--db", db, "search", "--format", "ndjson", "--sortby", "id"])
@@ -90,10 +99,39 @@ def test_search_formats(runner: CliRunner, loaded: str) -> None:
 
 def test_search_bbox_intersects_file_and_fields(runner: CliRunner, loaded: str, tmp_path: Path) -> None:
     aoi = tmp_path / "aoi.geojson"
-    aoi.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
-        "geometry": {"type": "Polygon", "coordinates": [[[2.5, 40.5], [4.5, 40.5], [4.5, 41], [2.5, 41], [2.5, 40.5]]]}}]}))  # fmt: skip
-    out = runner.invoke(main, ["--db", loaded, "search", "--intersects", str(aoi), "--format", "ndjson", "--sortby", "id",
-                               "--fields", "id,-assets"])  # fmt: skip
+    aoi.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [[[2.5, 40.5], [4.5, 40.5], [4.5, 41], [2.5, 41], [2.5, 40.5]]],
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    out = runner.invoke(
+        main,
+        [
+            "--db",
+            loaded,
+            "search",
+            "--intersects",
+            str(aoi),
+            "--format",
+            "ndjson",
+            "--sortby",
+            "id",
+            "--fields",
+            "id,-assets",
+        ],
+    )
     assert out.exit_code == 0, out.output
     assert [json.loads(line) for line in out.stdout.splitlines()] == [{"id": "i2"}, {"id": "i3"}, {"id": "i4"}]
     out = runner.invoke(main, ["--db", loaded, "search", "--bbox", "5.5,40.2,6.5,40.4", "--format", "count"])
@@ -121,7 +159,9 @@ def test_bad_queries_exit_2_with_a_message(runner: CliRunner, loaded: str, args:
 
 def test_unknown_collection_and_missing_file(runner: CliRunner, loaded: str) -> None:
     result = runner.invoke(main, ["--db", loaded, "search", "--collections", "nope"])
-    assert result.exit_code == 3 and "unknown collection(s): nope" in result.output and "test-collection" in result.output
+    assert (
+        result.exit_code == 3 and "unknown collection(s): nope" in result.output and "test-collection" in result.output
+    )
     result = runner.invoke(main, ["--db", loaded, "import", "/no/such/file.ndjson"])
     assert result.exit_code == 1 and "no such file" in result.output
 
@@ -129,14 +169,21 @@ def test_unknown_collection_and_missing_file(runner: CliRunner, loaded: str) -> 
 def test_collections_listing(runner: CliRunner, loaded: str) -> None:
     table = runner.invoke(main, ["--db", loaded, "collections"])
     assert "test-collection" in table.stdout and "10" in table.stdout
-    documents = [json.loads(line) for line in runner.invoke(main, ["--db", loaded, "collections", "--format", "json"]).stdout.splitlines()]
+    documents = [
+        json.loads(line)
+        for line in runner.invoke(main, ["--db", loaded, "collections", "--format", "json"]).stdout.splitlines()
+    ]
     assert documents == [COLLECTION]
 
 
 def test_console_script_uses_eocat_db_and_keeps_stdout_clean(tmp_path: Path) -> None:
     db = tmp_path / "env.db"
     items = write_ndjson(tmp_path / "items.ndjson", [make_item("x"), make_item("y")])
-    env_run = {"env": {"EOCAT_DB": str(db), "PATH": str(Path(sys.executable).parent)}, "capture_output": True, "text": True}
+    env_run = {
+        "env": {"EOCAT_DB": str(db), "PATH": str(Path(sys.executable).parent)},
+        "capture_output": True,
+        "text": True,
+    }
     eocat = str(Path(sys.executable).parent / "eocat")
     imported = subprocess.run([eocat, "import", str(items)], check=False, **env_run)  # type: ignore[call-overload]
     assert imported.returncode == 0 and imported.stdout == "" and "imported 2 new" in imported.stderr

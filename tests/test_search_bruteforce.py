@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from typing import Any
 
@@ -74,10 +75,14 @@ def test_bbox_antimeridian_finds_split_items(sample_items: list[dict[str, Any]],
 
 @pytest.mark.parametrize(
     "geometry",
-    [EUROPE_TRIANGLE, PACIFIC_SPLIT, {"type": "Point", "coordinates": [12.5, 41.9]},
-     {"type": "LineString", "coordinates": [[-80, -10], [-30, 20]]}],
+    [
+        EUROPE_TRIANGLE,
+        PACIFIC_SPLIT,
+        {"type": "Point", "coordinates": [12.5, 41.9]},
+        {"type": "LineString", "coordinates": [[-80, -10], [-30, 20]]},
+    ],
     ids=["triangle", "antimeridian-multipolygon", "point", "line"],
-)  # fmt: skip
+)
 def test_intersects(sample_store: Store, sample_items: list[dict[str, Any]], geometry: dict[str, Any]) -> None:
     query_geometry = shape(geometry)
     check(sample_store, sample_items, {"intersects": geometry}, lambda i: oracle.matches_geometry(i, query_geometry))
@@ -92,11 +97,19 @@ def _range_item_instant(sample_items: list[dict[str, Any]]) -> str:
 
 @pytest.mark.parametrize(
     "interval",
-    ["2022-01-01T00:00:00Z/2022-03-31T23:59:59Z", "../2021-06-01T00:00:00Z", "2025-06-01T00:00:00+02:00/..",
-     "/2021-03-01T00:00:00Z", "2025-09-01T00:00:00Z/", "2023-05-05T12:00:00.5z/2023-07-01t00:00:00Z"],
-)  # fmt: skip
+    [
+        "2022-01-01T00:00:00Z/2022-03-31T23:59:59Z",
+        "../2021-06-01T00:00:00Z",
+        "2025-06-01T00:00:00+02:00/..",
+        "/2021-03-01T00:00:00Z",
+        "2025-09-01T00:00:00Z/",
+        "2023-05-05T12:00:00.5z/2023-07-01t00:00:00Z",
+    ],
+)
 def test_datetime_intervals(sample_store: Store, sample_items: list[dict[str, Any]], interval: str) -> None:
-    truth = check(sample_store, sample_items, {"datetime": interval}, lambda i: oracle.matches_interval_text(i, interval))
+    truth = check(
+        sample_store, sample_items, {"datetime": interval}, lambda i: oracle.matches_interval_text(i, interval)
+    )
     assert truth
 
 
@@ -117,17 +130,17 @@ def test_collections_and_ids(sample_store: Store, sample_items: list[dict[str, A
 TEXT_FILTERS = [
     "eo:cloud_cover < 20",
     "eo:cloud_cover >= 50 AND platform = 'sentinel-2b'",
-    "\"sat:orbit_state\" = 'ascending' OR \"sat:relative_orbit\" IN (1, 2, 3, 50)",
+    '"sat:orbit_state" = \'ascending\' OR "sat:relative_orbit" IN (1, 2, 3, 50)',
     "eo:cloud_cover BETWEEN 10 AND 30",
     "eo:cloud_cover IS NULL AND collection = 'sentinel-2-l2a'",
     "NOT (eo:cloud_cover IS NULL)",
-    "\"view:sun_elevation\" > 40",
-    "\"view:sun_elevation\" IS NULL",
+    '"view:sun_elevation" > 40',
+    '"view:sun_elevation" IS NULL',
     "id LIKE 'S1A%'",
     "id LIKE '%\\_IW2\\_%'",
     "id LIKE 's1a%'",
     "platform IN ('sentinel-1a', 'sentinel-1c') AND \"sar:instrument_mode\" <> 'EW'",
-    "\"s1:subswath\" = 'IW2' AND \"s1:burst_index\" <= 4",
+    '"s1:subswath" = \'IW2\' AND "s1:burst_index" <= 4',
     "A_CONTAINS(\"sar:polarizations\", ('VH'))",
     "A_EQUALS(\"sar:polarizations\", ('VV', 'VH'))",
     "A_OVERLAPS(\"sar:polarizations\", ('HH', 'VH'))",
@@ -136,7 +149,7 @@ TEXT_FILTERS = [
     "S_INTERSECTS(geometry, POLYGON((-10 35, 30 35, 30 60, -10 60, -10 35)))",
     "S_INTERSECTS(geometry, POINT(12.5 41.9)) OR collection = 'destine-s3-ndvi'",
     "NOT S_INTERSECTS(geometry, POLYGON((-180 -90, 0 -90, 0 90, -180 90, -180 -90)))",
-    "\"sat:relative_orbit\" > 100 AND NOT (\"sat:orbit_state\" = 'descending')",
+    '"sat:relative_orbit" > 100 AND NOT ("sat:orbit_state" = \'descending\')',
 ]
 
 
@@ -145,19 +158,26 @@ TEXT_FILTERS = [
 def test_cql2_filters(sample_store: Store, sample_items: list[dict[str, Any]], text: str, lang: str) -> None:
     expr = cql2.Expr(text)
     filter_ = text if lang == "cql2-text" else orjson.dumps(expr.to_json()).decode()
-    check(sample_store, sample_items, {"filter": filter_, "filter_lang": lang}, lambda i: oracle.matches_filter(i, expr))
+    check(
+        sample_store, sample_items, {"filter": filter_, "filter_lang": lang}, lambda i: oracle.matches_filter(i, expr)
+    )
 
 
 TEMPORAL = {
-    "T_INTERSECTS(datetime, INTERVAL('2023-01-01T00:00:00Z', '2023-02-01T00:00:00Z'))":
-        lambda first, last: first <= oracle.ts("2023-02-01T00:00:00Z") and last >= oracle.ts("2023-01-01T00:00:00Z"),
-    "ANYINTERACTS(datetime, INTERVAL('2024-06-01T00:00:00Z', '..'))":
-        lambda first, last: last >= oracle.ts("2024-06-01T00:00:00Z"),
-    "T_BEFORE(datetime, TIMESTAMP('2021-03-01T00:00:00Z'))": lambda first, last: last < oracle.ts("2021-03-01T00:00:00Z"),
+    "T_INTERSECTS(datetime, INTERVAL('2023-01-01T00:00:00Z', '2023-02-01T00:00:00Z'))": lambda first, last: (
+        first <= oracle.ts("2023-02-01T00:00:00Z") and last >= oracle.ts("2023-01-01T00:00:00Z")
+    ),
+    "ANYINTERACTS(datetime, INTERVAL('2024-06-01T00:00:00Z', '..'))": lambda first, last: (
+        last >= oracle.ts("2024-06-01T00:00:00Z")
+    ),
+    "T_BEFORE(datetime, TIMESTAMP('2021-03-01T00:00:00Z'))": lambda first, last: (
+        last < oracle.ts("2021-03-01T00:00:00Z")
+    ),
     "T_AFTER(datetime, DATE('2025-10-01'))": lambda first, last: first > oracle.ts("2025-10-01T23:59:59.999999Z"),
-    "T_INTERSECTS(datetime, DATE('2022-07-14'))":
-        lambda first, last: first <= oracle.ts("2022-07-14T23:59:59.999999Z") and last >= oracle.ts("2022-07-14T00:00:00Z"),
-}  # fmt: skip
+    "T_INTERSECTS(datetime, DATE('2022-07-14'))": lambda first, last: (
+        first <= oracle.ts("2022-07-14T23:59:59.999999Z") and last >= oracle.ts("2022-07-14T00:00:00Z")
+    ),
+}
 
 
 @pytest.mark.parametrize("text", sorted(TEMPORAL))
@@ -171,12 +191,21 @@ def test_everything_combined(sample_store: Store, sample_items: list[dict[str, A
     area = oracle.bbox_geometry([-10, 35, 30, 60])
     expr = cql2.Expr("eo:cloud_cover < 40")
     check(
-        sample_store, sample_items,
-        {"collections": "sentinel-2-l2a", "bbox": "-10,35,30,60", "datetime": "2022-01-01T00:00:00Z/2024-12-31T00:00:00Z",
-         "filter": "eo:cloud_cover < 40"},
-        lambda i: i["collection"] == "sentinel-2-l2a" and oracle.matches_geometry(i, area)
-        and oracle.matches_interval_text(i, "2022-01-01T00:00:00Z/2024-12-31T00:00:00Z") and expr.matches(i),
-    )  # fmt: skip
+        sample_store,
+        sample_items,
+        {
+            "collections": "sentinel-2-l2a",
+            "bbox": "-10,35,30,60",
+            "datetime": "2022-01-01T00:00:00Z/2024-12-31T00:00:00Z",
+            "filter": "eo:cloud_cover < 40",
+        },
+        lambda i: (
+            i["collection"] == "sentinel-2-l2a"
+            and oracle.matches_geometry(i, area)
+            and oracle.matches_interval_text(i, "2022-01-01T00:00:00Z/2024-12-31T00:00:00Z")
+            and expr.matches(i)
+        ),
+    )
 
 
 def _sort_value(item: dict[str, Any], field: str) -> Any:
@@ -193,9 +222,16 @@ def _sort_value(item: dict[str, Any], field: str) -> Any:
 
 @pytest.mark.parametrize(
     "sortby",
-    ["-datetime", "+datetime", "id", "eo:cloud_cover,-datetime", "-sat:relative_orbit,id",
-     "-properties.view:sun_elevation", "collection,-id"],
-)  # fmt: skip
+    [
+        "-datetime",
+        "+datetime",
+        "id",
+        "eo:cloud_cover,-datetime",
+        "-sat:relative_orbit,id",
+        "-properties.view:sun_elevation",
+        "collection,-id",
+    ],
+)
 def test_sort_and_paging_return_every_match_once_in_order(
     sample_store: Store, sample_items: list[dict[str, Any]], sortby: str
 ) -> None:
@@ -215,7 +251,7 @@ def test_sort_and_paging_return_every_match_once_in_order(
     assert len(keys(seen)) == len(set(keys(seen))) == len(truth)
     assert set(keys(seen)) == truth
     fields = [(part.lstrip("+-"), part.startswith("-")) for part in sortby.split(",")]
-    for before, after in zip(seen, seen[1:], strict=False):
+    for before, after in itertools.pairwise(seen):
         for field, descending in fields:
             a, b = _sort_value(before, field), _sort_value(after, field)
             if a == b:

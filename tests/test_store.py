@@ -99,7 +99,11 @@ def test_bad_items_are_rejected_with_reasons_and_the_rest_stored(store: Store) -
 
 def test_ranges_without_datetime_are_accepted(store: Store) -> None:
     item = make_item()
-    item["properties"] = {"datetime": None, "start_datetime": "2024-01-01T00:00:00Z", "end_datetime": "2024-01-02T00:00:00Z"}
+    item["properties"] = {
+        "datetime": None,
+        "start_datetime": "2024-01-01T00:00:00Z",
+        "end_datetime": "2024-01-02T00:00:00Z",
+    }
     assert store.upsert_items([item]).inserted == 1
     assert count(store, Query.parse(datetime="2024-01-01T12:00:00Z")) == 1
 
@@ -128,8 +132,13 @@ def test_unknown_collection_gets_a_placeholder_with_a_computed_extent(store: Sto
 
 def test_antimeridian_item_is_indexed_unwrapped(store: Store) -> None:
     item = make_item("crossing")
-    item["geometry"] = {"type": "MultiPolygon", "coordinates": [
-        [[[179, 0], [180, 0], [180, 1], [179, 1], [179, 0]]], [[[-180, 0], [-179, 0], [-179, 1], [-180, 1], [-180, 0]]]]}
+    item["geometry"] = {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[179, 0], [180, 0], [180, 1], [179, 1], [179, 0]]],
+            [[[-180, 0], [-179, 0], [-179, 1], [-180, 1], [-180, 0]]],
+        ],
+    }
     item["bbox"] = [179, 0, -179, 1]
     store.upsert_items([item])
     minx, maxx = store.conn.execute("SELECT minx, maxx FROM items_rtree").fetchone()

@@ -32,11 +32,6 @@ SpatialSql = Callable[[SpatialFilter, str, list[Any]], str]
 
 _COMPARISONS = {"=": "=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _SPATIAL = {"s_intersects", "s_disjoint", "s_within", "s_contains", "s_equals"}
-_TEMPORAL = {
-    "t_intersects", "t_disjoint", "t_before", "t_after", "t_during", "t_contains", "t_equals",
-    "t_starts", "t_finishes", "t_meets", "t_metby", "t_overlaps", "t_overlappedby", "t_startedby",
-    "t_finishedby",
-}  # fmt: skip
 _ARRAY = {"a_equals", "a_contains", "a_containedby", "a_overlaps"}
 _TIME_PROPERTIES = ("datetime", "start_datetime", "end_datetime")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -166,7 +161,7 @@ class FilterCompiler:
             return self._spatial(op, args)
         if op == "anyinteracts":
             op = "t_intersects"
-        if op in _TEMPORAL:
+        if op in _TEMPORAL_RULES:
             return self._temporal(op, args)
         if op in _ARRAY:
             return self._array(op, args)
@@ -190,7 +185,7 @@ class FilterCompiler:
         sql = self._spatial_sql(spatial, predicate, self.params)
         return f"(NOT {sql})" if op == "s_disjoint" else sql
 
-    def _interval(self, node: Any) -> tuple[str, str]:
+    def _interval(self, node: Any) -> tuple[Any, Any]:
         """(start SQL, end SQL) of a temporal operand: an item property or a literal."""
         name = _property_name(node)
         if name is not None:
@@ -199,41 +194,25 @@ class FilterCompiler:
             column = self._property(name) if name in _TIME_PROPERTIES else f"eocat_timestamp({self._property(name)})"
             return column, column
         if isinstance(node, dict) and "interval" in node:
-            bounds = []
+            bounds: list[Any] = []
             for index, end in enumerate(node["interval"]):
                 if _property_name(end) is not None:
                     bounds.append(self._interval(end)[index])
                 elif end == "..":
-                    bounds.append(self._bind(MIN_TIME if index == 0 else MAX_TIME))
+                    bounds.append(_Deferred(self, MIN_TIME if index == 0 else MAX_TIME))
                 else:
                     instant = _instant({"date": end} if _DATE.match(str(end)) else {"timestamp": end})
-                    bounds.append(self._bind(instant[index]))
+                    bounds.append(_Deferred(self, instant[index]))
             return bounds[0], bounds[1]
         if isinstance(node, dict) and ("timestamp" in node or "date" in node):
             start, end = _instant(node)
-            return self._bind(start), self._bind(end)
+            return _Deferred(self, start), _Deferred(self, end)
         raise InvalidQuery(f"not a temporal operand: {orjson.dumps(node).decode()}")
 
     def _temporal(self, op: str, args: list[Any]) -> str:
         (s1, e1), (s2, e2) = self._interval(args[0]), self._interval(args[1])
-        rules = {
-            "t_intersects": f"{s1} <= {e2} AND {e1} >= {s2}",
-            "t_disjoint": f"({s1} > {e2} OR {e1} < {s2})",
-            "t_before": f"{e1} < {s2}",
-            "t_after": f"{s1} > {e2}",
-            "t_during": f"{s1} > {s2} AND {e1} < {e2}",
-            "t_contains": f"{s1} < {s2} AND {e1} > {e2}",
-            "t_equals": f"{s1} = {s2} AND {e1} = {e2}",
-            "t_starts": f"{s1} = {s2} AND {e1} < {e2}",
-            "t_startedby": f"{s1} = {s2} AND {e1} > {e2}",
-            "t_finishes": f"{s1} > {s2} AND {e1} = {e2}",
-            "t_finishedby": f"{s1} < {s2} AND {e1} = {e2}",
-            "t_meets": f"{e1} = {s2}",
-            "t_metby": f"{s1} = {e2}",
-            "t_overlaps": f"{s1} < {s2} AND {e1} > {s2} AND {e1} < {e2}",
-            "t_overlappedby": f"{s1} > {s2} AND {s1} < {e2} AND {e1} > {e2}",
-        }
-        return f"({rules[op]})"
+        # Only the operands a rule uses get bound (str() of a _Deferred binds it).
+        return "(" + _TEMPORAL_RULES[op].format(s1=s1, e1=e1, s2=s2, e2=e2) + ")"
 
     def _array(self, op: str, args: list[Any]) -> str:
         name = _property_name(args[0])
@@ -256,6 +235,40 @@ class FilterCompiler:
                 f"WHERE value NOT IN ({placeholders})))"
             )
         return f"(EXISTS (SELECT 1 FROM json_each({column}) WHERE value IN ({placeholders})))"
+
+
+_TEMPORAL_RULES = {
+    "t_intersects": "{s1} <= {e2} AND {e1} >= {s2}",
+    "t_disjoint": "({s1} > {e2} OR {e1} < {s2})",
+    "t_before": "{e1} < {s2}",
+    "t_after": "{s1} > {e2}",
+    "t_during": "{s1} > {s2} AND {e1} < {e2}",
+    "t_contains": "{s1} < {s2} AND {e1} > {e2}",
+    "t_equals": "{s1} = {s2} AND {e1} = {e2}",
+    "t_starts": "{s1} = {s2} AND {e1} < {e2}",
+    "t_startedby": "{s1} = {s2} AND {e1} > {e2}",
+    "t_finishes": "{s1} > {s2} AND {e1} = {e2}",
+    "t_finishedby": "{s1} < {s2} AND {e1} = {e2}",
+    "t_meets": "{e1} = {s2}",
+    "t_metby": "{s1} = {e2}",
+    "t_overlaps": "{s1} < {s2} AND {e1} > {s2} AND {e1} < {e2}",
+    "t_overlappedby": "{s1} > {s2} AND {s1} < {e2} AND {e1} > {e2}",
+}
+
+
+class _Deferred:
+    """A value bound as a parameter only when its SQL text is first used."""
+
+    def __init__(self, compiler: FilterCompiler, value: Any) -> None:
+        self._compiler, self._value, self._marker = compiler, value, ""
+
+    def __str__(self) -> str:
+        if not self._marker:
+            self._marker = self._compiler._bind(self._value)
+        return self._marker
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
 
 
 def json_key(name: str) -> str:

@@ -89,7 +89,7 @@ class FilterCompiler:
         hot = HOT_BY_NAME.get(name)
         if hot is not None:
             return hot.column
-        return f"json_extract(content, {self._bind(f'$.properties.{json_key(name)}')})"
+        return property_json_sql(name, self._bind)
 
     def _is_time(self, node: Any) -> bool:
         return isinstance(node, dict) and ("timestamp" in node or "date" in node)
@@ -271,8 +271,15 @@ class _Deferred:
         return str(self)
 
 
-def json_key(name: str) -> str:
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def property_json_sql(name: str, bind: Callable[[Any], str]) -> str:
+    """SQL reading ``properties[name]`` from the stored item, with the name as a parameter.
+
+    SQLite JSON paths cannot escape a double quote, so such (rare) names go through json_each.
+    """
+    if '"' in name:
+        return f"(SELECT value FROM json_each(content, '$.properties') WHERE key = {bind(name)})"
+    path = '$.properties."' + name + '"'
+    return f"json_extract(content, {bind(path)})"
 
 
 def _time_literal(text: str) -> str:

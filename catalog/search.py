@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from catalog.columns import HOT_BY_NAME
-from catalog.cql2sql import FilterCompiler, json_key, parse_filter
+from catalog.cql2sql import FilterCompiler, parse_filter, property_json_sql
 from catalog.errors import InvalidQuery, NotFound
 from catalog.geo import Box, SpatialFilter, parse_bbox
 from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical, parse_interval
@@ -276,7 +276,7 @@ def _sort_expression(key: SortKey, compiled: _Compiled) -> str:
     hot = HOT_BY_NAME.get(name)
     if hot is not None:
         return hot.column
-    return f"json_extract(content, {compiled.bind('$.properties.' + json_key(name))})"
+    return property_json_sql(name, compiled.bind)
 
 
 def _sort_signature(sortby: tuple[SortKey, ...]) -> str:

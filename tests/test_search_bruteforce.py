@@ -278,3 +278,25 @@ def test_fields_include_exclude(sample_store: Store) -> None:
     query = Query.parse(limit=3, fields={"exclude": ["assets", "properties.platform"]})
     for item in search(sample_store, query).items:
         assert "assets" not in item and "platform" not in item["properties"] and "geometry" in item
+
+
+@pytest.mark.parametrize("sortby", ["-datetime", "eo:cloud_cover,id"])
+def test_keyset_paging_is_stable_under_concurrent_inserts(
+    store: Store, sample_items: list[dict[str, Any]], sortby: str
+) -> None:
+    original = sample_items[:1500]
+    store.upsert_items(original)
+    newcomers = iter(
+        {**item, "id": item["id"] + "-new", "collection": item["collection"]} for item in sample_items[1500:3000]
+    )
+    query = Query.parse(limit=50, sortby=sortby)
+    seen: list[Key] = []
+    page = search(store, query)
+    while True:
+        seen.extend(keys(page.items))
+        store.upsert_items(next(newcomers) for _ in range(40))  # a harvest writes between pages
+        if page.next_token is None:
+            break
+        page = search(store, replace(query, token=page.next_token))
+    assert len(seen) == len(set(seen)), "no item is returned twice"
+    assert set(keys(original)) <= set(seen), "every item that existed before the walk is returned"

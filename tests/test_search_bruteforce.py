@@ -287,14 +287,14 @@ def test_keyset_paging_is_stable_under_concurrent_inserts(
     original = sample_items[:1500]
     store.upsert_items(original)
     newcomers = iter(
-        {**item, "id": item["id"] + "-new", "collection": item["collection"]} for item in sample_items[1500:3000]
+        {**item, "id": item["id"] + "-new", "collection": item["collection"]} for item in sample_items[1500:]
     )
     query = Query.parse(limit=50, sortby=sortby)
     seen: list[Key] = []
     page = search(store, query)
     while True:
         seen.extend(keys(page.items))
-        store.upsert_items(next(newcomers) for _ in range(40))  # a harvest writes between pages
+        store.upsert_items(itertools.islice(newcomers, 40))  # a harvest writes between pages
         if page.next_token is None:
             break
         page = search(store, replace(query, token=page.next_token))

@@ -26,6 +26,6 @@ def make_item(
         "geometry": {"type": "Polygon", "coordinates": [ring]},
         "bbox": [x, y, x + size, y + size],
         "properties": {"datetime": datetime, **(properties or {})},
-        "links": [],
+        "links": [{"rel": "collection", "href": f"https://example.test/collections/{collection}"}],
         "assets": assets if assets is not None else {"data": {"href": f"https://example.test/{item_id}.tif"}},
     }

@@ -300,8 +300,13 @@ def _decode_token(token: str, signature: str) -> tuple[str, list[Any], int]:
     return direction, list(values), pk
 
 
-def _after(expressions: list[tuple[str, bool]], values: list[Any], pk: int, compiled: _Compiled) -> str:
-    """SQL true for rows strictly after the given key in the order (NULLs sort as smallest)."""
+def _after(
+    expressions: list[tuple[str, bool]], values: list[Any], pk: int, compiled: _Compiled, nulls_last: bool
+) -> str:
+    """SQL true for rows strictly after the given key in the travel order.
+
+    NULLs come last in the requested order, so first when walking it backwards (``prev``).
+    """
     descending_pk = expressions[0][1] if expressions else False
     if _never_null(expressions) and all(desc == descending_pk for _, desc in expressions):
         # Row values let SQLite start the index scan right at the key.
@@ -310,15 +315,25 @@ def _after(expressions: list[tuple[str, bool]], values: list[Any], pk: int, comp
         return f"(({columns}) {'<' if descending_pk else '>'} ({bound}))"
     clause = f"pk {'<' if descending_pk else '>'} {compiled.bind(pk)}"
     for (expr, desc), value in reversed(list(zip(expressions, values, strict=True))):
+        comparison = "<" if desc else ">"
         if value is None:
-            greater = "0" if desc else f"{expr} IS NOT NULL"
+            greater = "0" if nulls_last else f"{expr} IS NOT NULL"
             equal = f"{expr} IS NULL"
         else:
             marker = compiled.bind(value)
-            greater = f"({expr} < {marker} OR {expr} IS NULL)" if desc else f"{expr} > {marker}"
+            greater = f"{expr} {comparison} {marker}"
+            if nulls_last:
+                greater = f"({greater} OR {expr} IS NULL)"
             equal = f"{expr} = {marker}"
         clause = f"({greater} OR ({equal} AND {clause}))"
     return clause
+
+
+def _nulls(expression: str, descending: bool, direction: str) -> str:
+    """NULLs come last in the requested order, so first when walking it backwards."""
+    if expression in _COLUMN_FIELDS:
+        return ""
+    return " NULLS FIRST" if direction == "prev" else " NULLS LAST"
 
 
 def _never_null(expressions: list[tuple[str, bool]]) -> bool:
@@ -389,10 +404,10 @@ def search(store: Store, query: Query, *, with_count: bool = False) -> SearchPag
         if len(values) != len(expressions):
             raise InvalidQuery("invalid paging token: pass the token of a previous page unchanged")
         travel = [(expr, desc != (direction == "prev")) for expr, desc in expressions]
-        keyset = [_after(travel, values, pk, compiled)]
+        keyset = [_after(travel, values, pk, compiled, nulls_last=direction == "next")]
     travel = [(expr, desc != (direction == "prev")) for expr, desc in expressions]
     pk_desc = travel[0][1]
-    order = ", ".join([f"{expr} {'DESC' if desc else 'ASC'}" for expr, desc in travel])
+    order = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}{_nulls(expr, desc, direction)}" for expr, desc in travel)
     order += f", pk {'DESC' if pk_desc else 'ASC'}"
     key_columns = "".join(f", {expr}" for expr, _ in expressions)
     sql = (

@@ -28,6 +28,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
+def _out_console() -> Console:
+    """Console for tables on stdout: terminal width, or wide enough for full ids when piped."""
+    return Console(width=None if sys.stdout.isatty() else 220)
+
+
 class EocatGroup(click.Group):
     """Click group that turns eocat errors into one-line messages and exit codes."""
 
@@ -188,7 +193,7 @@ def _print_table(items: Iterable[dict[str, Any]]) -> None:
             properties.get("platform", ""), "" if cloud is None else f"{cloud:.1f}",
         )  # fmt: skip
         shown += 1
-    Console(soft_wrap=True).print(table)
+    _out_console().print(table)
     err.print(f"{shown} item(s)", highlight=False)
 
 
@@ -211,4 +216,4 @@ def collections(ctx: click.Context, output: str) -> None:
             document["id"], str(counts.get(document["id"], 0)), document.get("title", ""),
             f"{interval[0] or '..'} / {interval[1] or '..'}",
         )  # fmt: skip
-    Console(soft_wrap=True).print(table)
+    _out_console().print(table)

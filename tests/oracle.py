@@ -55,8 +55,6 @@ def matches_interval_text(item: dict[str, Any], interval: str) -> bool:
     return matches_datetime(item, start, end)
 
 
-
-
 # -- an independent CQL2 evaluator with SQL's three-valued logic (None = unknown) ------------
 
 

@@ -159,7 +159,10 @@ def test_cql2_filters(sample_store: Store, sample_items: list[dict[str, Any]], t
     expr = cql2.Expr(text)
     filter_ = text if lang == "cql2-text" else orjson.dumps(expr.to_json()).decode()
     check(
-        sample_store, sample_items, {"filter": filter_, "filter_lang": lang}, lambda i: oracle.matches_cql2(i, expr.to_json())
+        sample_store,
+        sample_items,
+        {"filter": filter_, "filter_lang": lang},
+        lambda i: oracle.matches_cql2(i, expr.to_json()),
     )
 
 
@@ -256,8 +259,8 @@ def test_sort_and_paging_return_every_match_once_in_order(
             a, b = _sort_value(before, field), _sort_value(after, field)
             if a == b:
                 continue
-            # NULL sorts as the smallest value
-            in_order = (a is None) if not descending else (b is None)
+            # NULLs sort last in either direction
+            in_order = b is None
             if a is not None and b is not None:
                 in_order = a < b if not descending else a > b
             assert in_order, f"{field}: {a!r} then {b!r}"

@@ -21,37 +21,41 @@ class HotProperty:
     name: str
     sqltype: str  # "REAL" | "INTEGER" | "TEXT"
     is_array: bool = False
+    # A B-tree index pays off only for selective values; a column of a handful of values
+    # (orbit state, platform, polarizations) is read as a column, without an index.
+    indexed: bool = True
 
     @property
     def column(self) -> str:
         return "p_" + re.sub(r"[^0-9a-zA-Z]+", "_", self.name)
 
-    def value(self, properties: dict[str, Any]) -> Any:
-        """The column value for an item's properties (arrays as compact JSON text)."""
-        value = properties.get(self.name)
-        if value is None:
-            return None
-        if self.is_array or isinstance(value, list | dict):
-            return orjson.dumps(value).decode()
-        return value
-
 
 HOT_PROPERTIES: tuple[HotProperty, ...] = (
     HotProperty("eo:cloud_cover", "REAL"),
-    HotProperty("platform", "TEXT"),
-    HotProperty("constellation", "TEXT"),
+    HotProperty("platform", "TEXT", indexed=False),
+    HotProperty("constellation", "TEXT", indexed=False),
     HotProperty("sat:relative_orbit", "INTEGER"),
     HotProperty("sat:absolute_orbit", "INTEGER"),
-    HotProperty("sat:orbit_state", "TEXT"),
-    HotProperty("sar:instrument_mode", "TEXT"),
-    HotProperty("sar:polarizations", "TEXT", is_array=True),
-    HotProperty("product:type", "TEXT"),
+    HotProperty("sat:orbit_state", "TEXT", indexed=False),
+    HotProperty("sar:instrument_mode", "TEXT", indexed=False),
+    HotProperty("sar:polarizations", "TEXT", is_array=True, indexed=False),
+    HotProperty("product:type", "TEXT", indexed=False),
     HotProperty("grid:code", "TEXT"),
     HotProperty("s1:full_burst_id", "TEXT"),
     HotProperty("s1:relative_burst_id", "INTEGER"),
 )
 
 HOT_BY_NAME: dict[str, HotProperty] = {hot.name: hot for hot in HOT_PROPERTIES}
+_HOT_NAMES = tuple(hot.name for hot in HOT_PROPERTIES)
 
 # Timestamps kept in canonical form in their own columns (see catalog.timeutil).
 TIME_COLUMNS = ("datetime", "start_datetime", "end_datetime")
+
+
+def hot_values(properties: dict[str, Any]) -> list[Any]:
+    """Column values of every hot property (arrays and objects as compact JSON text)."""
+    values = [properties.get(name) for name in _HOT_NAMES]
+    for index, value in enumerate(values):
+        if isinstance(value, list | dict):
+            values[index] = orjson.dumps(value).decode()
+    return values

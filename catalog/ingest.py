@@ -51,7 +51,7 @@ def read_records(source: str | Path) -> Iterator[Record]:
 
 def _line_records(name: str, lines: Any) -> Iterator[Record]:
     for number, line in lines:
-        if not line.strip():
+        if line.isspace():
             continue
         where = f"{name}:{number}"
         try:

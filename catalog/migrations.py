@@ -2,7 +2,7 @@
 
 ``PRAGMA user_version`` counts the numbered migrations applied; each runs in its own
 transaction. Hot-property columns (:mod:`catalog.columns`) are reconciled on every open:
-a new entry in that table adds, backfills and indexes its column.
+a new entry in that table adds, backfills and (if it is selective) indexes its column.
 """
 
 from __future__ import annotations
@@ -62,7 +62,6 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
     db.table("items").create_index(["datetime"], index_name="items_datetime")
     db.table("items").create_index(["collection", "datetime"], index_name="items_collection_datetime")
-    db.table("items").create_index(["updated"], index_name="items_updated")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial]
@@ -70,14 +69,18 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial]
 
 def _sync_hot_columns(db: sqlite_utils.Database) -> None:
     existing = {column.name for column in db.table("items").columns}
+    indexes = {index.name for index in db.table("items").indexes}
     for hot in HOT_PROPERTIES:
-        if hot.column in existing:
-            continue
-        db.execute(f"ALTER TABLE items ADD COLUMN {hot.column} {hot.sqltype}")
-        path = f'$.properties."{hot.name}"'
-        # json_extract returns arrays as compact JSON text, the same form HotProperty.value writes.
-        db.execute(f"UPDATE items SET {hot.column} = json_extract(content, ?)", [path])
-        db.table("items").create_index([hot.column], index_name=f"items_{hot.column}")
+        if hot.column not in existing:
+            db.execute(f"ALTER TABLE items ADD COLUMN {hot.column} {hot.sqltype}")
+            path = f'$.properties."{hot.name}"'
+            # json_extract returns arrays as compact JSON text, the same form hot_values writes.
+            db.execute(f"UPDATE items SET {hot.column} = json_extract(content, ?)", [path])
+        index = f"items_{hot.column}"
+        if hot.indexed and index not in indexes:
+            db.table("items").create_index([hot.column], index_name=index)
+        elif not hot.indexed and index in indexes:
+            db.execute(f"DROP INDEX {index}")
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -94,7 +97,8 @@ def migrate(conn: sqlite3.Connection) -> int:
             conn.execute("ROLLBACK")
             raise
     existing = {column.name for column in db.table("items").columns}
-    if any(hot.column not in existing for hot in HOT_PROPERTIES):
+    indexes = {index.name for index in db.table("items").indexes}
+    if any(hot.column not in existing or (f"items_{hot.column}" in indexes) != hot.indexed for hot in HOT_PROPERTIES):
         conn.execute("BEGIN IMMEDIATE")
         try:
             _sync_hot_columns(db)

@@ -12,8 +12,8 @@ import gc
 import queue
 import sqlite3
 import threading
-from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -434,7 +434,7 @@ class _BatchWriter:
             if self._error is None:
                 try:
                     self._write(rows)
-                except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                except BaseException as exc:
                     self._error = exc
 
     def submit(self, rows: list[_Row]) -> None:

@@ -64,7 +64,37 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     db.table("items").create_index(["collection", "datetime"], index_name="items_collection_datetime")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial]
+def _m002_harvest_state(db: sqlite_utils.Database) -> None:
+    # Windows of a harvest that are completely stored, per source and query fingerprint: an
+    # interrupted harvest resumes with the rest. Watermarks remember incremental re-harvests.
+    db.execute(
+        """
+        CREATE TABLE harvest_windows (
+            source TEXT NOT NULL,
+            query TEXT NOT NULL,          -- fingerprint of the harvest's filters
+            start TEXT NOT NULL,          -- canonical UTC, inclusive
+            end TEXT NOT NULL,            -- canonical UTC, exclusive
+            expected INTEGER,             -- what the upstream counted for the window
+            received INTEGER NOT NULL,    -- distinct records received
+            rejected INTEGER NOT NULL,
+            finished TEXT NOT NULL,
+            PRIMARY KEY (source, query, start, end)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE harvest_watermarks (
+            source TEXT NOT NULL,
+            query TEXT NOT NULL,
+            watermark TEXT NOT NULL,      -- upstream modification time the next --since-last starts from
+            PRIMARY KEY (source, query)
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial, _m002_harvest_state]
 
 
 def _sync_hot_columns(db: sqlite_utils.Database) -> None:

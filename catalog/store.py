@@ -27,7 +27,7 @@ from catalog.columns import HOT_PROPERTIES, hot_values
 from catalog.errors import InvalidItem, NotFound
 from catalog.merge import merge_collections, merge_items
 from catalog.migrations import migrate
-from catalog.timeutil import canonical_lenient, format_canonical
+from catalog.timeutil import canonical_lenient, utc_now
 
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 100
@@ -83,10 +83,6 @@ class _Row:
     item: dict[str, Any]
     values: tuple[Any, ...]
     span_us: int
-
-
-def _now() -> str:
-    return format_canonical(datetime.now().astimezone())
 
 
 def _item_row(item: Any, updated: str) -> _Row:
@@ -181,7 +177,7 @@ class Store:
             self.conn.execute(
                 "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET content = excluded.content, updated = excluded.updated",
-                [collection_id, orjson.dumps(document).decode(), _now()],
+                [collection_id, orjson.dumps(document).decode(), utc_now()],
             )
         self._collection_ids = None
 
@@ -252,7 +248,7 @@ class Store:
         report: WriteReport,
     ) -> None:
         batch: dict[tuple[str, str], _Row] = {}
-        updated = _now()
+        updated = utc_now()
         with _BatchWriter(lambda rows: self._write_batch(rows, mode, report)) as writer:
             for number, entry in enumerate(items, start=1):
                 if isinstance(entry, Rejected):
@@ -271,7 +267,7 @@ class Store:
                 if len(batch) >= batch_size:
                     writer.submit(list(batch.values()))
                     batch = {}
-                    updated = _now()
+                    updated = utc_now()
             if batch:
                 writer.submit(list(batch.values()))
 
@@ -347,7 +343,7 @@ class Store:
             }
             self.conn.execute(
                 "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?)",
-                [collection_id, orjson.dumps(placeholder).decode(), _now()],
+                [collection_id, orjson.dumps(placeholder).decode(), utc_now()],
             )
             self.collection_ids().add(collection_id)
         return missing

@@ -23,6 +23,11 @@ def format_canonical(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def utc_now() -> str:
+    """The current time in canonical form."""
+    return format_canonical(datetime.now(UTC))
+
+
 def parse_strict(text: str) -> datetime:
     """Parse an RFC 3339 date-time as the STAC API requires it; raise :class:`InvalidQuery` otherwise.
 

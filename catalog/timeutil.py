@@ -67,6 +67,7 @@ def canonical_lenient(value: object) -> str | None:
         raise ValueError(f"timestamp must be a string, got {value!r}")
     fast = _CANONICAL_FAST.match(value)
     if fast:
+        datetime.fromisoformat(value[:19])  # range check: month 13 or February 30 raise ValueError
         fraction = fast.group(1)
         if fraction is None:
             return value[:-1] + ".000000Z"

@@ -217,3 +217,84 @@ def collections(ctx: click.Context, output: str) -> None:
             f"{interval[0] or '..'} / {interval[1] or '..'}",
         )  # fmt: skip
     _out_console().print(table)
+
+
+# -- harvesting -------------------------------------------------------------------------------
+
+
+def _time_option(value: str, *, end: bool) -> str:
+    """RFC 3339, or a date (YYYY-MM-DD): midnight for a start, the day after for an (exclusive) end."""
+    from datetime import date, timedelta
+
+    from catalog.timeutil import canonical_strict
+
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return canonical_strict(value)
+    if end:
+        day += timedelta(days=1)
+    return f"{day.isoformat()}T00:00:00.000000Z"
+
+
+def _area(bbox: str | None, aoi: Path | None) -> Any:
+    """The harvest area as a shapely geometry (None for everywhere)."""
+    import shapely
+
+    from catalog.geo import SpatialFilter, parse_bbox
+
+    if bbox and aoi:
+        raise InvalidQuery("give --bbox or --aoi, not both")
+    if bbox:
+        return SpatialFilter.from_bbox(parse_bbox(bbox)).geometry
+    if aoi is None:
+        return None
+    try:
+        document = orjson.loads(aoi.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise InvalidQuery(f"--aoi {aoi}: cannot read GeoJSON: {exc}") from None
+    features = document.get("features") if document.get("type") == "FeatureCollection" else [document]
+    geometries = [SpatialFilter.from_geojson(f.get("geometry", f)).geometry for f in features or []]
+    if not geometries:
+        raise InvalidQuery(f"--aoi {aoi}: no geometry in the file")
+    return shapely.union_all(geometries)
+
+
+@main.group()
+def harvest() -> None:
+    """Harvest an upstream catalogue into this one (resumable; run again to continue)."""
+
+
+@harvest.command("cdse")
+@click.option("--collection", required=True, help="CDSE collection, e.g. SENTINEL-1, SENTINEL-2, SENTINEL-3.")
+@click.option("--product-type", help="e.g. S2MSI2A, S2MSI1C, IW_SLC__1S, IW_GRDH_1S.")
+@click.option("--bbox", help="W,S,E,N area (W > E crosses the antimeridian).")
+@click.option("--aoi", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="GeoJSON area file.")
+@click.option("--start", required=True, help="RFC 3339 time or YYYY-MM-DD (inclusive).")
+@click.option("--end", required=True, help="RFC 3339 time (exclusive) or YYYY-MM-DD (inclusive day).")
+@click.option("--cloud-cover-max", type=click.FloatRange(0, 100), help="Only products at most this cloudy.")
+@click.option("--since-last", is_flag=True, help="Only products modified since the last complete harvest.")
+@click.option("--restart", is_flag=True, help="Forget finished windows and harvest everything again.")
+@click.option("--jobs", type=click.IntRange(1, 4), default=4, show_default=True, help="Parallel connections.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.pass_context
+def harvest_cdse(
+    ctx: click.Context, collection: str, product_type: str | None, bbox: str | None, aoi: Path | None,
+    start: str, end: str, cloud_cover_max: float | None, since_last: bool, restart: bool, jobs: int, as_json: bool,
+) -> None:  # fmt: skip
+    """CDSE OData products (Sentinel-1/2/3 …) by collection, type, area, dates and cloud cover."""
+    from indexer.cdse.client import ProductQuery, harvest_products
+    from indexer.harvest import print_summary
+
+    window = (_time_option(start, end=False), _time_option(end, end=True))
+    if window[0] >= window[1]:
+        raise InvalidQuery(f"--start {start} is not before --end {end}")
+    query = ProductQuery(collection, product_type, _area(bbox, aoi), cloud_cover_max)
+    store = _store(ctx)
+    report = harvest_products(store, query, *window, since_last=since_last, jobs=jobs, restart=restart)
+    store.optimize()
+    if as_json:
+        click.echo(orjson.dumps(report.as_dict()).decode())
+    print_summary(report, err)
+    if report.shortfalls:  # malformed upstream records are reported, not fatal; gaps are
+        ctx.exit(1)

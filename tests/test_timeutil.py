@@ -53,6 +53,7 @@ def test_stored_timestamps_tolerate_upstream_drift(stored: str | None, canonical
     assert canonical_lenient(stored) == canonical
 
 
-def test_garbage_stored_timestamp_is_an_error() -> None:
+@pytest.mark.parametrize("garbage", ["not a time", "2024-13-04T11:01:00Z", "2024-02-30T00:00:00.123Z"])
+def test_garbage_stored_timestamp_is_an_error(garbage: str) -> None:
     with pytest.raises(ValueError):
-        canonical_lenient("not a time")
+        canonical_lenient(garbage)

@@ -298,3 +298,21 @@ def harvest_cdse(
     print_summary(report, err)
     if report.shortfalls:  # malformed upstream records are reported, not fatal; gaps are
         ctx.exit(1)
+
+
+# -- emulators -------------------------------------------------------------------------------
+
+
+@main.group()
+def emulate() -> None:
+    """Serve a local stand-in for an upstream on 127.0.0.1 (for tests, demos, benchmarks)."""
+
+
+@emulate.command("cdse", context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+                 add_help_option=False)  # fmt: skip
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def emulate_cdse(args: tuple[str, ...]) -> None:
+    """The CDSE OData catalogue, identity and download services (--help for its options)."""
+    from emulators.cdse import main as serve_cdse
+
+    sys.exit(serve_cdse(list(args)))

@@ -12,7 +12,7 @@ import gc
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -229,15 +229,18 @@ class Store:
         mode: Literal["merge", "replace"] = "merge",
         batch_size: int = BATCH_SIZE,
         report: WriteReport | None = None,
+        collections: Callable[[str], dict[str, Any] | None] | None = None,
     ) -> WriteReport:
         """Insert or update items in batches; bad records are counted in the report, not fatal.
 
         Each entry is an item, a ``(where, item)`` pair naming its origin for error messages
-        (e.g. ``"line 17"``), or a :class:`Rejected` record from a reader.
+        (e.g. ``"line 17"``), or a :class:`Rejected` record from a reader. An item whose
+        collection is not stored yet brings it in: the document ``collections(id)`` returns
+        (a harvester's), or else a placeholder reported in ``collections_created``.
         """
         report = report or WriteReport()
         with _gc_paused():
-            self._upsert(items, mode, batch_size, report)
+            self._upsert(items, mode, batch_size, report, collections or (lambda _: None))
         return report
 
     def _upsert(
@@ -246,10 +249,11 @@ class Store:
         mode: str,
         batch_size: int,
         report: WriteReport,
+        collections: Callable[[str], dict[str, Any] | None],
     ) -> None:
         batch: dict[tuple[str, str], _Row] = {}
         updated = utc_now()
-        with _BatchWriter(lambda rows: self._write_batch(rows, mode, report)) as writer:
+        with _BatchWriter(lambda rows: self._write_batch(rows, mode, report, collections)) as writer:
             for number, entry in enumerate(items, start=1):
                 if isinstance(entry, Rejected):
                     report.reject(entry.where, entry.reason)
@@ -271,7 +275,9 @@ class Store:
             if batch:
                 writer.submit(list(batch.values()))
 
-    def _write_batch(self, rows: list[_Row], mode: str, report: WriteReport) -> None:
+    def _write_batch(
+        self, rows: list[_Row], mode: str, report: WriteReport, collections: Callable[[str], dict[str, Any] | None]
+    ) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             existing = self._existing_contents([row.key for row in rows])
@@ -291,7 +297,7 @@ class Store:
                         continue
                     updated += 1
                 to_write.append(row.values)
-            created = self._ensure_collections({row.key[1] for row in rows})
+            created = self._ensure_collections({row.key[1] for row in rows}, collections)
             if to_write:
                 self.conn.executemany(_UPSERT_SQL, to_write)
             span = max(row.span_us for row in rows)
@@ -325,28 +331,37 @@ class Store:
                     found[(item_id, collection)] = content
         return found
 
-    def _ensure_collections(self, collection_ids: set[str]) -> list[str]:
-        """Create a placeholder collection for items whose collection is not stored yet."""
-        missing = sorted(collection_ids - self.collection_ids())
-        for collection_id in missing:
-            placeholder = {
-                "type": "Collection",
-                "stac_version": "1.1.0",
-                "id": collection_id,
-                "description": f"Created by eocat for imported items of collection {collection_id!r}.",
-                "license": "other",
-                "extent": {
-                    "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
-                    "temporal": {"interval": [[None, None]]},
-                },
-                "links": [],
-            }
+    def _ensure_collections(
+        self, collection_ids: set[str], documents: Callable[[str], dict[str, Any] | None]
+    ) -> list[str]:
+        """Store the collections of new items; return those that got a placeholder document."""
+        placeholders = []
+        for collection_id in sorted(collection_ids - self.collection_ids()):
+            document = documents(collection_id)
+            if document is None:
+                placeholders.append(collection_id)
+                document = self._placeholder(collection_id)
             self.conn.execute(
                 "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?)",
-                [collection_id, orjson.dumps(placeholder).decode(), utc_now()],
+                [collection_id, orjson.dumps(document).decode(), utc_now()],
             )
             self.collection_ids().add(collection_id)
-        return missing
+        return placeholders
+
+    @staticmethod
+    def _placeholder(collection_id: str) -> dict[str, Any]:
+        return {
+            "type": "Collection",
+            "stac_version": "1.1.0",
+            "id": collection_id,
+            "description": f"Created by eocat for imported items of collection {collection_id!r}.",
+            "license": "other",
+            "extent": {
+                "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
+                "temporal": {"interval": [[None, None]]},
+            },
+            "links": [],
+        }
 
     def get_item(self, collection_id: str, item_id: str) -> dict[str, Any]:
         row = self.conn.execute(

@@ -60,6 +60,7 @@ class Source(Protocol):
     def fetch(self, window: Window) -> Iterator[list[dict[str, Any]]]: ...
     def record_id(self, record: dict[str, Any]) -> str: ...
     def translate(self, record: dict[str, Any]) -> dict[str, Any]: ...
+    def collection(self, collection_id: str) -> dict[str, Any] | None: ...
 
 
 @dataclass
@@ -160,7 +161,7 @@ def harvest(
                         bar.update(task, total=(bar.tasks[task].total or 0) + len(outcome) - 1)
                         running |= {pool.submit(_fetch_window, source, part) for part in outcome}
                         continue
-                    _store_window(store, checkpoints, outcome, report)
+                    _store_window(store, source, checkpoints, outcome, report)
                     bar.advance(task)
                     bar.update(items_task, completed=report.received)
                 if failures:  # windows that did arrive are stored first, so a resume skips them
@@ -204,10 +205,12 @@ def _record_id(source: Source, record: dict[str, Any]) -> str:
         return "<no id>"
 
 
-def _store_window(store: Store, checkpoints: Checkpoints, fetched: _Fetched, report: HarvestReport) -> None:
+def _store_window(
+    store: Store, source: Source, checkpoints: Checkpoints, fetched: _Fetched, report: HarvestReport
+) -> None:
     for where, reason in fetched.rejected:
         report.items.reject(where, reason)
-    store.upsert_items(fetched.items, report=report.items)
+    store.upsert_items(fetched.items, report=report.items, collections=source.collection)
     report.windows += 1
     report.received += fetched.received
     report.expected += fetched.expected
@@ -233,8 +236,10 @@ def print_summary(report: HarvestReport, console: Console | None = None) -> None
     )
     for name in items.collections_created:
         console.print(f"  created collection {name!r}")
-    for message in items.errors:
+    for message in items.errors[:10]:
         console.print(f"  rejected {message}", markup=False)
+    if items.rejected > 10:
+        console.print(f"  … and {items.rejected - 10} more rejected (--json lists the first 100)")
     for shortfall in report.shortfalls:
         console.print(f"  [yellow]shortfall[/yellow] {shortfall}")
 

@@ -52,6 +52,9 @@ class FakeSource:
     def record_id(self, record: dict[str, Any]) -> str:
         return str(record["Id"])
 
+    def collection(self, collection_id: str) -> dict[str, Any] | None:
+        return None
+
     def translate(self, record: dict[str, Any]) -> dict[str, Any]:
         if record["n"] in self.bad:
             raise EocatError(f"record {record['Id']} is malformed")

@@ -100,6 +100,7 @@ class CdseProducts:
         self.client, self.query = client, query
         self.catalogue_url, self.download_url = catalogue_url.rstrip("/"), download_url.rstrip("/")
         self.policy = policy or RetryPolicy()
+        self._collections = {document["id"]: document for document in collections(self.download_url)}
 
     def fingerprint(self) -> dict[str, Any]:
         return {
@@ -145,6 +146,9 @@ class CdseProducts:
     def translate(self, record: dict[str, Any]) -> dict[str, Any]:
         return product_to_item(record, download_url=self.download_url, catalogue_url=self.catalogue_url)
 
+    def collection(self, collection_id: str) -> dict[str, Any] | None:
+        return self._collections.get(collection_id)
+
 
 def harvest_products(
     store: Store,
@@ -177,9 +181,6 @@ def harvest_products(
         source = CdseProducts(client, query, catalogue_url=catalogue_url, download_url=download_url)
         if restart:
             Checkpoints(store, source.name, fingerprint(source)).reset()
-        for collection in collections(download_url):
-            if collection["id"] not in store.collection_ids():
-                store.upsert_collection(collection)
         began = utc_now()
         report = harvest(store, source, start, end, jobs=jobs, progress=progress)
         if not report.shortfalls:

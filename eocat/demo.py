@@ -60,10 +60,11 @@ def main() -> int:
         eocat("harvest", "cdse", "--collection", "SENTINEL-1", "--product-type", "IW_SLC__1S", "--bbox", "5,44,16,52",
               "--start", "2023-01-01", "--end", "2023-12-31", "--since-last", env=env)  # fmt: skip
     step("bursts and DestinE frames: harvesters not built yet, so generated samples are imported instead")
-    samples.main(["--count", "4000", "--seed", "1", "--kinds", "s1-burst,s3-ndvi",
-                  "--out", str(DEMO / "samples.ndjson"), "--collections-out", str(DEMO / "sample-collections.ndjson")])  # fmt: skip
-    eocat("import", str(DEMO / "sample-collections.ndjson"), str(DEMO / "samples.ndjson"), env=dict(os.environ))
+    items, collections = str(DEMO / "samples.ndjson"), str(DEMO / "sample-collections.ndjson")
+    samples.main(["--count", "4000", "--seed", "1", "--kinds", "s1-burst,s3-ndvi", "--out", items,
+                  "--collections-out", collections])  # fmt: skip
     env = dict(os.environ)
+    eocat("import", collections, items, env=env)
     step("the catalogue")
     eocat("collections", env=env)
     step("query: the 5 least cloudy Sentinel-2 L2A scenes over the Alps in July 2023")

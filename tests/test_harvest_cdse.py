@@ -22,7 +22,7 @@ from emulators.cdse import CdseEmulator, SyntheticProducts
 from eocat.cli import main
 from indexer.cdse.client import ProductQuery, harvest_products
 from indexer.cdse.mapping import product_to_item
-from tests.stac_validation import validate_item
+from tests.stac_validation import validate_collection, validate_item
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,22 +47,24 @@ def stored_ids(store: Store) -> list[str]:
     return [row[0] for row in store.conn.execute("SELECT json_extract(content, '$.properties.\"cdse:id\"') FROM items")]
 
 
+@pytest.mark.parametrize("collection", ["SENTINEL-1", "SENTINEL-2"])
 def test_recorded_products_harvest_into_valid_items_equal_to_the_mapping(
-    store: Store, monkeypatch: pytest.MonkeyPatch, env: None
+    store: Store, monkeypatch: pytest.MonkeyPatch, env: None, collection: str
 ) -> None:
+    everything = ("2014-01-01T00:00:00Z", "2026-01-01T00:00:00Z")
     with CdseEmulator(include_fixtures=True) as emulator:
         use(emulator, monkeypatch)
-        query = ProductQuery("SENTINEL-2")
-        report = harvest_products(store, query, "2015-01-01T00:00:00Z", "2026-01-01T00:00:00Z", progress=False)
-        truth = emulator.records(
-            window_filter("SENTINEL-2", "2015-01-01T00:00:00Z", "2026-01-01T00:00:00Z"), expand=("Attributes", "Assets")
-        )
-    assert truth and report.items.inserted == len(truth) and report.received == report.expected == len(truth)
+        report = harvest_products(store, ProductQuery(collection), *everything, progress=False)
+        truth = emulator.records(window_filter(collection, *everything), expand=("Attributes", "Assets"))
+    assert len(truth) >= 3 and report.items.inserted == len(truth)
+    assert report.received == report.expected == len(truth) and not report.items.rejected
     for record in truth:
         expected = product_to_item(record, download_url=emulator.download_url, catalogue_url=emulator.catalogue_url)
         stored = store.get_item(expected["collection"], expected["id"])
         assert stored == expected
+        assert stored["properties"]["cdse:id"] == record["Id"] and stored["id"] == record["Name"].rsplit(".", 1)[0]
         validate_item(stored)
+        validate_collection(store.get_collection(stored["collection"]))
 
 
 def test_fifty_thousand_products_with_faults_give_exactly_the_ground_truth(

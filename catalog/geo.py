@@ -148,7 +148,7 @@ def item_bbox(item: dict[str, Any]) -> Box | None:
             raise ValueError(f"bbox must be 4 or 6 numbers, got {bbox!r}")
         if len(bbox) == 6:
             bbox = [bbox[0], bbox[1], bbox[3], bbox[4]]
-        minx, miny, maxx, maxy = (float(value) for value in bbox)
+        minx, miny, maxx, maxy = map(float, bbox)
         if not (miny <= maxy):
             raise ValueError(f"bbox south {miny} is north of north {maxy}")
         return minx, miny, maxx, maxy

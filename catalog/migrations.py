@@ -39,14 +39,8 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     # R*Tree over longitude unwrapped to [-180, 540): an item crossing the antimeridian spans
     # minx .. maxx + 360, so every item is one box and a query tests itself and itself + 360°.
     db.execute("CREATE VIRTUAL TABLE items_rtree USING rtree(pk, minx, maxx, miny, maxy)")
-    db.execute(
-        """
-        CREATE TRIGGER items_rtree_insert AFTER INSERT ON items WHEN new.minx IS NOT NULL BEGIN
-            INSERT INTO items_rtree VALUES (new.pk, new.minx,
-                CASE WHEN new.minx > new.maxx THEN new.maxx + 360 ELSE new.maxx END, new.miny, new.maxy);
-        END
-        """
-    )
+    # Inserts add their R*Tree entries themselves (catalog.store, one executemany per batch);
+    # updates and deletes keep the index in step through these triggers.
     db.execute(
         """
         CREATE TRIGGER items_rtree_update AFTER UPDATE OF minx, miny, maxx, maxy ON items BEGIN

@@ -69,6 +69,7 @@ class TokenProvider:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.token_url, self.credentials, self.client_id = token_url, credentials, client_id
+        self._owns_client = client is None
         self._client = client or httpx.Client(timeout=30.0)
         self._clock = clock
         self._lock = threading.Lock()
@@ -102,6 +103,16 @@ class TokenProvider:
                     "(check the username, password and TOTP)"
                 )
             return str(self._state["access_token"])
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> TokenProvider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def invalidate(self) -> None:
         """Forget the access token (after a 401), keeping the refresh token."""

@@ -20,8 +20,10 @@ from catalog.store import Store
 from catalog.timeutil import utc_now
 from emulators.cdse import CdseEmulator, SyntheticProducts
 from eocat.cli import main
+from indexer.auth import Credentials, TokenProvider
 from indexer.cdse.client import ProductQuery, harvest_products
 from indexer.cdse.mapping import product_to_item
+from indexer.errors import AuthError
 from tests.stac_validation import validate_collection, validate_item
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,11 +93,13 @@ def test_fifty_thousand_products_with_faults_give_exactly_the_ground_truth(
 
 
 def test_killed_harvest_resumes_to_exactly_the_ground_truth(tmp_path: Path, env: None) -> None:
-    start, end = "2023-01-01T00:00:00Z", "2023-07-01T00:00:00Z"
-    recipe = SyntheticProducts(seed=5, count=20_000, start=start, end=end, collections=("SENTINEL-1",))
+    start, end = "2023-01-01T00:00:00Z", "2023-03-01T00:00:00Z"
+    recipe = SyntheticProducts(seed=5, count=50_000, start=start, end=end, collections=("SENTINEL-1",))
     db = tmp_path / "killed.db"
-    with CdseEmulator(products=recipe, include_fixtures=False) as emulator:
-        emulator.faults.set(delay_s=0.05)
+    with CdseEmulator(products=recipe, include_fixtures=False, fault_seed=8) as emulator:
+        emulator.faults.set(
+            rate_429=0.05, retry_after=0, rate_5xx=0.03, rate_drop=0.02, rate_truncate=0.02, delay_s=0.05
+        )
         environment = {**os.environ, **emulator.environment(), "EOCAT_DB": str(db), "EOCAT_TOKEN_CACHE": "0"}
         command = [str(Path(sys.executable).parent / "eocat"), "harvest", "cdse", "--collection", "SENTINEL-1",
                    "--start", start, "--end", end, "--jobs", "2"]  # fmt: skip
@@ -115,11 +119,11 @@ def test_killed_harvest_resumes_to_exactly_the_ground_truth(tmp_path: Path, env:
         child.wait()
         with sqlite3.connect(db) as conn:
             partial = conn.execute("SELECT count(*) FROM items").fetchone()[0]
-        emulator.faults.clear()
         finished = subprocess.run([*command, "--json"], env=environment, capture_output=True, text=True, check=False)
         truth = set(emulator.ids(window_filter("SENTINEL-1", start, end)))
     assert finished.returncode == 0, finished.stderr
     report = json.loads(finished.stdout)
+    assert len(truth) == 50_000 and report["splits"] + report["windows_resumed"] > 2, "windows had to be split"
     assert report["windows_resumed"] >= 2 and report["inserted"] == len(truth) - partial
     with Store(db) as store:
         ids = stored_ids(store)
@@ -166,3 +170,30 @@ def test_since_last_fetches_only_modified_products(store: Store, monkeypatch: py
         again = harvest_products(store, ProductQuery("SENTINEL-2"), start, end, since_last=True, progress=False)
     assert first.items.inserted == 3000
     assert again.received == 25 and again.items.updated == 25 and again.items.inserted == 0
+
+
+def test_token_provider_against_the_emulator_identity_service(tmp_path: Path) -> None:
+    emulator = CdseEmulator(include_fixtures=False, credentials={"alice": "pw"}, access_lifetime=60,
+                            refresh_lifetime=300)  # fmt: skip
+    now = [time.time()]
+
+    def advance(seconds: float) -> None:  # the provider's and the emulator's clocks move together
+        now[0] += seconds
+        emulator.clock.advance(seconds)
+
+    with emulator:
+        provider = TokenProvider(
+            emulator.token_url, Credentials("alice", "pw"), cache_dir=tmp_path, clock=lambda: now[0]
+        )
+        wrong = TokenProvider(emulator.token_url, Credentials("alice", "nope"), cache_dir=tmp_path / "w")
+        with provider, wrong:
+            first = provider.access_token()
+            assert emulator.validate_token(first) and provider.access_token() == first
+            advance(45)  # inside the expiry margin: refreshed
+            second = provider.access_token()
+            assert second != first and emulator.validate_token(second)
+            assert provider.grants == ["password", "refresh_token"]
+            advance(400)  # the refresh token has expired too: a new login
+            assert emulator.validate_token(provider.access_token()) and provider.grants[-1] == "password"
+            with pytest.raises(AuthError, match="refused the credentials"):
+                wrong.access_token()

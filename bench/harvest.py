@@ -1,0 +1,134 @@
+"""Harvest benchmarks (issue 3): CDSE harvest throughput against the emulator, and the translation rate.
+
+    python -m bench.harvest [--count 100000]
+
+(a) end to end: the CDSE emulator runs in its own process on 127.0.0.1 with ``count`` synthetic
+    Sentinel-2 products over two months (so windows must split); ``harvest_products`` stores
+    them into a fresh catalogue (items/s, wall clock, including counts, paging, retries).
+(b) translation: the same pages fetched once and kept as JSON bytes, then parsed, mapped
+    (``product_to_item``) and stored into a fresh catalogue (records/s, JSON in -> items stored).
+The peer for (b) is the bare floor of the same work: ``orjson.loads`` of the pages alone.
+Writes ``bench/results/harvest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import orjson
+
+from bench import common
+from catalog.store import Store
+from indexer.cdse.client import CdseProducts, ProductQuery, harvest_products
+from indexer.cdse.mapping import product_to_item
+from indexer.harvest import Window
+
+START, END = "2023-01-01T00:00:00.000000Z", "2023-03-01T00:00:00.000000Z"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_emulator(count: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    command = [sys.executable, "-m", "emulators.cdse", "--port", str(port), "--count", str(count), "--seed", "7",
+               "--start", START, "--end", END, "--collections", "SENTINEL-2", "--no-fixtures"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/odata/v1/Products?$top=0", timeout=2)
+            return process, base
+        except httpx.TransportError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("the emulator did not start")
+
+
+def run(count: int) -> dict[str, Any]:
+    process, base = _start_emulator(count)
+    try:
+        os.environ.update({"EOCAT_CDSE_CATALOGUE_URL": f"{base}/odata/v1",
+                           "EOCAT_CDSE_DOWNLOAD_URL": f"{base}/zipper/odata/v1", "EOCAT_TOKEN_CACHE": "0"})  # fmt: skip
+        path = common.fresh_path("harvest.db")
+        with Store(path) as store:
+            began = time.perf_counter()
+            report = harvest_products(store, ProductQuery("SENTINEL-2"), START, END, progress=False)
+            harvest_s = time.perf_counter() - began
+        common.log(f"harvest: {report.items.inserted:,} items in {harvest_s:.1f} s, {report.splits} splits")
+        # (b) fetch the pages once, keep the bytes
+        pages: list[bytes] = []
+        with httpx.Client(timeout=120) as client:
+            source = CdseProducts(client, ProductQuery("SENTINEL-2"), catalogue_url=f"{base}/odata/v1",
+                                  download_url=f"{base}/zipper/odata/v1")  # fmt: skip
+            windows = [Window(START, END)]
+            while windows:
+                window = windows.pop()
+                if source.count(window) > source.max_per_window:
+                    windows.extend(window.split())
+                    continue
+                pages.extend(orjson.dumps(page) for page in source.fetch(window))
+    finally:
+        process.terminate()
+        process.wait()
+    records = sum(len(orjson.loads(page)) for page in pages)
+    began = time.perf_counter()
+    for page in pages:
+        orjson.loads(page)
+    parse_s = time.perf_counter() - began
+    download = f"{base}/zipper/odata/v1"
+    with Store(common.fresh_path("translate.db")) as store:
+        began = time.perf_counter()
+
+        def items() -> Any:
+            for page in pages:
+                for record in orjson.loads(page):
+                    yield product_to_item(record, download_url=download, catalogue_url=f"{base}/odata/v1")
+
+        written = store.upsert_items(items())
+        translate_s = time.perf_counter() - began
+    result = {
+        "count": count,
+        "harvest": {"items": report.items.inserted, "seconds": round(harvest_s, 2),
+                    "items_per_s": round(report.items.inserted / harvest_s), "splits": report.splits,
+                    "windows": report.windows},
+        "translate_and_store": {"records": records, "stored": written.inserted, "seconds": round(translate_s, 2),
+                                "records_per_s": round(records / translate_s)},
+        "peer_parse_only": {"seconds": round(parse_s, 2), "records_per_s": round(records / parse_s)},
+        "targets": {"translate_records_per_s": {"target": 10_000, "measured": round(records / translate_s),
+                                                "met": records / translate_s >= 10_000}},
+    }  # fmt: skip
+    return result
+
+
+def summary(runs: list[dict[str, Any]]) -> str:
+    rows = [[common.size_label(r["count"]), f"{r['harvest']['items_per_s']:,}",
+             f"{r['translate_and_store']['records_per_s']:,}", f"{r['peer_parse_only']['records_per_s']:,}"]
+            for r in runs]  # fmt: skip
+    headers = ["products", "harvest items/s", "translate+store records/s", "parse only records/s"]
+    return "CDSE harvest against the emulator\n" + common.table(rows, headers)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.harvest", description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=common.parse_sizes, default=[100_000], help="synthetic products, e.g. 100k")
+    args = parser.parse_args(argv)
+    payload = {"benchmark": "harvest", "machine": common.machine_facts(), "runs": [run(n) for n in args.count]}
+    common.write_result("harvest", payload)
+    print(summary(payload["runs"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""Run every benchmark (the ``make bench`` entry point) and print one summary.
+
+    python -m bench.run                     # 100k and 1M items (the reported numbers; ~15 min cold)
+    python -m bench.run --quick             # 10k items, a smoke run (< 1 min once data is cached)
+    python -m bench.run --sizes 100k --only query
+
+Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json`` and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from bench import common, harvest, ingest, query
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=common.parse_sizes, help="item counts, e.g. 100k,1M (default)")
+    parser.add_argument("--quick", action="store_true", help="10k items, one round: checks that it all works")
+    parser.add_argument(
+        "--only", default="ingest,query,harvest", help="comma-separated: ingest, query (includes walk), harvest"
+    )
+    parser.add_argument("--repeat", type=int, help="ingest runs per contender (best reported)")
+    parser.add_argument("--rounds", type=int, help="timed passes over the query set per engine")
+    parser.add_argument("--no-walk", action="store_true", help="skip the keyset walk")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild cached query stores")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    sizes = args.sizes or list(common.QUICK_SIZES if args.quick else common.DEFAULT_SIZES)
+    only = {part.strip() for part in args.only.split(",") if part.strip()}
+    started = time.perf_counter()
+    common.log(f"sizes {', '.join(common.size_label(n) for n in sizes)}; free disk {common.disk_free_gib():.0f} GiB")
+    for n in sizes:  # generate up front, so the timed parts never include generation
+        common.dataset(n)
+
+    outputs: list[str] = []
+    targets: dict[str, Any] = {}
+    if "ingest" in only:
+        payload = ingest.run(sizes, repeat=args.repeat or (2 if args.quick else 1), echo=False)
+        outputs.append(ingest.summary(payload))
+        targets.update(payload["targets"])
+    if "query" in only:
+        payload, walk_payload = query.run(
+            sizes,
+            rounds=args.rounds or (1 if args.quick else 3),
+            rebuild=args.rebuild,
+            do_walk=not args.no_walk,
+            echo=False,
+        )
+        outputs.append(query.summary(payload, walk_payload))
+        targets.update(payload["targets"])
+        if walk_payload:
+            targets.update(walk_payload["targets"])
+    if "harvest" in only:
+        harvest_payload = harvest.run(20_000 if args.quick else 100_000)
+        common.write_result(
+            "harvest", {"benchmark": "harvest", "machine": common.machine_facts(), "runs": [harvest_payload]}
+        )
+        outputs.append(harvest.summary([harvest_payload]))
+        targets.update(harvest_payload["targets"])
+    elapsed = time.perf_counter() - started
+    common.write_result(
+        "summary",
+        {
+            "machine": common.machine_facts(),
+            "sizes": sizes,
+            "quick": args.quick,
+            "elapsed_s": round(elapsed, 1),
+            "targets": targets,
+        },
+    )
+    print()
+    print("\n\n".join(outputs))
+    print()
+    print("Targets:")
+    for name, target in targets.items():
+        print(f"  {name}: {'met' if target.get('met') else 'MISSED'}  {_brief(target)}")
+    print(f"(all benchmarks: {elapsed:.0f} s)")
+    return 0
+
+
+def _brief(target: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in target.items() if k != "met")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

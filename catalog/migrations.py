@@ -54,8 +54,12 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TRIGGER items_rtree_delete AFTER DELETE ON items BEGIN DELETE FROM items_rtree WHERE pk = old.pk; END"
     )
-    db.table("items").create_index(["datetime"], index_name="items_datetime")
-    db.table("items").create_index(["collection", "datetime"], index_name="items_collection_datetime")
+    # The bbox columns ride along in the sort indexes: when an area is too large for the R*Tree to
+    # pay off, the scan along datetime tests the box on index entries and reads only matching rows.
+    db.table("items").create_index(["datetime", "minx", "miny", "maxx", "maxy"], index_name="items_datetime")
+    db.table("items").create_index(
+        ["collection", "datetime", "minx", "miny", "maxx", "maxy"], index_name="items_collection_datetime"
+    )
 
 
 def _m002_harvest_state(db: sqlite_utils.Database) -> None:

@@ -35,6 +35,8 @@ RESULTS = BENCH / "results"
 DEFAULT_SIZES = (100_000, 1_000_000)
 QUICK_SIZES = (10_000,)
 SEED = 0
+# Set by the --quick entry points: smoke runs write results/<name>-quick.json, never over the real numbers.
+QUICK = False
 
 
 # -- sizes and names ---------------------------------------------------------------------------------
@@ -356,7 +358,7 @@ def machine_facts() -> dict[str, Any]:
 
 def write_result(name: str, payload: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+    path = RESULTS / f"{name}{'-quick' if QUICK else ''}.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
     tmp.replace(path)
@@ -398,6 +400,26 @@ def _cell(value: Any) -> str:
             return f"{value:.1f}"
         return f"{value:.2f}"
     return str(value)
+
+
+@contextmanager
+def exclusive_run() -> Iterator[None]:
+    """Hold bench/work/.lock: two benchmark runs at once would share scratch files and both CPUs."""
+    import fcntl
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    with open(WORK / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            log(f"another benchmark run holds bench/work/.lock ({handle.read().strip() or 'unknown'}); waiting ...")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}: {' '.join(sys.argv)}")
+        handle.flush()
+        yield
 
 
 @contextmanager

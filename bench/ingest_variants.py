@@ -417,6 +417,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         print(json.dumps(_child(args.child, args.source, args.db)))
         return
+    with common.exclusive_run():
+        _drive(args)
+
+
+def _drive(args: argparse.Namespace) -> None:
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     for variant in variants:
         unknown = set(variant.split("+")) - KNOWN

@@ -767,8 +767,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rebuild", action="store_true", help="rebuild cached stores and peer copies")
     args = parser.parse_args(argv)
     sizes = args.sizes or list(common.QUICK_SIZES if args.quick else common.DEFAULT_SIZES)
+    common.QUICK = args.quick
     rounds = args.rounds or (1 if args.quick else 3)
-    run(sizes, rounds=rounds, rebuild=args.rebuild, do_walk=not args.no_walk)
+    with common.exclusive_run():
+        run(sizes, rounds=rounds, rebuild=args.rebuild, do_walk=not args.no_walk)
 
 
 if __name__ == "__main__":

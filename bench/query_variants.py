@@ -52,6 +52,9 @@ def make_copy(source: Path, variant: str) -> Path:
     target = common.WORK / f"exp-{variant}-{source.name}"
     if target.exists():
         return target
+    size = source.name.split("-")[1]  # eocat-<size>-<data hash>-<code hash>.db
+    for stale in common.WORK.glob(f"exp-{variant}-eocat-{size}-*"):  # copies of stores built by older code
+        stale.unlink()
     log(f"copying {source.name} for variant {variant} ...")
     tmp = common.fresh_path(target.name + ".tmp")
     shutil.copyfile(source, tmp)
@@ -87,6 +90,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--variants", default="cover,cover_pk")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
+    with common.exclusive_run():
+        _drive(args)
+
+
+def _drive(args: argparse.Namespace) -> None:
     n = args.size[0]
     source = common.dataset(n)
     base_path = query.build_eocat(n, source, rebuild=False)

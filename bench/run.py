@@ -18,18 +18,24 @@ from bench import common, harvest, ingest, query
 
 
 def main(argv: list[str] | None = None) -> int:
+    with common.exclusive_run():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=common.parse_sizes, help="item counts, e.g. 100k,1M (default)")
     parser.add_argument("--quick", action="store_true", help="10k items, one round: checks that it all works")
     parser.add_argument(
         "--only", default="ingest,query,harvest", help="comma-separated: ingest, query (includes walk), harvest"
     )
-    parser.add_argument("--repeat", type=int, help="ingest runs per contender (best reported)")
+    parser.add_argument("--repeat", type=int, help="ingest runs per contender, best kept (default 2 to 100k, 1 above)")
     parser.add_argument("--rounds", type=int, help="timed passes over the query set per engine")
     parser.add_argument("--no-walk", action="store_true", help="skip the keyset walk")
     parser.add_argument("--rebuild", action="store_true", help="rebuild cached query stores")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     sizes = args.sizes or list(common.QUICK_SIZES if args.quick else common.DEFAULT_SIZES)
+    common.QUICK = args.quick
     only = {part.strip() for part in args.only.split(",") if part.strip()}
     started = time.perf_counter()
     common.log(f"sizes {', '.join(common.size_label(n) for n in sizes)}; free disk {common.disk_free_gib():.0f} GiB")
@@ -39,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     outputs: list[str] = []
     targets: dict[str, Any] = {}
     if "ingest" in only:
-        payload = ingest.run(sizes, repeat=args.repeat or (2 if args.quick else 1), echo=False)
+        payload = ingest.run(sizes, repeat=args.repeat, echo=False)
         outputs.append(ingest.summary(payload))
         targets.update(payload["targets"])
     if "query" in only:

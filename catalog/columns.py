@@ -48,9 +48,6 @@ HOT_PROPERTIES: tuple[HotProperty, ...] = (
 HOT_BY_NAME: dict[str, HotProperty] = {hot.name: hot for hot in HOT_PROPERTIES}
 _HOT_NAMES = tuple(hot.name for hot in HOT_PROPERTIES)
 
-# Timestamps kept in canonical form in their own columns (see catalog.timeutil).
-TIME_COLUMNS = ("datetime", "start_datetime", "end_datetime")
-
 
 def hot_values(properties: dict[str, Any]) -> list[Any]:
     """Column values of every hot property (arrays and objects as compact JSON text)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -114,7 +114,6 @@ class SearchPage:
     next_token: str | None = None
     prev_token: str | None = None
     matched: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _split(value: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -388,11 +388,6 @@ class Store:
         item: dict[str, Any] = orjson.loads(row[0])
         return item
 
-    def find_items(self, item_id: str) -> list[dict[str, Any]]:
-        """Every item with this id, whatever its collection."""
-        rows = self.conn.execute("SELECT content FROM items WHERE id = ? ORDER BY collection", [item_id])
-        return [orjson.loads(row[0]) for row in rows]
-
     def delete_item(self, collection_id: str, item_id: str) -> None:
         with self.db.atomic():
             cursor = self.conn.execute("DELETE FROM items WHERE id = ? AND collection = ?", [item_id, collection_id])
@@ -404,11 +399,6 @@ class Store:
             return int(self.conn.execute("SELECT count(*) FROM items").fetchone()[0])
         sql = "SELECT count(*) FROM items WHERE collection = ?"
         return int(self.conn.execute(sql, [collection_id]).fetchone()[0])
-
-    def iter_all(self) -> Iterator[dict[str, Any]]:
-        """Every item, in storage order (streams; constant memory)."""
-        for (content,) in self.conn.execute("SELECT content FROM items ORDER BY pk"):
-            yield orjson.loads(content)
 
     # -- planner statistics ----------------------------------------------------------------
     def max_span_us(self) -> int:

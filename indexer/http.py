@@ -21,7 +21,7 @@ from indexer.errors import UpstreamError
 
 log = logging.getLogger("eocat.http")
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-USER_AGENT = "eocat/0.1 (+https://github.com/eocat)"
+USER_AGENT = "eocat/0.1"
 
 
 @dataclass

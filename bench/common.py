@@ -35,7 +35,7 @@ RESULTS = BENCH / "results"
 DEFAULT_SIZES = (100_000, 1_000_000)
 QUICK_SIZES = (10_000,)
 SEED = 0
-# Set by the --quick entry points: smoke runs write results/<name>-quick.json, never over the real numbers.
+# Set by the --quick entry points: smoke runs write to bench/work/results-quick/, never over the real numbers.
 QUICK = False
 
 
@@ -357,8 +357,9 @@ def machine_facts() -> dict[str, Any]:
 
 
 def write_result(name: str, payload: dict[str, Any]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}{'-quick' if QUICK else ''}.json"
+    directory = WORK / "results-quick" if QUICK else RESULTS
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
     tmp.replace(path)

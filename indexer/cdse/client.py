@@ -9,6 +9,7 @@ with ``$count`` asked on a separate ``$top=0`` request per window.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -100,7 +101,11 @@ class CdseProducts:
         self.client, self.query = client, query
         self.catalogue_url, self.download_url = catalogue_url.rstrip("/"), download_url.rstrip("/")
         self.policy = policy or RetryPolicy()
-        self._collections = {document["id"]: document for document in collections(self.download_url)}
+
+    @functools.cached_property
+    def _collections(self) -> dict[str, dict[str, Any]]:
+        """The mapping's collection documents, loaded when the first item needs one."""
+        return {document["id"]: document for document in collections(self.download_url)}
 
     def fingerprint(self) -> dict[str, Any]:
         return {

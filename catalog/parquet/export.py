@@ -1,0 +1,358 @@
+"""``eocat export parquet DIR``: the catalogue as stac-geoparquet, partitioned, incremental, atomic.
+
+Layout::
+
+    DIR/_eocat_manifest.json                       what was exported (fingerprints, schemas)
+    DIR/collection=<id>/year=<YYYY>/items.parquet   one file per partition
+    DIR/collection=<id>/year=<YYYY>/month=<MM>/items.parquet   (collections with a year > 500k items)
+
+* One schema per collection (every partition of a collection has the same columns).
+* Rows inside a partition are ordered along a Hilbert curve of the bbox centres, so a bbox
+  predicate on the ``bbox`` covering column skips most row groups; a partition holds about
+  :data:`TARGET_ROW_GROUPS` row groups (1,024 to 100,000 rows each: a few hundred KB to tens of
+  MB compressed, one HTTP range request each for remote readers).
+* A partition is written to ``items.parquet.tmp`` then renamed over ``items.parquet``: a reader
+  opens either the old or the new file, never a half-written one.
+* Incremental: a partition is rewritten only when its fingerprint (item count, last write time
+  and key sum in the store) or its collection's schema or document changed. Memory is bounded by
+  a row group (items are streamed from SQLite in the order they are written).
+* Partitions switch from years to months when a year of a collection holds more than
+  :data:`MAX_PARTITION_ROWS` items: ~200 MB files, inside the 50-500 MB range the Planetary
+  Computer settled on, and an incremental change rewrites at most that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from catalog.errors import EocatError
+from catalog.parquet import schema as schemas
+from catalog.parquet.convert import SchemaMismatch, infer_schema, to_table
+from catalog.parquet.hilbert import hilbert_keys
+from catalog.store import Store
+
+MANIFEST = "_eocat_manifest.json"
+FORMAT = 1  # bump when the file layout changes: everything is rewritten
+FILE_NAME = "items.parquet"
+MAX_PARTITION_ROWS = 500_000
+TARGET_ROW_GROUPS = 32
+MIN_ROW_GROUP_ROWS = 1_024
+MAX_ROW_GROUP_ROWS = 100_000
+SAMPLE_ROWS = 4_000
+ZSTD_LEVEL = 6  # measured: level 15 writes ~2x slower for ~5 % smaller files
+STAC_GEOPARQUET_VERSION = "1.0.0"
+
+
+@dataclass
+class ExportReport:
+    """What an export did."""
+
+    directory: str
+    items: int = 0  # items in the export
+    written_items: int = 0  # items in the partitions written this time
+    written: list[str] = field(default_factory=list)  # partition paths rewritten
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    schemas_inferred: list[str] = field(default_factory=list)  # collections whose schema was (re)built
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "directory": self.directory, "items": self.items, "written_items": self.written_items,
+            "written": self.written, "unchanged": self.unchanged, "removed": self.removed,
+            "schemas_inferred": self.schemas_inferred, "seconds": round(self.seconds, 3),
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Partition:
+    collection: str
+    key: str  # "2023" or "2023-05"
+    rows: int
+    fingerprint: str
+
+    @property
+    def path(self) -> str:
+        parts = [f"collection={self.collection}", f"year={self.key[:4]}"]
+        if len(self.key) > 4:
+            parts.append(f"month={self.key[5:7]}")
+        return "/".join([*parts, FILE_NAME])
+
+    @property
+    def time_range(self) -> tuple[str, str]:
+        if len(self.key) == 4:
+            return f"{self.key}-", f"{int(self.key) + 1:04d}-"
+        year, month = int(self.key[:4]), int(self.key[5:7])
+        following = f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
+        return f"{self.key}-", f"{following}-"
+
+
+def _partitions(store: Store, wanted: set[str] | None) -> dict[str, list[_Partition]]:
+    """Partitions per collection, with fingerprints, from one pass over the collection/datetime index."""
+    rows = store.conn.execute(
+        "SELECT collection, substr(datetime, 1, 7), count(*), max(updated), total(pk) FROM items "
+        "GROUP BY collection, substr(datetime, 1, 7) ORDER BY 1, 2"
+    ).fetchall()
+    months: dict[str, list[tuple[str, int, str, float]]] = {}
+    for collection, month, count, updated, pk_sum in rows:
+        if wanted is None or collection in wanted:
+            months.setdefault(collection, []).append((month, count, updated, pk_sum))
+    result: dict[str, list[_Partition]] = {}
+    for collection, entries in months.items():
+        if "/" in collection or collection.startswith("."):
+            raise EocatError(f"collection id {collection!r} cannot name a partition directory")
+        years: dict[str, int] = {}
+        for month, count, _, _ in entries:
+            years[month[:4]] = years.get(month[:4], 0) + count
+        monthly = max(years.values()) > MAX_PARTITION_ROWS
+        groups: dict[str, list[tuple[int, str, float]]] = {}
+        for month, count, updated, pk_sum in entries:
+            groups.setdefault(month if monthly else month[:4], []).append((count, updated, pk_sum))
+        result[collection] = [
+            _Partition(
+                collection, key, sum(c for c, _, _ in parts),
+                f"{sum(c for c, _, _ in parts)}|{max(u for _, u, _ in parts)}|{sum(p for _, _, p in parts):.0f}",
+            )
+            for key, parts in groups.items()
+        ]  # fmt: skip
+    return result
+
+
+def _read_manifest(directory: Path) -> dict[str, Any]:
+    try:
+        manifest: dict[str, Any] = json.loads((directory / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return manifest if manifest.get("format") == FORMAT else {}
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(tmp, path)
+
+
+def _sample_schema(store: Store, collection: str, count: int) -> pa.Schema:
+    step = max(1, count // SAMPLE_ROWS)
+    contents = [row[0] for row in store.conn.execute(
+        "SELECT content FROM items WHERE collection = ? AND pk % ? = 0 LIMIT ?", [collection, step, SAMPLE_ROWS]
+    )]  # fmt: skip
+    return schemas.normalize_raw(infer_schema(contents))
+
+
+def _full_schema(store: Store, collection: str, *, timestamps: bool) -> pa.Schema:
+    """Infer over every item of the collection, chunk by chunk, and unify."""
+    found: list[pa.Schema] = []
+    cursor = store.conn.execute("SELECT content FROM items WHERE collection = ?", [collection])
+    while chunk := cursor.fetchmany(20_000):
+        try:
+            found.append(schemas.normalize_raw(infer_schema([row[0] for row in chunk]), timestamps=timestamps))
+        except SchemaMismatch as exc:
+            raise EocatError(f"collection {collection!r}: items do not fit one Arrow schema: {exc}") from None
+    try:
+        return schemas.normalize_raw(schemas.unify(found), timestamps=timestamps)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise EocatError(f"collection {collection!r}: a property has conflicting types across items: {exc}") from None
+
+
+def _geo_metadata(bounds: list[float] | None) -> dict[str, Any]:
+    column: dict[str, Any] = {
+        "encoding": "WKB",
+        "geometry_types": [],
+        "edges": "planar",
+        "covering": {"bbox": {key: ["bbox", key] for key in ("xmin", "ymin", "xmax", "ymax")}},
+    }
+    if bounds is not None:
+        column["bbox"] = bounds
+    return {"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": column}}
+
+
+def _row_group_rows(count: int) -> int:
+    return int(min(MAX_ROW_GROUP_ROWS, max(MIN_ROW_GROUP_ROWS, -(-count // TARGET_ROW_GROUPS))))
+
+
+def _ordered_keys(store: Store, partition: _Partition) -> tuple[np.ndarray, np.ndarray]:
+    """Primary keys of a partition in Hilbert order (ties by id), and their boxes (n, 4)."""
+    start, end = partition.time_range
+    rows = store.conn.execute(
+        "SELECT pk, id, minx, miny, maxx, maxy FROM items WHERE collection = ? AND datetime >= ? AND datetime < ?",
+        [partition.collection, start, end],
+    ).fetchall()
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, 4))
+    pks = np.fromiter((row[0] for row in rows), np.int64, len(rows))
+    ids = np.array([row[1] for row in rows])
+    boxes = np.array([row[2:] for row in rows], dtype=np.float64)  # None -> nan
+    keys = hilbert_keys(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3])
+    order = np.lexsort((ids, keys))
+    return pks[order], boxes[order]
+
+
+def _bounds(boxes: np.ndarray) -> list[float] | None:
+    valid = boxes[~np.isnan(boxes[:, 0])]
+    if not len(valid):
+        return None
+    if (valid[:, 0] > valid[:, 2]).any():  # something crosses the antimeridian
+        return [-180.0, float(valid[:, 1].min()), 180.0, float(valid[:, 3].max())]
+    return [float(valid[:, 0].min()), float(valid[:, 1].min()), float(valid[:, 2].max()), float(valid[:, 3].max())]
+
+
+def _contents(store: Store, pks: np.ndarray) -> Iterator[str]:
+    """Item JSON of the keys, in the given order (looked up by primary key)."""
+    found = dict(store.conn.execute(
+        "SELECT pk, content FROM items WHERE pk IN (SELECT value FROM json_each(?))", [json.dumps(pks.tolist())]
+    ).fetchall())  # fmt: skip
+    return (found[int(pk)] for pk in pks)
+
+
+def write_partition(
+    store: Store, partition: _Partition, raw_schema: pa.Schema, collection_doc: dict[str, Any], target: Path
+) -> int:
+    """Write one partition file atomically; return its row count (raises SchemaMismatch)."""
+    pks, boxes = _ordered_keys(store, partition)
+    out_schema = schemas.file_schema(raw_schema).with_metadata({
+        b"geo": orjson.dumps(_geo_metadata(_bounds(boxes))),
+        b"stac-geoparquet": orjson.dumps({
+            "version": STAC_GEOPARQUET_VERSION, "collections": {partition.collection: collection_doc},
+        }),
+    })  # fmt: skip
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    step = _row_group_rows(len(pks))
+    try:
+        with pq.ParquetWriter(
+            tmp, out_schema, compression="zstd", compression_level=ZSTD_LEVEL, write_statistics=True,
+            write_page_index=True,
+        ) as writer:  # fmt: skip
+            for start in range(0, len(pks), step):
+                chunk = pks[start : start + step]
+                table = to_table(list(_contents(store, chunk)), boxes[start : start + step], raw_schema, out_schema)
+                writer.write_table(table, row_group_size=len(chunk))
+        with open(tmp, "rb+") as stream:
+            os.fsync(stream.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(pks)
+
+
+def _doc_hash(document: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def export_parquet(
+    store: Store, directory: str | Path, *, collections: list[str] | None = None, full: bool = False
+) -> ExportReport:
+    """Export (or bring up to date) the catalogue's items as stac-geoparquet under ``directory``."""
+    started = time.perf_counter()
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    report = ExportReport(str(root))
+    manifest = {} if full else _read_manifest(root)
+    before: dict[str, Any] = manifest.get("collections", {})
+    wanted = set(collections) if collections else None
+    if wanted:
+        missing = wanted - store.collection_ids()
+        if missing:
+            raise EocatError(f"no such collection(s): {', '.join(sorted(missing))}")
+    partitions = _partitions(store, wanted)
+    after: dict[str, Any] = {cid: entry for cid, entry in before.items() if wanted is not None and cid not in wanted}
+    for collection in sorted(partitions):
+        after[collection] = _export_collection(store, root, collection, partitions[collection],
+                                               before.get(collection), report)  # fmt: skip
+    for collection, entry in before.items():  # collections gone from the store (or from the selection)
+        if collection in after:
+            continue
+        for path in entry.get("partitions", {}):
+            _remove(root, path, report)
+        shutil.rmtree(root / f"collection={collection}", ignore_errors=True)
+    report.items = sum(sum(p["rows"] for p in entry["partitions"].values()) for entry in after.values())
+    _write_atomic(root / MANIFEST, json.dumps({"format": FORMAT, "collections": after}, indent=1).encode())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _remove(root: Path, path: str, report: ExportReport) -> None:
+    target = root / path
+    if target.exists():
+        target.unlink()
+        report.removed.append(path)
+    for parent in target.parents:  # drop directories left empty
+        if parent == root:
+            break
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+
+
+def _export_collection(
+    store: Store, root: Path, collection: str, partitions: list[_Partition], previous: dict[str, Any] | None,
+    report: ExportReport,
+) -> dict[str, Any]:  # fmt: skip
+    document = store.get_collection(collection)
+    doc_hash = _doc_hash(document)
+    old_parts: dict[str, Any] = (previous or {}).get("partitions", {})
+    reuse = previous is not None and previous.get("document") == doc_hash and "schema" in previous
+    raw_schema = schemas.deserialize(previous["schema"]) if reuse and previous else None
+    if raw_schema is None:
+        raw_schema = _sample_schema(store, collection, sum(p.rows for p in partitions))
+        report.schemas_inferred.append(collection)
+
+    def stale(partition: _Partition) -> bool:
+        old = old_parts.get(partition.path)
+        return not reuse or old is None or old["fingerprint"] != partition.fingerprint or not (
+            root / partition.path).exists()  # fmt: skip
+
+    todo = [p for p in partitions if stale(p)]
+    done: set[str] = set()
+    attempts = 0
+    while True:
+        try:
+            for partition in todo:
+                if partition.path not in done:
+                    write_partition(store, partition, raw_schema, document, root / partition.path)
+                    done.add(partition.path)
+            break
+        except SchemaMismatch:
+            attempts += 1
+            if attempts > 2:
+                raise EocatError(f"collection {collection!r}: items do not fit the inferred schema") from None
+            # New fields or wider types: infer over everything, then every partition gets the new schema
+            # (one schema per collection). A second failure means a timestamp field holds non-timestamps.
+            raw_schema = _full_schema(store, collection, timestamps=attempts == 1)
+            if collection not in report.schemas_inferred:
+                report.schemas_inferred.append(collection)
+            todo, done = list(partitions), set()
+    for partition in partitions:
+        if partition.path in done:
+            report.written.append(partition.path)
+            report.written_items += partition.rows
+        else:
+            report.unchanged.append(partition.path)
+    current = {p.path for p in partitions}
+    for path in old_parts:
+        if path not in current:
+            _remove(root, path, report)
+    return {
+        "document": doc_hash,
+        "schema": schemas.serialize(raw_schema),
+        "columns": schemas.describe(schemas.file_schema(raw_schema)),
+        "partitions": {p.path: {"rows": p.rows, "fingerprint": p.fingerprint} for p in partitions},
+    }

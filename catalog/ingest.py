@@ -1,4 +1,5 @@
-"""Readers for what ``eocat import`` accepts: NDJSON, ItemCollections, single items or collections.
+"""Readers for what ``eocat import`` accepts: NDJSON, ItemCollections, single items or collections,
+and stac-geoparquet files or directories of them (:mod:`catalog.parquet.reader`).
 
 Readers stream: an NDJSON file of any size is read line by line. A record that cannot be
 parsed becomes a :class:`catalog.store.Rejected` naming its line, and reading goes on.
@@ -30,9 +31,16 @@ def read_records(source: str | Path) -> Iterator[Record]:
 
     When the first non-blank line is a whole JSON object the file is NDJSON, one document a
     line; otherwise the file is one (possibly pretty-printed) document: an Item, a Collection
-    or an ItemCollection/FeatureCollection.
+    or an ItemCollection/FeatureCollection. A directory, a ``.parquet`` file or a file with
+    Parquet's magic bytes is read as stac-geoparquet.
     """
     name = "<stdin>" if str(source) == "-" else str(source)
+    if name != "<stdin>":
+        from catalog.parquet.reader import is_parquet, read_parquet_records
+
+        if is_parquet(Path(source)):
+            yield from read_parquet_records(source)
+            return
     stream = _open(source)
     try:
         lines = enumerate(stream, start=1)

@@ -69,13 +69,13 @@ def _store(ctx: click.Context) -> Store:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.pass_context
 def import_command(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
-    """Import STAC items and collections: NDJSON, ItemCollection, single JSON (- for stdin).
+    """Import STAC items and collections: NDJSON, ItemCollection, single JSON (- for stdin), GeoParquet.
 
     Records that cannot be read or stored are reported with their line and skipped; the exit
     status is 1 when any were rejected.
     """
     for name in files:
-        if name != "-" and not Path(name).is_file():
+        if name != "-" and not Path(name).exists():  # a directory holds GeoParquet files
             raise EocatError(f"no such file: {name}")
     store = _store(ctx)
     report = import_files(store, list(files))

@@ -38,6 +38,10 @@ def split_geometry(text: str) -> tuple[str, str | None]:
     if index > 0 and text.count("{", 0, index) - text.count("}", 0, index) == 1:
         if text.startswith("null", start):
             return text, None
+        # A geometry other than a GeometryCollection holds no nested object: the first "}" closes it.
+        end = text.find("}", start) + 1
+        if end > start and text.find("{", start + 1, end) < 0:
+            return text[:start] + "null" + text[end:], text[start:end]
         try:
             _, end = _DECODER.raw_decode(text, start)
         except ValueError:
@@ -48,6 +52,11 @@ def split_geometry(text: str) -> tuple[str, str | None]:
     geometry = item.get("geometry")
     item["geometry"] = None
     return orjson.dumps(item).decode(), None if geometry is None else orjson.dumps(geometry).decode()
+
+
+def _geometry_of(text: str) -> str | None:
+    geometry = orjson.loads(text).get("geometry")
+    return None if geometry is None else orjson.dumps(geometry).decode()
 
 
 def parse_bodies(bodies: Sequence[str], schema: pa.Schema | None) -> pa.Table:
@@ -86,7 +95,11 @@ def to_table(
         bodies.append(body)
         geometries.append(geometry)
     raw = parse_bodies(bodies, raw_schema)
-    wkb = shapely.to_wkb(shapely.from_geojson(np.array(geometries, dtype=object)))
+    try:
+        shapes = shapely.from_geojson(np.array(geometries, dtype=object))
+    except shapely.errors.GEOSException:  # a geometry the fast cut got wrong: cut each the slow way
+        shapes = shapely.from_geojson(np.array([_geometry_of(text) for text in contents], dtype=object))
+    wkb = shapely.to_wkb(shapes)
     properties = raw.column("properties").combine_chunks()
     property_names = {field.name for field in raw_schema.field("properties").type}
     arrays: list[pa.Array | pa.ChunkedArray] = []

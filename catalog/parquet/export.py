@@ -29,6 +29,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ TARGET_ROW_GROUPS = 32
 MIN_ROW_GROUP_ROWS = 1_024
 MAX_ROW_GROUP_ROWS = 100_000
 SAMPLE_ROWS = 4_000
-ZSTD_LEVEL = 6  # measured: level 15 writes ~2x slower for ~5 % smaller files
+ZSTD_LEVEL = 1  # measured on S1 items: level 1 wrote 2.4x faster than 6 and the file was no larger
 STAC_GEOPARQUET_VERSION = "1.0.0"
 
 
@@ -238,12 +239,18 @@ def write_partition(
     try:
         with pq.ParquetWriter(
             tmp, out_schema, compression="zstd", compression_level=ZSTD_LEVEL, write_statistics=True,
-            write_page_index=True,
-        ) as writer:  # fmt: skip
+            write_page_index=True, use_dictionary=False,  # measured: dictionaries made files larger and slower
+        ) as writer, ThreadPoolExecutor(1) as pool:  # fmt: skip
+            # The writer encodes one row group (GIL released) while the next one is parsed.
+            pending: Future[None] | None = None
             for start in range(0, len(pks), step):
                 chunk = pks[start : start + step]
                 table = to_table(list(_contents(store, chunk)), boxes[start : start + step], raw_schema, out_schema)
-                writer.write_table(table, row_group_size=len(chunk))
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(writer.write_table, table, row_group_size=len(chunk))
+            if pending is not None:
+                pending.result()
         with open(tmp, "rb+") as stream:
             os.fsync(stream.fileno())
         os.replace(tmp, target)

@@ -316,3 +316,11 @@ def emulate_cdse(args: tuple[str, ...]) -> None:
     from emulators.cdse import main as serve_cdse
 
     sys.exit(serve_cdse(list(args)))
+
+
+# -- GeoParquet export, DuckDB SQL, inventories (issue 7; eocat/cli_parquet.py) ------------------
+from eocat.cli_parquet import export, inventory, sql  # noqa: E402
+
+main.add_command(export)
+main.add_command(sql)
+main.add_command(inventory)

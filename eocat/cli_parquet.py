@@ -1,0 +1,199 @@
+"""CLI for GeoParquet and analytics: ``eocat export parquet``, ``eocat sql``, ``eocat inventory``."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from catalog.errors import EocatError, InvalidQuery
+
+
+def _store(ctx: click.Context) -> Any:
+    from catalog.store import Store
+
+    store = Store(ctx.obj)
+    ctx.call_on_close(store.close)
+    return store
+
+
+def _default_parquet_dir(ctx: click.Context) -> Path:
+    return Path(ctx.obj).parent / "parquet"
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group()
+def export() -> None:
+    """Export the catalogue (GeoParquet)."""
+
+
+@export.command("parquet")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--collections", help="Comma-separated collection ids (default: all).")
+@click.option("--full", is_flag=True, help="Rewrite every partition (default: only what changed since the last export).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.pass_context
+def export_parquet_command(
+    ctx: click.Context, directory: Path, collections: str | None, full: bool, as_json: bool
+) -> None:
+    """Write the catalogue as stac-geoparquet under DIRECTORY (hive partitions collection=…/year=…).
+
+    Incremental: run it again and only the partitions whose items changed are rewritten, each
+    atomically (readers see the old or the new file, never a half-written one).
+    """
+    from catalog.parquet.export import export_parquet
+
+    wanted = [c.strip() for c in collections.split(",") if c.strip()] if collections else None
+    report = export_parquet(_store(ctx), directory, collections=wanted, full=full)
+    if as_json:
+        click.echo(orjson.dumps(report.as_dict()).decode())
+    rate = report.written_items / report.seconds if report.seconds else 0.0
+    _err(
+        f"exported {report.items} items to {directory}: {len(report.written)} partition(s) written "
+        f"({report.written_items} items, {rate:,.0f} items/s), {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed"
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, dict | list):
+        return orjson.dumps(value, default=str).decode()
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+@click.command()
+@click.argument("query")
+@click.option("--parquet", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="The GeoParquet export (default: parquet/ next to the catalogue file).")  # fmt: skip
+@click.option("--format", "output", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="json prints one object per row (NDJSON).")  # fmt: skip
+@click.option("--examples", is_flag=True, help="Print example queries and exit.")
+@click.pass_context
+def sql(ctx: click.Context, query: str, directory: Path | None, output: str, examples: bool) -> None:
+    """Run a DuckDB SQL QUERY over the GeoParquet export.
+
+    Each collection is a view named by its id (quote ids with dashes: "sentinel-2-l2a"); ``items``
+    spans them all. Columns: id, datetime, bbox.xmin …, every property (quote names with colons:
+    "eo:cloud_cover"), plus the partition columns year (and month). See --examples.
+    """
+    from catalog.parquet.sql import EXAMPLES, run_sql
+
+    if examples:
+        click.echo(EXAMPLES.strip("\n"))
+        return
+    table = run_sql(directory or _default_parquet_dir(ctx), query)
+    rows = table.to_pylist()
+    if output == "json":
+        for row in rows:
+            sys.stdout.buffer.write(orjson.dumps(row, default=_json_default, option=orjson.OPT_NON_STR_KEYS) + b"\n")
+    elif output == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(table.column_names)
+        writer.writerows([_cell(row[name]) for name in table.column_names] for row in rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        view = Table(*table.column_names, box=None, header_style="bold")
+        for row in rows:
+            view.add_row(*(_cell(row[name]) for name in table.column_names))
+        Console(width=None if sys.stdout.isatty() else 220).print(view)
+        _err(f"{len(rows)} row(s)")
+
+
+@click.command()
+@click.option("--aoi", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="GeoJSON area of interest (geometry, Feature or FeatureCollection).")  # fmt: skip
+@click.option("--collections", required=True, help="Comma-separated collection ids, e.g. sentinel-1-slc.")
+@click.option("--datetime", "datetime_", metavar="INTERVAL", help="RFC 3339 instant or START/END, '..' open.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write a PNG: footprints and timeline.")
+@click.option("--format", "output", type=click.Choice(["table", "json", "parquet"]), default="table",
+              show_default=True, help="parquet writes one row per pass (GeoParquet) to --out.")  # fmt: skip
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (json: default stdout).")
+@click.pass_context
+def inventory(
+    ctx: click.Context, aoi: Path, collections: str, datetime_: str | None, plot: Path | None, output: str,
+    out: Path | None,
+) -> None:  # fmt: skip
+    """Which orbit directions, relative orbits and polarizations cover an AOI, how completely, on which dates.
+
+    Items of one pass are merged before measuring coverage; the best group for a time series is
+    the one with the most fully covered dates.
+    """
+    import shapely
+
+    from catalog.parquet.inventory import FULL_COVERAGE, compute, to_arrow
+    from catalog.search import Query, check_collections, iter_items
+    from eocat.cli import _area
+
+    area = _area(None, aoi)
+    query = Query.parse(collections=collections, intersects=shapely.geometry.mapping(area), datetime=datetime_,
+                        limit=1000)  # fmt: skip
+    store = _store(ctx)
+    check_collections(store, query)
+    try:
+        result = compute(iter_items(store, query, page_size=1000), area)
+    except ValueError as exc:
+        raise InvalidQuery(f"--aoi {aoi}: {exc}") from None
+    if plot:
+        from catalog.parquet.plot import plot_inventory
+
+        plot_inventory(result, plot)
+        _err(f"plot written to {plot}")
+    if output == "parquet":
+        if out is None:
+            raise EocatError("--format parquet needs --out FILE.parquet")
+        import pyarrow.parquet as pq
+
+        pq.write_table(to_arrow(result), out, compression="zstd")
+        _err(f"inventory written to {out}")
+        return
+    if output == "json":
+        data = orjson.dumps(result.as_dict(), option=orjson.OPT_INDENT_2) + b"\n"
+        if out:
+            out.write_bytes(data)
+        else:
+            sys.stdout.buffer.write(data)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table("direction", "rel. orbit", "pols", "dates", "full", "mean cov.", "coverage per date",
+                 box=None, header_style="bold")  # fmt: skip
+    for group in result.groups:
+        dates = ", ".join(f"{p.date} {p.coverage:.0%}" for p in group.passes[:8])
+        more = f" … (+{len(group.passes) - 8})" if len(group.passes) > 8 else ""
+        view.add_row(group.orbit_state, "-" if group.relative_orbit is None else str(group.relative_orbit),
+                     group.polarizations, str(len(group.passes)), str(len(group.full_dates)),
+                     f"{group.mean_coverage:.1%}", dates + more)  # fmt: skip
+    Console(width=None if sys.stdout.isatty() else 220).print(view)
+    best = result.best
+    if best is None:
+        _err(f"no items of {collections} cover the AOI")
+    else:
+        _err(f"{result.items} items; best group for a time series: {best.label} "
+             f"({len(best.full_dates)} dates with >= {FULL_COVERAGE:.1%} coverage)")  # fmt: skip

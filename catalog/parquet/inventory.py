@@ -127,13 +127,15 @@ def compute(items: Iterable[dict[str, Any]], aoi: BaseGeometry) -> Inventory:
         when = properties.get("datetime") or properties.get("start_datetime")
         if not geometry or not isinstance(when, str):
             continue
+        shape = shapely.from_geojson(_dumps(geometry))
+        if not shapely.intersects(shape, aoi):
+            continue
         count += 1
         orbit = properties.get("sat:relative_orbit")
         key = (str(properties.get("sat:orbit_state") or "-"), orbit if isinstance(orbit, int) else None,
                polarization_key(properties.get("sar:polarizations")))  # fmt: skip
         absolute = properties.get("sat:absolute_orbit")
         pass_key = (properties.get("platform"), absolute) if isinstance(absolute, int) else when[:10]
-        shape = shapely.from_geojson(_dumps(geometry))
         passes.setdefault(key, {}).setdefault(pass_key, []).append((item, shape))
         collections.setdefault(key, set()).add(str(item.get("collection", "")))
     groups = []

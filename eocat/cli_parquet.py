@@ -134,10 +134,11 @@ def sql(ctx: click.Context, query: str, directory: Path | None, output: str, exa
 @click.option("--format", "output", type=click.Choice(["table", "json", "parquet"]), default="table",
               show_default=True, help="parquet writes one row per pass (GeoParquet) to --out.")  # fmt: skip
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (json: default stdout).")
+@click.option("--top", type=click.IntRange(min=1), default=15, show_default=True, help="Groups shown in the table.")
 @click.pass_context
 def inventory(
     ctx: click.Context, aoi: Path, collections: str, datetime_: str | None, plot: Path | None, output: str,
-    out: Path | None,
+    out: Path | None, top: int,
 ) -> None:  # fmt: skip
     """Which orbit directions, relative orbits and polarizations cover an AOI, how completely, on which dates.
 
@@ -184,13 +185,15 @@ def inventory(
 
     view = Table("direction", "rel. orbit", "pols", "dates", "full", "mean cov.", "coverage per date",
                  box=None, header_style="bold")  # fmt: skip
-    for group in result.groups:
+    for group in result.groups[:top]:
         dates = ", ".join(f"{p.date} {p.coverage:.0%}" for p in group.passes[:8])
         more = f" … (+{len(group.passes) - 8})" if len(group.passes) > 8 else ""
         view.add_row(group.orbit_state, "-" if group.relative_orbit is None else str(group.relative_orbit),
                      group.polarizations, str(len(group.passes)), str(len(group.full_dates)),
                      f"{group.mean_coverage:.1%}", dates + more)  # fmt: skip
     Console(width=None if sys.stdout.isatty() else 220).print(view)
+    if len(result.groups) > top:
+        _err(f"… and {len(result.groups) - top} more group(s) (--top, or --format json for all)")
     best = result.best
     if best is None:
         _err(f"no items of {collections} cover the AOI")

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from emulators import samples
+from eocat import demo_parquet
 from emulators.cdse import CdseEmulator, SyntheticProducts
 
 DEMO = Path("data/demo")
@@ -77,6 +78,7 @@ def main() -> int:
     step("query: items crossing the antimeridian (bbox 170,-60,-170,60), as NDJSON ids")
     eocat("search", "--bbox", "170,-60,-170,60", "--limit", "3", "--format", "ndjson", "--fields", "id,collection",
           env=env)  # fmt: skip
+    demo_parquet.run(eocat, step, DEMO, env)  # GeoParquet export, SQL, inventory (issue 7)
     step(f"demo done: catalogue at {DEMO / 'eocat.db'}")
     return 0
 

@@ -14,11 +14,13 @@ from catalog.parquet.inventory import FULL_COVERAGE, Inventory
 MAX_GROUPS = 12
 
 
-def _draw(ax: Any, geometry: BaseGeometry, **style: Any) -> None:
-    for polygon in getattr(geometry, "geoms", [geometry]):
+def _draw(ax: Any, geometry: BaseGeometry, *, outline: str | None = None, **style: Any) -> None:
+    for index, polygon in enumerate(getattr(geometry, "geoms", [geometry])):
         if isinstance(polygon, shapely.Polygon) and not polygon.is_empty:
             x, y = polygon.exterior.xy
-            ax.fill(x, y, **style)
+            ax.fill(x, y, **(style if index == 0 else {k: v for k, v in style.items() if k != "label"}))
+            if outline:
+                ax.plot(x, y, color=outline, linewidth=1.0)
 
 
 def plot_inventory(inventory: Inventory, path: str | Path, *, title: str = "") -> Path:
@@ -34,7 +36,8 @@ def plot_inventory(inventory: Inventory, path: str | Path, *, title: str = "") -
     palette = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
     for index, group in enumerate(groups):
         union = shapely.union_all([p.footprint for p in group.passes])
-        _draw(map_ax, union, alpha=0.25, color=palette(index % palette.N), label=group.label)
+        color = palette(index % palette.N)
+        _draw(map_ax, union, outline=color, alpha=0.2, color=color, label=group.label)
     _draw(map_ax, inventory.aoi, facecolor="none", edgecolor="black", linewidth=2.0, label="AOI")
     minx, miny, maxx, maxy = inventory.aoi.bounds
     pad_x, pad_y = max((maxx - minx) * 0.6, 0.2), max((maxy - miny) * 0.6, 0.2)

@@ -121,10 +121,8 @@ def make_queries(db: Path, count: int, seed: int = 7) -> list[dict[str, Any]]:
     for minx, miny, maxx, maxy, when in rng.sample(rows, min(count, len(rows))):
         x, y = (minx + maxx) / 2, (miny + maxy) / 2
         t = datetime.fromisoformat(when.replace("Z", "+00:00"))
-        queries.append({
-            "bbox": [x - QUERY_HALF_SIZE_DEG, y - QUERY_HALF_SIZE_DEG, x + QUERY_HALF_SIZE_DEG, y + QUERY_HALF_SIZE_DEG],
-            "start": t - timedelta(days=QUERY_DAYS / 2), "end": t + timedelta(days=QUERY_DAYS / 2),
-        })  # fmt: skip
+        half, days = QUERY_HALF_SIZE_DEG, timedelta(days=QUERY_DAYS / 2)
+        queries.append({"bbox": [x - half, y - half, x + half, y + half], "start": t - days, "end": t + days})
     return queries
 
 
@@ -170,7 +168,8 @@ def _duckdb_sql(source: str, query: dict[str, Any], *, collection_filter: bool) 
     west, south, east, north = query["bbox"]
     where = [
         f"bbox.xmin <= {east}", f"bbox.xmax >= {west}", f"bbox.ymin <= {north}", f"bbox.ymax >= {south}",
-        f"datetime >= TIMESTAMPTZ '{query['start'].isoformat()}'", f"datetime <= TIMESTAMPTZ '{query['end'].isoformat()}'",
+        f"datetime >= TIMESTAMPTZ '{query['start'].isoformat()}'",
+        f"datetime <= TIMESTAMPTZ '{query['end'].isoformat()}'",
     ]  # fmt: skip
     if collection_filter:
         where.append(f"collection = '{QUERY_COLLECTION}'")
@@ -195,7 +194,7 @@ def run_queries(outputs: dict[str, Path], db: Path, count: int, rounds: int) -> 
             best = float("inf")
             for _ in range(rounds):
                 started = time.perf_counter()
-                value = conn.sql(sql).fetchone()
+                value = conn.execute(sql).fetchone()
                 best = min(best, time.perf_counter() - started)
             counts.append(int(value[0]) if value else 0)
             times.append(best)
@@ -282,8 +281,14 @@ def run(sizes: list[int], *, queries: int = 20, rounds: int = 2, echo: bool = Tr
         "targets": {
             "parquet_export_items_per_s": {
                 "target": TARGET_ITEMS_PER_S,
-                "measured": [{"n": r["n"], "items_per_s": r["exports"]["eocat"]["items_per_s"],
-                              "x_fastest_peer": r["speedup_vs_fastest_peer"]} for r in results],  # fmt: skip
+                "measured": [
+                    {
+                        "n": r["n"],
+                        "items_per_s": r["exports"]["eocat"]["items_per_s"],
+                        "x_fastest_peer": r["speedup_vs_fastest_peer"],
+                    }
+                    for r in results
+                ],
                 "met": all(r["exports"]["eocat"]["items_per_s"] >= TARGET_ITEMS_PER_S for r in results),
             },
             "parquet_bbox_row_groups_fraction": {

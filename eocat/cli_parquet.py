@@ -38,7 +38,9 @@ def export() -> None:
 @export.command("parquet")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--collections", help="Comma-separated collection ids (default: all).")
-@click.option("--full", is_flag=True, help="Rewrite every partition (default: only what changed since the last export).")
+@click.option(
+    "--full", is_flag=True, help="Rewrite every partition (default: only what changed since the last export)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.pass_context
 def export_parquet_command(

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from emulators import samples
-from eocat import demo_parquet
 from emulators.cdse import CdseEmulator, SyntheticProducts
+from eocat import demo_parquet
 
 DEMO = Path("data/demo")
 AOI = {"type": "Polygon", "coordinates": [[[5.0, 44.0], [16.0, 44.0], [16.0, 52.0], [5.0, 52.0], [5.0, 44.0]]]}

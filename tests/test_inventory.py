@@ -68,7 +68,11 @@ def test_compute_reports_the_known_coverages() -> None:
         assert [d for d, _ in got[key]] == [d for d, _ in passes]
         assert [c for _, c in got[key]] == pytest.approx([c for _, c in passes], abs=1e-9)
     best = result.best
-    assert best is not None and (best.orbit_state, best.relative_orbit, best.polarizations) == ("ascending", 15, "VV+VH")
+    assert best is not None and (best.orbit_state, best.relative_orbit, best.polarizations) == (
+        "ascending",
+        15,
+        "VV+VH",
+    )
     assert best.full_dates == ["2023-01-03", "2023-01-27"]
     assert best.passes[0].item_ids == ["a1w", "a1e"]  # the two frames of one pass, merged
 
@@ -104,7 +108,10 @@ def test_cli_json_plot_and_parquet(catalogue: Path) -> None:
     assert result.exit_code == 0, result.output
     table = pq.read_table(catalogue / "inv.parquet")
     assert sorted(zip(table.column("date").to_pylist(), table.column("coverage").to_pylist(), strict=True)) == [
-        ("2023-01-15", pytest.approx(0.25)), ("2023-01-17", pytest.approx(0.5)), ("2023-01-27", pytest.approx(1.0))]
+        ("2023-01-15", pytest.approx(0.25)),
+        ("2023-01-17", pytest.approx(0.5)),
+        ("2023-01-27", pytest.approx(1.0)),
+    ]
     import geopandas
 
     frame = geopandas.read_parquet(catalogue / "inv.parquet")

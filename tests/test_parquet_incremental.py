@@ -32,7 +32,8 @@ def items_in(path: Path) -> dict[str, dict[str, Any]]:
 def store(tmp_path: Path) -> Store:
     store = Store(tmp_path / "cat.db")
     items = [
-        make_item(f"{collection}-{year}-{n}", collection, x=n % 50, y=n % 40, datetime=f"{year}-0{1 + n % 9}-02T10:00:00Z",
+        make_item(f"{collection}-{year}-{n}", collection, x=n % 50, y=n % 40,
+                  datetime=f"{year}-0{1 + n % 9}-02T10:00:00Z",
                   properties={"eo:cloud_cover": float(n % 100), "platform": "sentinel-2a"})
         for collection in ("alpha", "beta") for year in (2022, 2023, 2024) for n in range(300)
     ]  # fmt: skip
@@ -148,9 +149,7 @@ def test_collection_document_change_rewrites_its_partitions(store: Store, tmp_pa
     assert b'"changed"' in metadata
 
 
-def test_monthly_partitions_when_a_year_is_large(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_monthly_partitions_when_a_year_is_large(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(export_module, "MAX_PARTITION_ROWS", 200)
     report = export_parquet(store, tmp_path / "out")
     assert "collection=alpha/year=2023/month=04/items.parquet" in report.written

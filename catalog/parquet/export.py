@@ -27,9 +27,10 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,9 +265,14 @@ def _doc_hash(document: dict[str, Any]) -> str:
 
 
 def export_parquet(
-    store: Store, directory: str | Path, *, collections: list[str] | None = None, full: bool = False
-) -> ExportReport:
-    """Export (or bring up to date) the catalogue's items as stac-geoparquet under ``directory``."""
+    store: Store, directory: str | Path, *, collections: list[str] | None = None, full: bool = False,
+    jobs: int | None = None,
+) -> ExportReport:  # fmt: skip
+    """Export (or bring up to date) the catalogue's items as stac-geoparquet under ``directory``.
+
+    ``jobs`` partitions are written at once (default: one per CPU), each by a thread with its own
+    SQLite connection; Arrow's JSON parser, shapely and the Parquet writer release the GIL.
+    """
     started = time.perf_counter()
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
@@ -280,9 +286,11 @@ def export_parquet(
             raise EocatError(f"no such collection(s): {', '.join(sorted(missing))}")
     partitions = _partitions(store, wanted)
     after: dict[str, Any] = {cid: entry for cid, entry in before.items() if wanted is not None and cid not in wanted}
-    for collection in sorted(partitions):
-        after[collection] = _export_collection(store, root, collection, partitions[collection],
-                                               before.get(collection), report)  # fmt: skip
+    plans = [_plan(store, root, collection, partitions[collection], before.get(collection), report)
+             for collection in sorted(partitions)]  # fmt: skip
+    _write_all(store, root, plans, report, jobs or min(4, os.cpu_count() or 1))
+    for plan in plans:
+        after[plan.collection] = _finish(root, plan, report)
     for collection, entry in before.items():  # collections gone from the store (or from the selection)
         if collection in after:
             continue
@@ -295,24 +303,24 @@ def export_parquet(
     return report
 
 
-def _remove(root: Path, path: str, report: ExportReport) -> None:
-    target = root / path
-    if target.exists():
-        target.unlink()
-        report.removed.append(path)
-    for parent in target.parents:  # drop directories left empty
-        if parent == root:
-            break
-        try:
-            parent.rmdir()
-        except OSError:
-            break
+@dataclass
+class _Plan:
+    collection: str
+    document: dict[str, Any]
+    doc_hash: str
+    partitions: list[_Partition]
+    old_parts: dict[str, Any]
+    raw_schema: pa.Schema
+    todo: list[_Partition]
+    done: set[str] = field(default_factory=set)
+    attempts: int = 0
 
 
-def _export_collection(
+def _plan(
     store: Store, root: Path, collection: str, partitions: list[_Partition], previous: dict[str, Any] | None,
     report: ExportReport,
-) -> dict[str, Any]:  # fmt: skip
+) -> _Plan:  # fmt: skip
+    """What to write for a collection: the partitions that changed, with the schema to use."""
     document = store.get_collection(collection)
     doc_hash = _doc_hash(document)
     old_parts: dict[str, Any] = (previous or {}).get("partitions", {})
@@ -328,38 +336,100 @@ def _export_collection(
             root / partition.path).exists()  # fmt: skip
 
     todo = [p for p in partitions if stale(p)]
-    done: set[str] = set()
-    attempts = 0
-    while True:
-        try:
-            for partition in todo:
-                if partition.path not in done:
-                    write_partition(store, partition, raw_schema, document, root / partition.path)
-                    done.add(partition.path)
-            break
-        except SchemaMismatch:
-            attempts += 1
-            if attempts > 2:
-                raise EocatError(f"collection {collection!r}: items do not fit the inferred schema") from None
-            # New fields or wider types: infer over everything, then every partition gets the new schema
-            # (one schema per collection). A second failure means a timestamp field holds non-timestamps.
-            raw_schema = _full_schema(store, collection, timestamps=attempts == 1)
-            if collection not in report.schemas_inferred:
-                report.schemas_inferred.append(collection)
-            todo, done = list(partitions), set()
-    for partition in partitions:
-        if partition.path in done:
+    return _Plan(collection, document, doc_hash, partitions, old_parts, raw_schema, todo)
+
+
+def _write_all(store: Store, root: Path, plans: list[_Plan], report: ExportReport, jobs: int) -> None:
+    """Write every planned partition; a collection whose items outgrow its schema is re-planned whole."""
+    connections: list[Store] = []
+    local = threading.local()
+    lock = threading.Lock()
+    in_memory = str(store.path) == ":memory:"
+
+    def connection() -> Store:
+        if in_memory or jobs == 1:
+            return store
+        if not hasattr(local, "store"):
+            local.store = Store(store.path)
+            with lock:
+                connections.append(local.store)
+        opened: Store = local.store
+        return opened
+
+    def write(plan: _Plan, partition: _Partition) -> None:
+        write_partition(connection(), partition, plan.raw_schema, plan.document, root / partition.path)
+
+    workers = 1 if in_memory else jobs
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            pending = [plan for plan in plans if plan.todo]
+            while pending:
+                # Largest partitions first, so the last ones to finish are small.
+                tasks = sorted(((plan, p) for plan in pending for p in plan.todo if p.path not in plan.done),
+                               key=lambda task: -task[1].rows)  # fmt: skip
+                futures = {pool.submit(write, plan, partition): (plan, partition) for plan, partition in tasks}
+                failed: list[_Plan] = []
+                error: BaseException | None = None
+                for future in as_completed(futures):
+                    plan, partition = futures[future]
+                    try:
+                        future.result()
+                        plan.done.add(partition.path)
+                    except SchemaMismatch:
+                        if plan not in failed:
+                            failed.append(plan)
+                    except BaseException as exc:  # finish what runs, then raise the first error
+                        error = error or exc
+                if error is not None:
+                    raise error
+                for plan in failed:
+                    _replan(store, plan, report)
+                pending = failed
+    finally:
+        for opened in connections:
+            opened.close()
+
+
+def _replan(store: Store, plan: _Plan, report: ExportReport) -> None:
+    """New fields or wider types: infer over everything; every partition gets the new schema (one
+    schema per collection). A second failure means a timestamp field holds non-timestamps."""
+    plan.attempts += 1
+    if plan.attempts > 2:
+        raise EocatError(f"collection {plan.collection!r}: items do not fit the inferred schema")
+    plan.raw_schema = _full_schema(store, plan.collection, timestamps=plan.attempts == 1)
+    if plan.collection not in report.schemas_inferred:
+        report.schemas_inferred.append(plan.collection)
+    plan.todo, plan.done = list(plan.partitions), set()
+
+
+def _finish(root: Path, plan: _Plan, report: ExportReport) -> dict[str, Any]:
+    for partition in plan.partitions:
+        if partition.path in plan.done:
             report.written.append(partition.path)
             report.written_items += partition.rows
         else:
             report.unchanged.append(partition.path)
-    current = {p.path for p in partitions}
-    for path in old_parts:
+    current = {p.path for p in plan.partitions}
+    for path in plan.old_parts:
         if path not in current:
             _remove(root, path, report)
     return {
-        "document": doc_hash,
-        "schema": schemas.serialize(raw_schema),
-        "columns": schemas.describe(schemas.file_schema(raw_schema)),
-        "partitions": {p.path: {"rows": p.rows, "fingerprint": p.fingerprint} for p in partitions},
+        "document": plan.doc_hash,
+        "schema": schemas.serialize(plan.raw_schema),
+        "columns": schemas.describe(schemas.file_schema(plan.raw_schema)),
+        "partitions": {p.path: {"rows": p.rows, "fingerprint": p.fingerprint} for p in plan.partitions},
     }
+
+
+def _remove(root: Path, path: str, report: ExportReport) -> None:
+    target = root / path
+    if target.exists():
+        target.unlink()
+        report.removed.append(path)
+    for parent in target.parents:  # drop directories left empty
+        if parent == root:
+            break
+        try:
+            parent.rmdir()
+        except OSError:
+            break

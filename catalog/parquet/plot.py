@@ -14,7 +14,7 @@ from catalog.parquet.inventory import FULL_COVERAGE, Inventory
 MAX_GROUPS = 12
 
 
-def _draw(ax: Any, geometry: BaseGeometry, *, outline: str | None = None, **style: Any) -> None:
+def _draw(ax: Any, geometry: BaseGeometry, *, outline: Any = None, **style: Any) -> None:
     for index, polygon in enumerate(getattr(geometry, "geoms", [geometry])):
         if isinstance(polygon, shapely.Polygon) and not polygon.is_empty:
             x, y = polygon.exterior.xy

@@ -316,3 +316,12 @@ def emulate_cdse(args: tuple[str, ...]) -> None:
     from emulators.cdse import main as serve_cdse
 
     sys.exit(serve_cdse(list(args)))
+
+
+# -- DestinE (issue 6) ------------------------------------------------------------------------
+from eocat.cli_destine import emulate_destine, fetch_frames, harvest_destine, timescan_command  # noqa: E402
+
+harvest.add_command(harvest_destine)
+emulate.add_command(emulate_destine)
+main.add_command(timescan_command)
+main.add_command(fetch_frames)

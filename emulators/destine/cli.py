@@ -23,9 +23,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--codec", default="libx265", help="libx265 (HEVC, default) or ffv1")
     parser.add_argument("--container", default="mp4", help="mp4 (default), matroska or mpegts")
     parser.add_argument("--crf", type=int, help="lossy x265 at this CRF (default: lossless)")
+    parser.add_argument("--start-offset", type=float, default=0.0, help="stream start time in seconds (TS: 1.4)")
     parser.add_argument("--token-lifetime", type=float, default=300.0, help="DESP access token life in seconds")
     args = parser.parse_args(argv)
-    video = VideoFormat(codec=args.codec, container=args.container, crf=args.crf)
+    video = VideoFormat(codec=args.codec, container=args.container, crf=args.crf, start_offset=args.start_offset)
     emulator = DestinEEmulator(start=args.start, end=args.end, seed=args.seed, host=args.host, port=args.port,
                                video=video, access_lifetime=args.token_lifetime)  # fmt: skip
     stop = threading.Event()

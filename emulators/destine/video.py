@@ -3,7 +3,8 @@
 The real S3 NDVI stream is inferred to be 12-bit monochrome HEVC in MP4 at 25 fps
 (reference/destine.md §3), so that is the default: ``libx265`` lossless, ``gray12le``, one keyframe
 a second. The codec and container are configurable (``ffv1`` in Matroska is lossless too and much
-faster to encode); ``crf`` makes x265 lossy, like a production stream would likely be.
+faster to encode); ``crf`` makes x265 lossy, like a production stream would likely be; ``start_offset``
+shifts the whole timeline (clients must read the stream's start time, not assume 0).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class VideoFormat:
     container: str = "mp4"
     gop: int = FPS
     crf: int | None = None  # None = lossless
+    start_offset: float = 0.0  # seconds before frame 1 (ffmpeg's MPEG-TS muxer starts at 1.4 s)
 
     @property
     def media_type(self) -> str:
@@ -54,7 +56,7 @@ def encode(frames: Iterable[np.ndarray], nx: int, ny: int, fmt: VideoFormat) -> 
             stream.options = {"g": str(fmt.gop)}
         for index, codes in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(codes, dtype=np.uint16), format="gray12le")
-            frame.pts = index
+            frame.pts = index + round(fmt.start_offset * FPS)
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return buffer.getvalue()

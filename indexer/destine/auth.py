@@ -102,10 +102,11 @@ class DespTokenProvider:
                 raise AuthError("the DESP token endpoint refused the login's authorization code")
             return str(self._state["access_token"])
 
-    def invalidate(self) -> None:
-        """Forget the access token (after a 401), keeping the refresh token."""
+    def invalidate(self, token: str | None = None) -> None:
+        """Forget the access token (after a 401; only if it is still ``token``), keeping the refresh token."""
         with self._lock:
-            self._state.pop("access_token", None)
+            if token is None or self._state.get("access_token") == token:
+                self._state.pop("access_token", None)
 
     def close(self) -> None:
         if self._owns_client:

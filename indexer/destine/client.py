@@ -38,11 +38,12 @@ def fetch_metadata(
     """The metadata response for ``first <= img_start_date <= last`` (minute precision, either open)."""
     url = (streamer_url or endpoint("destine_streamer")) + METADATA_PATH.format(continent=quote(continent, safe=""))
     params = {k: v.strftime(API_DATE) for k, v in (("start_date", first), ("end_date", last)) if v is not None}
-    for attempt in (1, 2):
-        headers = {"Authorization": f"Bearer {tokens.access_token()}"}
-        response = request(client, "GET", url, params=params, headers=headers, policy=policy)
-        if response.status_code == 401 and attempt == 1:
-            tokens.invalidate()
+    for attempt in (1, 2, 3):
+        token = tokens.access_token()
+        response = request(client, "GET", url, params=params, headers={"Authorization": f"Bearer {token}"},
+                           policy=policy)  # fmt: skip
+        if response.status_code == 401 and attempt < 3:
+            tokens.invalidate(token)
             continue
         if response.status_code == 404:
             raise UpstreamError(f"DestinE has no S3 NDVI stream for continent {continent!r} (HTTP 404)")
@@ -121,6 +122,7 @@ class DestineFrames:
 def harvest_frames(
     store: Store, continent: str, start: str, end: str, *, tokens: DespTokenProvider | None = None,
     jobs: int = 2, restart: bool = False, progress: bool | None = None, span_days: int = 31,
+    streamer_url: str | None = None,
 ) -> HarvestReport:  # fmt: skip
     """Harvest one continent's frames in ``[start, end)`` (canonical UTC) into the store; resumable."""
     from catalog.checkpoints import Checkpoints
@@ -128,7 +130,7 @@ def harvest_frames(
 
     own_tokens = tokens is None
     tokens = tokens or DespTokenProvider.from_environment()
-    source = DestineFrames(continent, tokens)
+    source = DestineFrames(continent, tokens, streamer_url=streamer_url)
     try:
         store.upsert_collection(collection())
         if restart:

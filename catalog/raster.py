@@ -60,6 +60,12 @@ def write_cog(
     return target
 
 
+def grid_transform(bbox: Sequence[float], width: int, height: int) -> Affine:
+    """The affine transform of a north-up grid over ``[W, S, E, N]`` (rasterio's ``from_bounds``)."""
+    west, south, east, north = (float(v) for v in bbox)
+    return Affine((east - west) / width, 0.0, west, 0.0, -(north - south) / height, north)
+
+
 def file_digest(path: str | Path) -> tuple[int, str]:
     """Size and SHA2-256 multihash (hex, ``1220…``) of a file."""
     digest = hashlib.sha256()

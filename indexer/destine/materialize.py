@@ -14,6 +14,7 @@ writes; the default), ``none``, or ``below:X`` (values under X, e.g. the noteboo
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,10 +23,9 @@ from typing import Any, Protocol
 
 import av
 import numpy as np
-from rasterio.transform import from_bounds
 
 from catalog.errors import EocatError
-from catalog.raster import COG_MEDIA_TYPE, write_cog
+from catalog.raster import COG_MEDIA_TYPE, grid_transform, write_cog
 from indexer.errors import UpstreamError
 
 LEVELS = 4095
@@ -34,6 +34,10 @@ REWIND_S = (1.0, 2.0, 5.0, 15.0, 60.0)  # how far back to seek again when a seek
 RESEEK_GAP = 100  # frames: decode forward across shorter gaps, seek across longer ones
 _GREY_MAX = {"gray12le": 4095, "gray12be": 4095, "gray10le": 1023, "gray10be": 1023, "gray": 255,
              "gray16le": 65535, "gray16be": 65535}  # fmt: skip
+
+
+class _SeekFailed(Exception):
+    """The container did not seek to where it was asked."""
 
 
 class Tokens(Protocol):
@@ -100,7 +104,11 @@ def dequantize(codes: np.ndarray, low: float, high: float, rule: str = "zero") -
 def decode_frames(
     href: str, frames: Sequence[int], *, fps: float = 25.0, token: str | None = None, timeout: float = 60.0
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(frame number, 12-bit codes)`` for the 1-based ``frames`` of a stream, in stream order, one pass."""
+    """Yield ``(frame number, 12-bit codes)`` for the 1-based ``frames`` of a stream, in stream order, one pass.
+
+    Seeks to each run of wanted frames (a new seek only across gaps of more than ``RESEEK_GAP`` frames);
+    a container that cannot seek over HTTP (e.g. MPEG-TS) is decoded forward from its start instead.
+    """
     wanted = sorted(set(frames))
     if not wanted:
         return
@@ -108,52 +116,81 @@ def decode_frames(
         raise EocatError(f"frame numbers start at 1, not {wanted[0]}")
     options = {"headers": f"Authorization: Bearer {token}\r\n"} if token else {}
     try:
-        container = av.open(href, options=options, timeout=timeout)
+        yield from _decode(href, wanted, fps, options, timeout)
     except av.error.FFmpegError as exc:
-        raise UpstreamError(f"cannot open the DestinE stream {_safe(href)}: {exc}") from None
-    with container:
-        if not container.streams.video:
-            raise UpstreamError(f"{_safe(href)} has no video stream")
+        raise UpstreamError(f"cannot read the DestinE stream {_safe(href)} (the server must honour HTTP Range "
+                            f"requests): {exc}") from None  # fmt: skip
+
+
+def _decode(href: str, wanted: list[int], fps: float, options: dict[str, str], timeout: float
+            ) -> Iterator[tuple[int, np.ndarray]]:  # fmt: skip
+    container = _open(href, options, timeout)
+    try:
         stream = container.streams.video[0]
         base = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        sequential: Iterator[tuple[int, Any]] | None = None
         position = 0
         while position < len(wanted):
             target = wanted[position]
-            frames_iter = _decode_from(container, stream, base, target, fps)
+            frames_iter: Iterator[tuple[int, Any]]
+            if sequential is None:
+                try:
+                    frames_iter = _seek(container, stream, base, target, fps)
+                except (av.error.FFmpegError, _SeekFailed):  # not seekable here: decode everything from the start, once
+                    container.close()
+                    container = _open(href, {**options, "seekable": "0"}, timeout)  # no probing at the end
+                    stream = container.streams.video[0]
+                    sequential = ((_index(f, base, fps), f) for f in container.decode(stream))
+            if sequential is not None:
+                frames_iter = sequential
             for index, frame in frames_iter:
                 if index < target:
                     continue
                 if index > target:
                     raise UpstreamError(f"{_safe(href)}: frame {target} is missing (the decoder went from "
-                                        f"before it to frame {index + 1})")  # fmt: skip
+                                        f"before it to frame {index})")  # fmt: skip
                 yield target, _codes(frame)
                 position += 1
                 if position == len(wanted):
                     break
                 target = wanted[position]
-                if target - index > RESEEK_GAP:
+                if sequential is None and target - index > RESEEK_GAP:
                     break
             else:
                 raise UpstreamError(f"{_safe(href)} ended before frame {target}")
+    finally:
+        container.close()
 
 
-def _decode_from(container: Any, stream: Any, base: float, target: int, fps: float) -> Iterator[tuple[int, Any]]:
-    """Decoded frames from the last keyframe at or before the 1-based ``target``, as (1-based index, frame)."""
+def _open(href: str, options: dict[str, str], timeout: float) -> Any:
+    try:
+        container = av.open(href, options=options, timeout=timeout)
+    except av.error.FFmpegError as exc:
+        raise UpstreamError(f"cannot open the DestinE stream {_safe(href)}: {exc}") from None
+    if not container.streams.video:
+        container.close()
+        raise UpstreamError(f"{_safe(href)} has no video stream")
+    return container
+
+
+def _seek(container: Any, stream: Any, base: float, target: int, fps: float) -> Iterator[tuple[int, Any]]:
+    """Seek to the last keyframe at or before the 1-based ``target``; (1-based index, frame) from there.
+
+    The seek and the first decode happen now (errors surface here); a seek that overshoots is repeated
+    further back, and from the stream's start as a last resort.
+    """
     goal = (target - 1) / fps
     for rewind in (0.0, *REWIND_S):
         seconds = max(0.0, goal - rewind)
         container.seek(int((base + seconds) / stream.time_base), stream=stream, backward=True, any_frame=False)
         decoded = container.decode(stream)
         first = next(decoded, None)
-        if first is None:
-            break
+        if first is None:  # a seek that lands nowhere (seen with MPEG-TS over HTTP)
+            raise _SeekFailed
         index = _index(first, base, fps)
         if index <= target or seconds == 0.0:
-            yield index, first
-            for frame in decoded:
-                yield _index(frame, base, fps), frame
-            return
-    return
+            return itertools.chain([(index, first)], ((_index(f, base, fps), f) for f in decoded))
+    raise AssertionError("unreachable")
 
 
 def _index(frame: Any, base: float, fps: float) -> int:
@@ -204,7 +241,7 @@ def materialize_frames(
         west, south, east, north = request.bbox
         ny, nx = request.shape
         path = Path(dest_dir) / f"{request.item_id}.tif"
-        write_cog(path, [values], transform=from_bounds(west, south, east, north, nx, ny), crs="EPSG:4326",
+        write_cog(path, [values], transform=grid_transform((west, south, east, north), nx, ny), crs="EPSG:4326",
                   nodata=math.nan, tags={**request.tags, "nodata_rule": nodata, "source": _safe(request.href)},
                   descriptions=["ndvi"])  # fmt: skip
         written[request.item_id] = path

@@ -16,10 +16,9 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import rasterio
-from rasterio.transform import from_bounds
 
 from catalog.errors import EocatError
-from catalog.raster import write_cog
+from catalog.raster import grid_transform, write_cog
 from catalog.timescan import timescan
 from indexer.destine.materialize import PROTOCOL, FrameRequest, Tokens, frame_arrays
 
@@ -97,6 +96,6 @@ def run_timescan(
     ny, nx = requests[0].shape
     tags = {"timescan_frames": str(stats.frames), "timescan_first": times[0], "timescan_last": times[-1],
             "timescan_std": "population (ddof=0)", "timescan_cov": "std / avg", "nodata_rule": nodata}  # fmt: skip
-    write_cog(out, bands, transform=from_bounds(west, south, east, north, nx, ny), crs="EPSG:4326", nodata=math.nan,
+    write_cog(out, bands, transform=grid_transform((west, south, east, north), nx, ny), crs="EPSG:4326", nodata=math.nan,
               tags=tags, descriptions=list(metrics))  # fmt: skip
     return report

@@ -17,15 +17,17 @@ from catalog.search import check_collections, iter_items
 from eocat.cli import _store, _time_option, build_query, err, search_options
 
 
-def _tokens() -> Any:
+def _tokens(ctx: click.Context) -> Any:
     """DESP tokens when credentials are configured (stream URLs are signed, so they are optional)."""
     from indexer.destine.auth import DespTokenProvider
     from indexer.errors import AuthError
 
     try:
-        return DespTokenProvider.from_environment()
+        provider = DespTokenProvider.from_environment()
     except AuthError:
         return None
+    ctx.call_on_close(provider.close)
+    return provider
 
 
 @click.command("destine")
@@ -97,7 +99,7 @@ def timescan_command(ctx: click.Context, metrics: str, out: Path, nodata: str, l
     items = iter_items(store, query, page_size=query.limit)
     if limit:
         items = itertools.islice(items, limit)
-    report = run_timescan(items, names, out, tokens=_tokens(), nodata=nodata)
+    report = run_timescan(items, names, out, tokens=_tokens(ctx), nodata=nodata)
     if as_json:
         click.echo(orjson.dumps({**report.as_dict(), "out": str(out), "metrics": list(names)}).decode())
     err.print(f"timescan: {report.frames} frames ({report.from_local} local, {report.decoded} decoded from "
@@ -124,7 +126,7 @@ def fetch_frames(ctx: click.Context, item_ids: tuple[str, ...], dest: Path, noda
             items.append(store.get_item(COLLECTION_ID, item_id))
         except EocatError:
             raise EocatError(f"no DestinE frame item {item_id!r} in the catalogue (harvest destine first)") from None
-    paths = materialize_frames(items, dest, _tokens(), nodata=nodata)
+    paths = materialize_frames(items, dest, _tokens(ctx), nodata=nodata)
     extension = "https://stac-extensions.github.io/alternate-assets/v1.2.0/schema.json"
     for item, path in zip(items, paths, strict=True):
         item["assets"]["ndvi"]["alternate"] = {"local": local_alternate(path)}

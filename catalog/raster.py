@@ -38,8 +38,16 @@ def write_cog(
     target.parent.mkdir(parents=True, exist_ok=True)
     height, width = bands[0].shape
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    profile = {"driver": "GTiff", "width": width, "height": height, "count": len(bands), "dtype": "float32",
-               "crs": crs, "transform": transform, "nodata": nodata}  # fmt: skip
+    profile = {
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": len(bands),
+        "dtype": "float32",
+        "crs": crs,
+        "transform": transform,
+        "nodata": nodata,
+    }
     try:
         with rasterio.MemoryFile() as memory, memory.open(**profile) as dataset:
             for index, band in enumerate(bands, start=1):
@@ -48,8 +56,15 @@ def write_cog(
                     dataset.set_band_description(index, descriptions[index - 1])
             if tags:
                 dataset.update_tags(**{k: str(v) for k, v in tags.items()})
-            rasterio.shutil.copy(dataset, temporary, driver="COG", compress="DEFLATE", predictor="3",
-                                 blocksize=str(blocksize), overview_resampling="average")  # fmt: skip
+            rasterio.shutil.copy(
+                dataset,
+                temporary,
+                driver="COG",
+                compress="DEFLATE",
+                predictor="3",
+                blocksize=str(blocksize),
+                overview_resampling="average",
+            )
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, target)

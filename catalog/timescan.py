@@ -23,7 +23,9 @@ def parse_metrics(text: str | Sequence[str]) -> tuple[str, ...]:
     names = [n.strip().lower() for n in (text.split(",") if isinstance(text, str) else text) if n.strip()]
     unknown = [n for n in names if n not in METRICS]
     if unknown or not names:
-        raise EocatError(f"unknown timescan metric(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(METRICS)}")
+        raise EocatError(
+            f"unknown timescan metric(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(METRICS)}"
+        )
     return tuple(dict.fromkeys(names))
 
 

@@ -38,8 +38,9 @@ def _tokens(ctx: click.Context) -> Any:
 @click.option("--jobs", type=click.IntRange(1, 4), default=2, show_default=True, help="Parallel requests.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.pass_context
-def harvest_destine(ctx: click.Context, continent: str, start: str, end: str, restart: bool, jobs: int,
-                    as_json: bool) -> None:  # fmt: skip
+def harvest_destine(
+    ctx: click.Context, continent: str, start: str, end: str, restart: bool, jobs: int, as_json: bool
+) -> None:
     """DestinE streamed Sentinel-3 NDVI: one item per video frame (DESP_USERNAME/DESP_PASSWORD or ~/.netrc)."""
     from indexer.destine.auth import DespTokenProvider
     from indexer.destine.client import harvest_frames
@@ -59,8 +60,9 @@ def harvest_destine(ctx: click.Context, continent: str, start: str, end: str, re
         ctx.exit(1)
 
 
-@click.command("destine", context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-               add_help_option=False)  # fmt: skip
+@click.command(
+    "destine", context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def emulate_destine(args: tuple[str, ...]) -> None:
     """The DestinE streamer (metadata, video streams) and DESP login (--help for its options)."""
@@ -71,15 +73,20 @@ def emulate_destine(args: tuple[str, ...]) -> None:
 
 @click.command("timescan")
 @search_options
-@click.option("--metrics", default="avg,max,min,std,cov", show_default=True,
-              help="Comma-separated: avg, max, min, std, cov, count.")  # fmt: skip
+@click.option(
+    "--metrics",
+    default="avg,max,min,std,cov",
+    show_default=True,
+    help="Comma-separated: avg, max, min, std, cov, count.",
+)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output COG (.tif).")
 @click.option("--nodata", default="zero", show_default=True, help="No-data rule of the frames: zero, none, below:X.")
 @click.option("--limit", type=click.IntRange(min=1), help="Use at most N frames.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.pass_context
-def timescan_command(ctx: click.Context, metrics: str, out: Path, nodata: str, limit: int | None, as_json: bool,
-                     **options: Any) -> None:  # fmt: skip
+def timescan_command(
+    ctx: click.Context, metrics: str, out: Path, nodata: str, limit: int | None, as_json: bool, **options: Any
+) -> None:
     """Per-pixel statistics over the NDVI frames a query selects, as one multi-band COG (one pass).
 
     Frames with a local copy (from fetch-frames) are read from it; the others are decoded from their
@@ -102,15 +109,23 @@ def timescan_command(ctx: click.Context, metrics: str, out: Path, nodata: str, l
     report = run_timescan(items, names, out, tokens=_tokens(ctx), nodata=nodata)
     if as_json:
         click.echo(orjson.dumps({**report.as_dict(), "out": str(out), "metrics": list(names)}).decode())
-    err.print(f"timescan: {report.frames} frames ({report.from_local} local, {report.decoded} decoded from "
-              f"{len(report.streams)} stream(s)), {report.first} .. {report.last} -> {out} "
-              f"(bands {', '.join(names)})", highlight=False)  # fmt: skip
+    err.print(
+        f"timescan: {report.frames} frames ({report.from_local} local, {report.decoded} decoded from "
+        f"{len(report.streams)} stream(s)), {report.first} .. {report.last} -> {out} "
+        f"(bands {', '.join(names)})",
+        highlight=False,
+    )
 
 
 @click.command("fetch-frames")
 @click.argument("item_ids", nargs=-1, required=True)
-@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=Path("data/frames"),
-              show_default=True, help="Directory for the COGs.")  # fmt: skip
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/frames"),
+    show_default=True,
+    help="Directory for the COGs.",
+)
 @click.option("--nodata", default="zero", show_default=True, help="No-data rule: zero, none, below:X.")
 @click.pass_context
 def fetch_frames(ctx: click.Context, item_ids: tuple[str, ...], dest: Path, nodata: str) -> None:

@@ -41,8 +41,9 @@ def _run(db: Path, *args: str) -> tuple[int, str, str]:
 
 def test_harvest_fetch_and_timescan(emulator: DestinEEmulator, env: None, tmp_path: Path) -> None:
     db = tmp_path / "e.db"
-    code, out, err = _run(db, "harvest", "destine", "--continent", "Europe", "--start", "2021-06-02",
-                          "--end", "2021-06-12", "--json")  # fmt: skip
+    code, out, err = _run(
+        db, "harvest", "destine", "--continent", "Europe", "--start", "2021-06-02", "--end", "2021-06-12", "--json"
+    )
     assert code == 0, err
     expected = frames_between(emulator, "Europe", "2021-06-02T00:00:00Z", "2021-06-13T00:00:00Z")
     assert json.loads(out)["inserted"] == len(expected)
@@ -68,8 +69,17 @@ def test_harvest_fetch_and_timescan(emulator: DestinEEmulator, env: None, tmp_pa
     step = (fetched["properties"]["destine:scale_max"] - fetched["properties"]["destine:scale_min"]) / 4095
     assert np.nanmax(np.abs(values - truth)) <= step
 
-    code, out, err = _run(db, "timescan", "--datetime", "2021-06-02T00:00:00Z/2021-06-08T00:00:00Z",
-                          "--metrics", "avg,std,count", "--out", str(tmp_path / "ts.tif"), "--json")  # fmt: skip
+    code, out, err = _run(
+        db,
+        "timescan",
+        "--datetime",
+        "2021-06-02T00:00:00Z/2021-06-08T00:00:00Z",
+        "--metrics",
+        "avg,std,count",
+        "--out",
+        str(tmp_path / "ts.tif"),
+        "--json",
+    )
     assert code == 0, err
     report = json.loads(out)
     in_range = frames_between(emulator, "Europe", "2021-06-02T00:00:00Z", "2021-06-08T00:00:00Z")
@@ -81,9 +91,13 @@ def test_harvest_fetch_and_timescan(emulator: DestinEEmulator, env: None, tmp_pa
 
 def test_errors_are_one_line_and_non_zero(env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "e.db"
-    code, _, err = _run(db, "harvest", "destine", "--continent", "Europe", "--start", "2021-06-12", "--end", "2021-06-02")
+    code, _, err = _run(
+        db, "harvest", "destine", "--continent", "Europe", "--start", "2021-06-12", "--end", "2021-06-02"
+    )
     assert code == 2 and "not before" in err
-    code, _, err = _run(db, "harvest", "destine", "--continent", "Atlantis", "--start", "2021-06-01", "--end", "2021-06-02")
+    code, _, err = _run(
+        db, "harvest", "destine", "--continent", "Atlantis", "--start", "2021-06-01", "--end", "2021-06-02"
+    )
     assert code == 1 and "no S3 NDVI stream for continent 'Atlantis'" in err and "Traceback" not in err
     code, _, err = _run(db, "timescan", "--metrics", "avg,db", "--out", str(tmp_path / "x.tif"))
     assert code == 1 and "unknown timescan metric" in err
@@ -91,13 +105,24 @@ def test_errors_are_one_line_and_non_zero(env: None, tmp_path: Path, monkeypatch
     assert code == 1 and "no DestinE frame item 'nope'" in err
     monkeypatch.delenv("DESP_USERNAME")
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
-    code, _, err = _run(db, "harvest", "destine", "--continent", "Europe", "--start", "2021-06-01", "--end", "2021-06-02")
+    code, _, err = _run(
+        db, "harvest", "destine", "--continent", "Europe", "--start", "2021-06-01", "--end", "2021-06-02"
+    )
     assert code == 1 and "DESP_USERNAME" in err
 
 
 def test_emulate_destine_serves_from_a_shell(tmp_path: Path) -> None:
-    command = [str(Path(sys.executable).parent / "eocat"), "emulate", "destine", "--port", "0", "--start", "2021-06-01",
-               "--end", "2021-06-03"]  # fmt: skip
+    command = [
+        str(Path(sys.executable).parent / "eocat"),
+        "emulate",
+        "destine",
+        "--port",
+        "0",
+        "--start",
+        "2021-06-01",
+        "--end",
+        "2021-06-03",
+    ]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         try:
             assert process.stdout is not None

@@ -26,8 +26,9 @@ def emulator() -> Iterator[DestinEEmulator]:
 
 @pytest.fixture
 def tokens(emulator: DestinEEmulator) -> Iterator[DespTokenProvider]:
-    with DespTokenProvider(Credentials("alice", "s3cret"), auth_url=emulator.auth_url,
-                           streamer_url=emulator.base_url) as provider:  # fmt: skip
+    with DespTokenProvider(
+        Credentials("alice", "s3cret"), auth_url=emulator.auth_url, streamer_url=emulator.base_url
+    ) as provider:
         yield provider
 
 
@@ -53,7 +54,9 @@ def test_metadata_needs_a_desp_token(emulator: DestinEEmulator, tokens: DespToke
     assert body["images"][0]["img_start_date"] == expected[0].start.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def test_metadata_rejects_bad_dates_and_unknown_continents(emulator: DestinEEmulator, tokens: DespTokenProvider) -> None:
+def test_metadata_rejects_bad_dates_and_unknown_continents(
+    emulator: DestinEEmulator, tokens: DespTokenProvider
+) -> None:
     assert _metadata(emulator, tokens.access_token(), start_date="2021-06-05").status_code == 422
     url = f"{emulator.base_url}/api/streaming/s3/data/metadata/Atlantis"
     response = httpx.get(url, headers={"Authorization": f"Bearer {tokens.access_token()}"})
@@ -61,8 +64,9 @@ def test_metadata_rejects_bad_dates_and_unknown_continents(emulator: DestinEEmul
 
 
 def test_login_with_a_wrong_password_is_refused_with_the_pages_reason(emulator: DestinEEmulator) -> None:
-    provider = DespTokenProvider(Credentials("alice", "wrong"), auth_url=emulator.auth_url,
-                                 streamer_url=emulator.base_url)  # fmt: skip
+    provider = DespTokenProvider(
+        Credentials("alice", "wrong"), auth_url=emulator.auth_url, streamer_url=emulator.base_url
+    )
     with provider, pytest.raises(AuthError, match="Invalid username or password"):
         provider.access_token()
 
@@ -129,7 +133,7 @@ def test_truth_endpoint_and_continents_on_different_grids(emulator: DestinEEmula
     assert GRIDS["Europe"].bbox != GRIDS["Africa"].bbox
     assert 0.05 < np.isnan(europe).mean() < 0.8  # sea and clouds, but mostly land
     valid = europe[~np.isnan(europe)]
-    assert -0.2 <= valid.min() and valid.max() <= 0.95 and valid.std() > 0.05
+    assert valid.min() >= -0.2 and valid.max() <= 0.95 and valid.std() > 0.05
 
 
 def test_seasonal_change_is_opposite_across_the_equator(emulator: DestinEEmulator) -> None:

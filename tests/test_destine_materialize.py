@@ -27,8 +27,15 @@ from tests.destine_support import END, START, stored_items
 def _harvest(emulator: DestinEEmulator, store: Store) -> list[dict[str, Any]]:
     with DespTokenProvider(Credentials("u", "p"), auth_url=emulator.auth_url, streamer_url=emulator.base_url) as tokens:
         for continent in emulator.streams:
-            harvest_frames(store, continent, "2021-01-01T00:00:00Z", "2022-01-01T00:00:00Z", tokens=tokens,
-                           streamer_url=emulator.base_url, progress=False)  # fmt: skip
+            harvest_frames(
+                store,
+                continent,
+                "2021-01-01T00:00:00Z",
+                "2022-01-01T00:00:00Z",
+                tokens=tokens,
+                streamer_url=emulator.base_url,
+                progress=False,
+            )
     return stored_items(store)
 
 
@@ -128,16 +135,18 @@ def test_a_signed_stream_needs_no_token_but_an_unsigned_one_does(
     with pytest.raises(UpstreamError, match="cannot open the DestinE stream"):
         list(decode_frames(unsigned, [1]))
     with DespTokenProvider(Credentials("u", "p"), auth_url=emulator.auth_url, streamer_url=emulator.base_url) as tokens:
-        [(number, codes)] = decode_frames(unsigned, [2], token=tokens.access_token())
+        [(_number, codes)] = decode_frames(unsigned, [2], token=tokens.access_token())
     np.testing.assert_array_equal(codes, emulator.streams["Europe"].quantized(2))
 
 
 def test_an_origin_without_range_support_gives_a_clear_error(tmp_path: Path) -> None:
     from datetime import date
 
-    with DestinEEmulator(start=date(2021, 6, 1), end=date(2021, 6, 10), range_support=False) as emulator:
-        with pytest.raises(UpstreamError, match="DestinE stream"):
-            list(decode_frames(emulator.stream_path("Europe"), [10]))
+    with (
+        DestinEEmulator(start=date(2021, 6, 1), end=date(2021, 6, 10), range_support=False) as emulator,
+        pytest.raises(UpstreamError, match="DestinE stream"),
+    ):
+        list(decode_frames(emulator.stream_path("Europe"), [10]))
 
 
 def test_frames_past_the_end_are_an_error(world: tuple[DestinEEmulator, list[dict[str, Any]]]) -> None:
@@ -152,7 +161,11 @@ def test_frames_past_the_end_are_an_error(world: tuple[DestinEEmulator, list[dic
 def test_nodata_rules() -> None:
     codes = np.array([[0, 1, 2048, 4095]], dtype=np.uint16)
     values = dequantize(codes, -0.2, 0.9)
-    assert np.isnan(values[0, 0]) and values[0, 3] == pytest.approx(0.9) and values[0, 1] == pytest.approx(-0.2 + 1.1 / 4095)
+    assert (
+        np.isnan(values[0, 0])
+        and values[0, 3] == pytest.approx(0.9)
+        and values[0, 1] == pytest.approx(-0.2 + 1.1 / 4095)
+    )
     assert not np.isnan(dequantize(codes, -0.2, 0.9, "none")).any()
     below = dequantize(codes, -0.2, 0.9, "below:0.05")
     assert np.isnan(below[0, :2]).all() and not np.isnan(below[0, 2:]).any()

@@ -29,8 +29,14 @@ def _numpy_stats(stack: np.ndarray) -> dict[str, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels
         avg, std = np.nanmean(stack, axis=0), np.nanstd(stack, axis=0)
-        return {"avg": avg, "std": std, "min": np.nanmin(stack, axis=0), "max": np.nanmax(stack, axis=0),
-                "cov": std / avg, "count": (~np.isnan(stack)).sum(axis=0).astype(float)}  # fmt: skip
+        return {
+            "avg": avg,
+            "std": std,
+            "min": np.nanmin(stack, axis=0),
+            "max": np.nanmax(stack, axis=0),
+            "cov": std / avg,
+            "count": (~np.isnan(stack)).sum(axis=0).astype(float),
+        }
 
 
 def test_running_stats_equal_numpy_with_nodata() -> None:
@@ -67,8 +73,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DestinEEmu
         Store(tmp_path_factory.mktemp("ts") / "e.db") as store,
         DespTokenProvider(Credentials("u", "p"), auth_url=emu.auth_url, streamer_url=emu.base_url) as tokens,
     ):
-        harvest_frames(store, "Europe", "2021-06-01T00:00:00Z", "2021-09-15T00:00:00Z", tokens=tokens,
-                       streamer_url=emu.base_url, progress=False)  # fmt: skip
+        harvest_frames(
+            store,
+            "Europe",
+            "2021-06-01T00:00:00Z",
+            "2021-09-15T00:00:00Z",
+            tokens=tokens,
+            streamer_url=emu.base_url,
+            progress=False,
+        )
         yield emu, store, tokens
 
 
@@ -88,9 +101,7 @@ def test_timescan_matches_numpy_over_the_truth(world: tuple[DestinEEmulator, Sto
     numbers = [i["properties"]["destine:img_number"] for i in items]
     stack = np.stack([emulator.truth("Europe", n) for n in numbers])
     expected = _numpy_stats(stack)
-    step = max(
-        (f.max_value - f.min_value) / 4095 for f in emulator.streams["Europe"].frames if f.img_number in numbers
-    )
+    step = max((f.max_value - f.min_value) / 4095 for f in emulator.streams["Europe"].frames if f.img_number in numbers)
     np.testing.assert_array_equal(bands["count"], expected["count"])  # nodata (sea, clouds) skipped exactly
     for name in ("avg", "min", "max", "std"):
         np.testing.assert_array_equal(np.isnan(bands[name]), np.isnan(expected[name]))
@@ -104,7 +115,7 @@ def test_timescan_matches_numpy_over_the_truth(world: tuple[DestinEEmulator, Sto
 def test_local_copies_are_used_and_give_the_same_result(
     world: tuple[DestinEEmulator, Store, Any], tmp_path: Path
 ) -> None:
-    emulator, store, tokens = world
+    _emulator, store, tokens = world
     items = stored_items(store, "Europe")[:20]
     for item, path in zip(items[:7], materialize_frames(items[:7], tmp_path / "frames"), strict=True):
         item["assets"]["ndvi"]["alternate"] = {"local": local_alternate(path)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
@@ -27,8 +28,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--token-lifetime", type=float, default=300.0, help="DESP access token life in seconds")
     args = parser.parse_args(argv)
     video = VideoFormat(codec=args.codec, container=args.container, crf=args.crf, start_offset=args.start_offset)
-    emulator = DestinEEmulator(start=args.start, end=args.end, seed=args.seed, host=args.host, port=args.port,
-                               video=video, access_lifetime=args.token_lifetime)  # fmt: skip
+    emulator = DestinEEmulator(
+        start=args.start,
+        end=args.end,
+        seed=args.seed,
+        host=args.host,
+        port=args.port,
+        video=video,
+        access_lifetime=args.token_lifetime,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with emulator:
@@ -36,8 +44,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"export {name}={value}", flush=True)
         counts = ", ".join(f"{name}: {len(stream)} frames" for name, stream in emulator.streams.items())
         print(f"# DestinE emulator on {emulator.base_url} ({counts}); Ctrl-C stops it", file=sys.stderr, flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     return 0

@@ -87,9 +87,16 @@ class DespService:
         with self._lock:
             nonce = self._sessions.pop(cookie or "", None)
         if nonce is None or nonce != params.get("session_code"):
-            return 200, "Your login attempt timed out or the session cookie is missing. Login will start from beginning."
+            return (
+                200,
+                "Your login attempt timed out or the session cookie is missing. Login will start from beginning.",
+            )
         username, password = form.get("username", ""), form.get("password", "")
-        if not username or not password or (self.credentials is not None and self.credentials.get(username) != password):
+        if (
+            not username
+            or not password
+            or (self.credentials is not None and self.credentials.get(username) != password)
+        ):
             return 200, "Invalid username or password."
         code = secrets.token_urlsafe(24)
         redirect = params.get("redirect_uri", "")
@@ -119,9 +126,13 @@ class DespService:
             self._access[access] = _Token(now + self.access_lifetime, self.max_uses)
             self._refresh[refresh] = now + self.refresh_lifetime
         return 200, {
-            "access_token": access, "expires_in": int(self.access_lifetime), "refresh_token": refresh,
-            "refresh_expires_in": int(self.refresh_lifetime), "token_type": "Bearer", "scope": "openid",
-        }  # fmt: skip
+            "access_token": access,
+            "expires_in": int(self.access_lifetime),
+            "refresh_token": refresh,
+            "refresh_expires_in": int(self.refresh_lifetime),
+            "token_type": "Bearer",
+            "scope": "openid",
+        }
 
     def check(self, authorization: str | None, *, spend: bool = True) -> str | None:
         """None when the bearer token is valid (and ``spend``: one use is spent), else the reason."""
@@ -146,9 +157,16 @@ class DespService:
 
     def _jwt(self, now: float, lifetime: float) -> str:
         header = {"alg": "HS256", "typ": "JWT", "kid": "emulator"}
-        claims = {"exp": int(now + lifetime), "iat": int(now), "jti": secrets.token_hex(8), "iss": "desp-emulator",
-                  "typ": "Bearer", "azp": CLIENT_ID, "scope": "openid",
-                  "realm_access": {"roles": ["DPAD_Direct_Access"]}}  # fmt: skip
+        claims = {
+            "exp": int(now + lifetime),
+            "iat": int(now),
+            "jti": secrets.token_hex(8),
+            "iss": "desp-emulator",
+            "typ": "Bearer",
+            "azp": CLIENT_ID,
+            "scope": "openid",
+            "realm_access": {"roles": ["DPAD_Direct_Access"]},
+        }
         parts = [_b64(orjson.dumps(header)), _b64(orjson.dumps(claims))]
         signature = hmac.new(self._key, ".".join(parts).encode(), hashlib.sha256).digest()
         return ".".join([*parts, _b64(signature)])

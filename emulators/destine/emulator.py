@@ -124,8 +124,12 @@ class DestinEEmulator:
 
     def environment(self) -> dict[str, str]:
         """Variables that point eocat at this emulator (and give it credentials)."""
-        return {"EOCAT_DESTINE_STREAMER_URL": self.base_url, "EOCAT_DESP_AUTH_URL": self.auth_url,
-                "DESP_USERNAME": "emulator-user", "DESP_PASSWORD": "emulator-password"}  # fmt: skip
+        return {
+            "EOCAT_DESTINE_STREAMER_URL": self.base_url,
+            "EOCAT_DESP_AUTH_URL": self.auth_url,
+            "DESP_USERNAME": "emulator-user",
+            "DESP_PASSWORD": "emulator-password",
+        }
 
     # -- ground truth ------------------------------------------------------------------------------
     def truth(self, continent: str, img_number: int) -> np.ndarray:
@@ -171,8 +175,14 @@ class DestinEEmulator:
             return _json(200, self.desp.openid_configuration(self.base_url))
         if path == "/protocol/openid-connect/auth" and method == "GET":
             page, session = self.desp.login_page(self.base_url, query)
-            return Reply(200, page.encode(), {"Content-Type": "text/html;charset=utf-8",
-                                               "Set-Cookie": f"AUTH_SESSION_ID={session}; Path={REALM}; HttpOnly"})  # fmt: skip
+            return Reply(
+                200,
+                page.encode(),
+                {
+                    "Content-Type": "text/html;charset=utf-8",
+                    "Set-Cookie": f"AUTH_SESSION_ID={session}; Path={REALM}; HttpOnly",
+                },
+            )
         if path == "/login-actions/authenticate" and method == "POST":
             cookie = _cookie(headers.get("Cookie", ""), "AUTH_SESSION_ID")
             status, value = self.desp.authenticate(query, cookie, form)
@@ -198,13 +208,26 @@ class DestinEEmulator:
         except ValueError:
             return _json(422, {"detail": f"dates must look like 20210101T0000 ({API_DATE})"})
         images = [
-            {"img_number": f.img_number, "img_start_date": f.start_text, "img_min_value": f.min_value,
-             "img_max_value": None if f.img_number in self.malformed else f.max_value, "satellite": f.satellite}
+            {
+                "img_number": f.img_number,
+                "img_start_date": f.start_text,
+                "img_min_value": f.min_value,
+                "img_max_value": None if f.img_number in self.malformed else f.max_value,
+                "satellite": f.satellite,
+            }
             for f in stream.in_window(first, last)
-        ]  # fmt: skip
+        ]
         grid = stream.grid
-        return _json(200, {"stream_path": self.stream_path(continent), "nx": grid.nx, "ny": grid.ny,
-                           "bbox": list(grid.bbox), "images": images})  # fmt: skip
+        return _json(
+            200,
+            {
+                "stream_path": self.stream_path(continent),
+                "nx": grid.nx,
+                "ny": grid.ny,
+                "bbox": list(grid.bbox),
+                "images": images,
+            },
+        )
 
     def _stream(self, method: str, path: str, continent: str, query: str, headers: Mapping[str, str]) -> Reply:
         signature = dict(parse_qsl(query)).get("sig", "")
@@ -229,8 +252,11 @@ class DestinEEmulator:
             last = min(size - 1, int(match.group(2))) if match.group(2) else size - 1
         if first >= size or first > last:
             return Reply(416, b"", {"Content-Range": f"bytes */{size}"})
-        return Reply(206, data[first : last + 1],
-                     {**common, "Accept-Ranges": "bytes", "Content-Range": f"bytes {first}-{last}/{size}"})  # fmt: skip
+        return Reply(
+            206,
+            data[first : last + 1],
+            {**common, "Accept-Ranges": "bytes", "Content-Range": f"bytes {first}-{last}/{size}"},
+        )
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

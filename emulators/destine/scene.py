@@ -81,7 +81,9 @@ class ContinentStream:
         rng = np.random.default_rng([self.seed, _key(self.continent)])
         land = _waves(lon2, lat2, rng, 4, 8.0) > -0.35
         base = 0.35 + 0.25 * _waves(lon2, lat2, rng, 5, 4.0)
-        amplitude = np.clip(0.12 + 0.12 * _waves(lon2, lat2, rng, 3, 6.0), 0.02, 0.3) * np.clip(np.abs(lat2) / 30, 0.2, 1)
+        amplitude = np.clip(0.12 + 0.12 * _waves(lon2, lat2, rng, 3, 6.0), 0.02, 0.3) * np.clip(
+            np.abs(lat2) / 30, 0.2, 1
+        )
         peak = np.where(lat2 >= 0, 190.0, 10.0)
         return lon2, lat2, land, base, amplitude, peak
 
@@ -122,9 +124,7 @@ class ContinentStream:
 
     def in_window(self, first: datetime | None, last: datetime | None) -> list[Frame]:
         """Frames with ``first <= start <= last`` (either bound may be open)."""
-        return [
-            f for f in self.frames if (first is None or f.start >= first) and (last is None or f.start <= last)
-        ]
+        return [f for f in self.frames if (first is None or f.start >= first) and (last is None or f.start <= last)]
 
 
 def quantize(values: np.ndarray, frame: Frame) -> np.ndarray:

@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import av
 import numpy as np
@@ -46,7 +47,7 @@ def encode(frames: Iterable[np.ndarray], nx: int, ny: int, fmt: VideoFormat) -> 
     """The encoded video of ``uint16`` frames (codes 0..4095, shape ``(ny, nx)``), frame k at k/25 s."""
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=fmt.container) as container:
-        stream = container.add_stream(fmt.codec, rate=FPS)
+        stream: Any = container.add_stream(fmt.codec, rate=FPS)
         stream.width, stream.height, stream.pix_fmt = nx, ny, "gray12le"
         stream.codec_context.time_base = Fraction(1, FPS)
         if fmt.codec == "libx265":

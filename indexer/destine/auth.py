@@ -121,16 +121,23 @@ class DespTokenProvider:
     # -- the browser-style login ---------------------------------------------------------------------
     def _configuration(self) -> dict[str, Any]:
         if self._oidc is None:
-            self._oidc = get_json(self._client, f"{self.auth_url}/.well-known/openid-configuration",
-                                  policy=RetryPolicy(attempts=4))  # fmt: skip
+            self._oidc = get_json(
+                self._client, f"{self.auth_url}/.well-known/openid-configuration", policy=RetryPolicy(attempts=4)
+            )
         return self._oidc
 
     def _login(self) -> str:
         oidc = self._configuration()
         self._client.cookies.clear()
-        params = {"client_id": self.client_id, "redirect_uri": self.redirect_uri, "scope": "openid",
-                  "response_type": "code"}  # fmt: skip
-        page = request(self._client, "GET", oidc["authorization_endpoint"], params=params, policy=RetryPolicy(attempts=4))
+        params = {
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": "openid",
+            "response_type": "code",
+        }
+        page = request(
+            self._client, "GET", oidc["authorization_endpoint"], params=params, policy=RetryPolicy(attempts=4)
+        )
         if page.status_code != 200:
             raise AuthError(f"DESP login page answered HTTP {page.status_code}")
         form = _FormParser()
@@ -138,8 +145,13 @@ class DespTokenProvider:
         if not form.action:
             raise AuthError("DESP login page has no form (has the login flow changed?)")
         action = str(page.url.join(form.action))
-        answer = request(self._client, "POST", action, policy=RetryPolicy(attempts=2),
-                         data={"username": self.credentials.username, "password": self.credentials.password})  # fmt: skip
+        answer = request(
+            self._client,
+            "POST",
+            action,
+            policy=RetryPolicy(attempts=2),
+            data={"username": self.credentials.username, "password": self.credentials.password},
+        )
         if answer.status_code == 200:
             refused = _FormParser()
             refused.feed(answer.text)
@@ -155,8 +167,13 @@ class DespTokenProvider:
 
     def _grant(self, form: dict[str, str]) -> bool:
         started = self._clock()
-        response = request(self._client, "POST", self._configuration()["token_endpoint"],
-                           data={**form, "client_id": self.client_id}, policy=RetryPolicy(attempts=4))  # fmt: skip
+        response = request(
+            self._client,
+            "POST",
+            self._configuration()["token_endpoint"],
+            data={**form, "client_id": self.client_id},
+            policy=RetryPolicy(attempts=4),
+        )
         self.grants.append(form["grant_type"])
         if response.status_code in (400, 401):
             self._state.pop("refresh_token", None)

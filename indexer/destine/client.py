@@ -32,24 +32,32 @@ METADATA_PATH = "/api/streaming/s3/data/metadata/{continent}"
 
 
 def fetch_metadata(
-    client: httpx.Client, tokens: DespTokenProvider, continent: str, first: datetime | None, last: datetime | None,
-    *, streamer_url: str | None = None, policy: RetryPolicy | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    client: httpx.Client,
+    tokens: DespTokenProvider,
+    continent: str,
+    first: datetime | None,
+    last: datetime | None,
+    *,
+    streamer_url: str | None = None,
+    policy: RetryPolicy | None = None,
+) -> dict[str, Any]:
     """The metadata response for ``first <= img_start_date <= last`` (minute precision, either open)."""
     url = (streamer_url or endpoint("destine_streamer")) + METADATA_PATH.format(continent=quote(continent, safe=""))
     params = {k: v.strftime(API_DATE) for k, v in (("start_date", first), ("end_date", last)) if v is not None}
     for attempt in (1, 2, 3):
         token = tokens.access_token()
-        response = request(client, "GET", url, params=params, headers={"Authorization": f"Bearer {token}"},
-                           policy=policy)  # fmt: skip
+        response = request(
+            client, "GET", url, params=params, headers={"Authorization": f"Bearer {token}"}, policy=policy
+        )
         if response.status_code == 401 and attempt < 3:
             tokens.invalidate(token)
             continue
         if response.status_code == 404:
             raise UpstreamError(f"DestinE has no S3 NDVI stream for continent {continent!r} (HTTP 404)")
         if response.status_code != 200:
-            raise UpstreamError(f"DestinE metadata for {continent} answered HTTP {response.status_code}: "
-                                f"{response.text[:300]}")  # fmt: skip
+            raise UpstreamError(
+                f"DestinE metadata for {continent} answered HTTP {response.status_code}: {response.text[:300]}"
+            )
         try:
             document = response.json()
         except ValueError:
@@ -66,8 +74,14 @@ class DestineFrames:
     name = "destine"
     max_per_window = 1_000_000  # no paging: one response holds the window
 
-    def __init__(self, continent: str, tokens: DespTokenProvider, *, client: httpx.Client | None = None,
-                 streamer_url: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        continent: str,
+        tokens: DespTokenProvider,
+        *,
+        client: httpx.Client | None = None,
+        streamer_url: str | None = None,
+    ) -> None:
         self.continent, self.tokens = continent, tokens
         self.streamer_url = (streamer_url or endpoint("destine_streamer")).rstrip("/")
         self._client = client or new_client(max_connections=4)
@@ -82,8 +96,9 @@ class DestineFrames:
         start, end = _moment(window.start), _moment(window.end)
         first = start.replace(second=0, microsecond=0)
         last = end.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        document = fetch_metadata(self._client, self.tokens, self.continent, first, last,
-                                  streamer_url=self.streamer_url)  # fmt: skip
+        document = fetch_metadata(
+            self._client, self.tokens, self.continent, first, last, streamer_url=self.streamer_url
+        )
         stream = {key: document.get(key) for key in ("stream_path", "nx", "ny", "bbox")}
         chosen = []
         for image in document.get("images", []):
@@ -120,10 +135,18 @@ class DestineFrames:
 
 
 def harvest_frames(
-    store: Store, continent: str, start: str, end: str, *, tokens: DespTokenProvider | None = None,
-    jobs: int = 2, restart: bool = False, progress: bool | None = None, span_days: int = 31,
+    store: Store,
+    continent: str,
+    start: str,
+    end: str,
+    *,
+    tokens: DespTokenProvider | None = None,
+    jobs: int = 2,
+    restart: bool = False,
+    progress: bool | None = None,
+    span_days: int = 31,
     streamer_url: str | None = None,
-) -> HarvestReport:  # fmt: skip
+) -> HarvestReport:
     """Harvest one continent's frames in ``[start, end)`` (canonical UTC) into the store; resumable."""
     from catalog.checkpoints import Checkpoints
     from indexer.harvest import fingerprint
@@ -135,8 +158,7 @@ def harvest_frames(
         store.upsert_collection(collection())
         if restart:
             Checkpoints(store, source.name, fingerprint(source)).reset()
-        return harvest(store, source, start, end, jobs=jobs, initial_span=timedelta(days=span_days),
-                       progress=progress)  # fmt: skip
+        return harvest(store, source, start, end, jobs=jobs, initial_span=timedelta(days=span_days), progress=progress)
     finally:
         source.close()
         if own_tokens:

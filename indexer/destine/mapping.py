@@ -24,7 +24,12 @@ COLLECTION_ID = "destine-s3-ndvi"
 FPS = 25
 LEVELS = 4095
 PLATFORMS = {"S3A": "sentinel-3a", "S3B": "sentinel-3b"}
-MEDIA_TYPES = {".mp4": "video/mp4", ".mkv": "video/x-matroska", ".ts": "video/mp2t", ".m3u8": "application/vnd.apple.mpegurl"}
+MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".mkv": "video/x-matroska",
+    ".ts": "video/mp2t",
+    ".m3u8": "application/vnd.apple.mpegurl",
+}
 EXTENSIONS = [
     "https://stac-extensions.github.io/authentication/v1.1.0/schema.json",
     "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
@@ -81,8 +86,10 @@ def frame_item(record: dict[str, Any]) -> dict[str, Any]:
         "stac_extensions": list(EXTENSIONS),
         "id": f"s3-ndvi-{continent}-{satellite}-{moment:%Y%m%dT%H%M%S}",
         "collection": COLLECTION_ID,
-        "geometry": {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north], [west, north],
-                                                          [west, south]]]},  # fmt: skip
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[west, south], [east, south], [east, north], [west, north], [west, south]]],
+        },
         "bbox": [west, south, east, north],
         "properties": {
             "datetime": format_canonical(moment),
@@ -119,8 +126,16 @@ def frame_item(record: dict[str, Any]) -> dict[str, Any]:
                 "eocat:frame": number,
                 "eocat:fps": FPS,
                 "auth:refs": ["desp"],
-                "bands": [{"name": "ndvi", "data_type": "uint16", "nodata": 0, "raster:bits_per_sample": 12,
-                           "raster:scale": scale, "raster:offset": low}],  # fmt: skip
+                "bands": [
+                    {
+                        "name": "ndvi",
+                        "data_type": "uint16",
+                        "nodata": 0,
+                        "raster:bits_per_sample": 12,
+                        "raster:scale": scale,
+                        "raster:offset": low,
+                    }
+                ],
             }
         },
     }

@@ -32,8 +32,15 @@ LEVELS = 4095
 PROTOCOL = "destine-frame"
 REWIND_S = (1.0, 2.0, 5.0, 15.0, 60.0)  # how far back to seek again when a seek overshoots
 RESEEK_GAP = 100  # frames: decode forward across shorter gaps, seek across longer ones
-_GREY_MAX = {"gray12le": 4095, "gray12be": 4095, "gray10le": 1023, "gray10be": 1023, "gray": 255,
-             "gray16le": 65535, "gray16be": 65535}  # fmt: skip
+_GREY_MAX = {
+    "gray12le": 4095,
+    "gray12be": 4095,
+    "gray10le": 1023,
+    "gray10be": 1023,
+    "gray": 255,
+    "gray16le": 65535,
+    "gray16be": 65535,
+}
 
 
 class _SeekFailed(Exception):
@@ -66,17 +73,31 @@ class FrameRequest:
             raise EocatError(f"item {item.get('id')!r} has no {PROTOCOL!r} asset {asset_key!r}")
         properties = item.get("properties") or {}
         band = (asset.get("bands") or [{}])[0]
-        offset = band.get("raster:offset", properties.get("destine:scale_min"))
+        offset = float(band.get("raster:offset", properties.get("destine:scale_min")))
         scale = band.get("raster:scale")
-        high = offset + scale * LEVELS if scale is not None else properties.get("destine:scale_max")
+        high = offset + float(scale) * LEVELS if scale is not None else float(properties["destine:scale_max"])
         west, south, east, north = properties.get("proj:bbox") or item["bbox"]
         ny, nx = properties["proj:shape"]
-        tags = {"item_id": str(item.get("id")), "img_number": str(asset["eocat:frame"]),
-                "datetime": str(properties.get("datetime")), "satellite": str(properties.get("platform")),
-                "continent": str(properties.get("destine:continent")), "scale_min": repr(offset),
-                "scale_max": repr(high)}  # fmt: skip
-        return cls(str(item["id"]), str(asset["href"]), int(asset["eocat:frame"]), float(asset.get("eocat:fps", 25)),
-                   float(offset), float(high), (west, south, east, north), (int(ny), int(nx)), tags)  # fmt: skip
+        tags = {
+            "item_id": str(item.get("id")),
+            "img_number": str(asset["eocat:frame"]),
+            "datetime": str(properties.get("datetime")),
+            "satellite": str(properties.get("platform")),
+            "continent": str(properties.get("destine:continent")),
+            "scale_min": repr(offset),
+            "scale_max": repr(high),
+        }
+        return cls(
+            str(item["id"]),
+            str(asset["href"]),
+            int(asset["eocat:frame"]),
+            float(asset.get("eocat:fps", 25)),
+            float(offset),
+            float(high),
+            (west, south, east, north),
+            (int(ny), int(nx)),
+            tags,
+        )
 
 
 def nodata_mask(rule: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -118,12 +139,14 @@ def decode_frames(
     try:
         yield from _decode(href, wanted, fps, options, timeout)
     except av.error.FFmpegError as exc:
-        raise UpstreamError(f"cannot read the DestinE stream {_safe(href)} (the server must honour HTTP Range "
-                            f"requests): {exc}") from None  # fmt: skip
+        raise UpstreamError(
+            f"cannot read the DestinE stream {_safe(href)} (the server must honour HTTP Range requests): {exc}"
+        ) from None
 
 
-def _decode(href: str, wanted: list[int], fps: float, options: dict[str, str], timeout: float
-            ) -> Iterator[tuple[int, np.ndarray]]:  # fmt: skip
+def _decode(
+    href: str, wanted: list[int], fps: float, options: dict[str, str], timeout: float
+) -> Iterator[tuple[int, np.ndarray]]:
     container = _open(href, options, timeout)
     try:
         stream = container.streams.video[0]
@@ -147,8 +170,9 @@ def _decode(href: str, wanted: list[int], fps: float, options: dict[str, str], t
                 if index < target:
                     continue
                 if index > target:
-                    raise UpstreamError(f"{_safe(href)}: frame {target} is missing (the decoder went from "
-                                        f"before it to frame {index})")  # fmt: skip
+                    raise UpstreamError(
+                        f"{_safe(href)}: frame {target} is missing (the decoder went from before it to frame {index})"
+                    )
                 yield target, _codes(frame)
                 position += 1
                 if position == len(wanted):
@@ -225,15 +249,21 @@ def frame_arrays(
         for number, codes in decode_frames(href, list(by_frame), fps=group[0].fps, token=token):
             for request in by_frame[number]:
                 if codes.shape != request.shape:
-                    raise UpstreamError(f"frame {number} of {_safe(href)} is {codes.shape[1]}x{codes.shape[0]}, "
-                                        f"the item says {request.shape[1]}x{request.shape[0]}")  # fmt: skip
+                    raise UpstreamError(
+                        f"frame {number} of {_safe(href)} is {codes.shape[1]}x{codes.shape[0]}, "
+                        f"the item says {request.shape[1]}x{request.shape[0]}"
+                    )
                 yield request, dequantize(codes, request.scale_min, request.scale_max, nodata)
 
 
 def materialize_frames(
-    items: Sequence[Mapping[str, Any]], dest_dir: str | Path, token_provider: Tokens | None = None,
-    *, asset_key: str = "ndvi", nodata: str = "zero",
-) -> list[Path]:  # fmt: skip
+    items: Sequence[Mapping[str, Any]],
+    dest_dir: str | Path,
+    token_provider: Tokens | None = None,
+    *,
+    asset_key: str = "ndvi",
+    nodata: str = "zero",
+) -> list[Path]:
     """Write one COG per item's frame into ``dest_dir`` (atomically); returns the paths in item order."""
     requests = [FrameRequest.from_item(item, asset_key) for item in items]
     written: dict[str, Path] = {}
@@ -241,9 +271,15 @@ def materialize_frames(
         west, south, east, north = request.bbox
         ny, nx = request.shape
         path = Path(dest_dir) / f"{request.item_id}.tif"
-        write_cog(path, [values], transform=grid_transform((west, south, east, north), nx, ny), crs="EPSG:4326",
-                  nodata=math.nan, tags={**request.tags, "nodata_rule": nodata, "source": _safe(request.href)},
-                  descriptions=["ndvi"])  # fmt: skip
+        write_cog(
+            path,
+            [values],
+            transform=grid_transform((west, south, east, north), nx, ny),
+            crs="EPSG:4326",
+            nodata=math.nan,
+            tags={**request.tags, "nodata_rule": nodata, "source": _safe(request.href)},
+            descriptions=["ndvi"],
+        )
         written[request.item_id] = path
     return [written[r.item_id] for r in requests]
 
@@ -253,8 +289,13 @@ def local_alternate(path: Path) -> dict[str, Any]:
     from catalog.raster import file_digest
 
     size, checksum = file_digest(path)
-    return {"href": path.resolve().as_uri(), "type": COG_MEDIA_TYPE, "file:size": size, "file:checksum": checksum,
-            "title": "Local Cloud-Optimized GeoTIFF of the frame's NDVI"}  # fmt: skip
+    return {
+        "href": path.resolve().as_uri(),
+        "type": COG_MEDIA_TYPE,
+        "file:size": size,
+        "file:checksum": checksum,
+        "title": "Local Cloud-Optimized GeoTIFF of the frame's NDVI",
+    }
 
 
 def _safe(href: str) -> str:

@@ -33,11 +33,19 @@ class TimescanReport:
     last: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"frames": self.frames, "from_local": self.from_local, "decoded": self.decoded,
-                "streams": len(self.streams), "first": self.first, "last": self.last}  # fmt: skip
+        return {
+            "frames": self.frames,
+            "from_local": self.from_local,
+            "decoded": self.decoded,
+            "streams": len(self.streams),
+            "first": self.first,
+            "last": self.last,
+        }
 
 
-def frame_requests(items: Iterable[Mapping[str, Any]], asset_key: str = "ndvi") -> tuple[list[FrameRequest], dict[str, Path]]:
+def frame_requests(
+    items: Iterable[Mapping[str, Any]], asset_key: str = "ndvi"
+) -> tuple[list[FrameRequest], dict[str, Path]]:
     """The frame requests of the items (all on one grid) and the local copies some of them have."""
     requests: list[FrameRequest] = []
     local: dict[str, Path] = {}
@@ -45,14 +53,18 @@ def frame_requests(items: Iterable[Mapping[str, Any]], asset_key: str = "ndvi") 
     for item in items:
         asset = (item.get("assets") or {}).get(asset_key) or {}
         if asset.get("eocat:protocol") != PROTOCOL:
-            raise EocatError(f"timescan works on DestinE NDVI frames; item {item.get('id')!r} is not one "
-                             "(add --collections destine-s3-ndvi)")  # fmt: skip
+            raise EocatError(
+                f"timescan works on DestinE NDVI frames; item {item.get('id')!r} is not one "
+                "(add --collections destine-s3-ndvi)"
+            )
         request = FrameRequest.from_item(item, asset_key)
         if grid is None:
             grid = (request.bbox, request.shape)
         elif (request.bbox, request.shape) != grid:
-            raise EocatError(f"item {request.item_id!r} is on another grid than the first frame; select one continent "
-                             """(e.g. --filter "\"destine:continent\" = 'Europe'")""")  # fmt: skip
+            raise EocatError(
+                f"item {request.item_id!r} is on another grid than the first frame; select one continent "
+                """(e.g. --filter "\"destine:continent\" = 'Europe'")"""
+            )
         requests.append(request)
         href = ((asset.get("alternate") or {}).get("local") or {}).get("href")
         if href and href.startswith("file:"):
@@ -63,9 +75,12 @@ def frame_requests(items: Iterable[Mapping[str, Any]], asset_key: str = "ndvi") 
 
 
 def _rasters(
-    requests: Sequence[FrameRequest], local: Mapping[str, Path], tokens: Tokens | None, nodata: str,
+    requests: Sequence[FrameRequest],
+    local: Mapping[str, Path],
+    tokens: Tokens | None,
+    nodata: str,
     report: TimescanReport,
-) -> Iterator[np.ndarray]:  # fmt: skip
+) -> Iterator[np.ndarray]:
     for request in requests:
         if request.item_id in local:
             with rasterio.open(local[request.item_id]) as dataset:
@@ -80,9 +95,14 @@ def _rasters(
 
 
 def run_timescan(
-    items: Iterable[Mapping[str, Any]], metrics: Sequence[str], out: str | Path, *,
-    tokens: Tokens | None = None, nodata: str = "zero", asset_key: str = "ndvi",
-) -> TimescanReport:  # fmt: skip
+    items: Iterable[Mapping[str, Any]],
+    metrics: Sequence[str],
+    out: str | Path,
+    *,
+    tokens: Tokens | None = None,
+    nodata: str = "zero",
+    asset_key: str = "ndvi",
+) -> TimescanReport:
     """Compute ``metrics`` over the items' frames and write them as bands of one COG at ``out``."""
     requests, local = frame_requests(items, asset_key)
     if not requests:
@@ -94,8 +114,21 @@ def run_timescan(
     report.frames = stats.frames
     west, south, east, north = requests[0].bbox
     ny, nx = requests[0].shape
-    tags = {"timescan_frames": str(stats.frames), "timescan_first": times[0], "timescan_last": times[-1],
-            "timescan_std": "population (ddof=0)", "timescan_cov": "std / avg", "nodata_rule": nodata}  # fmt: skip
-    write_cog(out, bands, transform=grid_transform((west, south, east, north), nx, ny), crs="EPSG:4326", nodata=math.nan,
-              tags=tags, descriptions=list(metrics))  # fmt: skip
+    tags = {
+        "timescan_frames": str(stats.frames),
+        "timescan_first": times[0],
+        "timescan_last": times[-1],
+        "timescan_std": "population (ddof=0)",
+        "timescan_cov": "std / avg",
+        "nodata_rule": nodata,
+    }
+    write_cog(
+        out,
+        bands,
+        transform=grid_transform((west, south, east, north), nx, ny),
+        crs="EPSG:4326",
+        nodata=math.nan,
+        tags=tags,
+        descriptions=list(metrics),
+    )
     return report

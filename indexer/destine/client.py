@@ -158,7 +158,11 @@ def harvest_frames(
         store.upsert_collection(collection())
         if restart:
             Checkpoints(store, source.name, fingerprint(source)).reset()
-        return harvest(store, source, start, end, jobs=jobs, initial_span=timedelta(days=span_days), progress=progress)
+        report = harvest(
+            store, source, start, end, jobs=jobs, initial_span=timedelta(days=span_days), progress=progress
+        )
+        store.refresh_extent(COLLECTION_ID)
+        return report
     finally:
         source.close()
         if own_tokens:

@@ -34,8 +34,15 @@ def child(db: str, frames: int, out: str) -> None:
         tracemalloc.start()
         report = run_timescan(items, ["avg", "max", "min", "std", "cov"], out)
         _, peak = tracemalloc.get_traced_memory()
-    print(json.dumps({"frames": report.frames, "tracemalloc_peak_mb": round(peak / 1e6, 2),
-                      "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "frames": report.frames,
+                "tracemalloc_peak_mb": round(peak / 1e6, 2),
+                "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,20 +63,46 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as work, DestinEEmulator(start=date(2021, 3, 1), end=date(2021, 8, 1)) as emu:
         db = os.path.join(work, "e.db")
-        with Store(db) as store, DespTokenProvider(Credentials("u", "p"), auth_url=emu.auth_url,
-                                                   streamer_url=emu.base_url) as tokens:  # fmt: skip
-            harvest_frames(store, "Europe", "2021-03-01T00:00:00Z", "2021-08-01T00:00:00Z", tokens=tokens,
-                           streamer_url=emu.base_url, progress=False)  # fmt: skip
+        with (
+            Store(db) as store,
+            DespTokenProvider(Credentials("u", "p"), auth_url=emu.auth_url, streamer_url=emu.base_url) as tokens,
+        ):
+            harvest_frames(
+                store,
+                "Europe",
+                "2021-03-01T00:00:00Z",
+                "2021-08-01T00:00:00Z",
+                tokens=tokens,
+                streamer_url=emu.base_url,
+                progress=False,
+            )
         for count in counts:
-            command = [sys.executable, "-m", "bench.timescan_memory", "--child", db, str(count),
-                       os.path.join(work, f"ts{count}.tif")]  # fmt: skip
+            command = [
+                sys.executable,
+                "-m",
+                "bench.timescan_memory",
+                "--child",
+                db,
+                str(count),
+                os.path.join(work, f"ts{count}.tif"),
+            ]
             result = subprocess.run(command, check=True, capture_output=True, text=True)
             rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
             print(rows[-1], flush=True)
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"command": "python -m bench.timescan_memory --frames " + args.frames,
-                                   "grid": "280x152 (Europe)", "cpus": os.cpu_count(),
-                                   "python": platform.python_version(), "runs": rows}, indent=2) + "\n")  # fmt: skip
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "command": "python -m bench.timescan_memory --frames " + args.frames,
+                "grid": "280x152 (Europe)",
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "runs": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return 0
 
 

@@ -69,6 +69,13 @@ def test_harvest_fetch_and_timescan(emulator: DestinEEmulator, env: None, tmp_pa
     step = (fetched["properties"]["destine:scale_max"] - fetched["properties"]["destine:scale_min"]) / 4095
     assert np.nanmax(np.abs(values - truth)) <= step
 
+    code, _, err = _run(
+        db, "harvest", "destine", "--continent", "Europe", "--start", "2021-06-02", "--end", "2021-06-12", "--restart"
+    )
+    assert code == 0 and "0 new, 0 updated" in err, err  # a re-harvest keeps the recorded local copy
+    with Store(db) as store:
+        assert store.get_item("destine-s3-ndvi", ids[-1])["assets"]["ndvi"]["alternate"] == {"local": local}
+
     code, out, err = _run(
         db,
         "timescan",

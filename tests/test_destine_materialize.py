@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,43 @@ def test_nodata_rules() -> None:
 def test_items_without_a_frame_asset_are_refused(tmp_path: Path) -> None:
     with pytest.raises(EocatError, match="no 'destine-frame' asset"):
         materialize_frames([{"id": "x", "assets": {"ndvi": {"href": "https://x/y.tif"}}}], tmp_path)
+
+
+class _Frame:
+    def __init__(self, time: float) -> None:
+        self.time = time
+
+
+class _OvershootingContainer:
+    """Seeks land on 'keyframes' every second, except the first seek, which lands 0.16 s after its target."""
+
+    def __init__(self) -> None:
+        self.seeks: list[float] = []
+
+    def seek(self, offset: int, **_: object) -> None:
+        self.seeks.append(offset / 1000)
+
+    def decode(self, _stream: object) -> Iterator[_Frame]:
+        asked = self.seeks[-1]
+        start = asked + 0.16 if len(self.seeks) == 1 else float(int(asked))
+        return iter(_Frame(round(start + k * 0.04, 2)) for k in range(100))
+
+
+def test_a_seek_that_overshoots_is_repeated_further_back() -> None:
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    container = _OvershootingContainer()
+    stream = SimpleNamespace(time_base=Fraction(1, 1000))
+    frames = materialize._seek(container, stream, 0.0, target=133, fps=25)  # frame 133 is at 5.28 s
+    first_index, _ = next(frames)
+    assert container.seeks == [5.28, 4.28] and first_index == 101  # the keyframe at 4 s
+    assert [index for index, _ in itertools.islice(frames, 40)][31] == 133
+
+
+def test_errors_do_not_show_the_stream_signature(world: tuple[DestinEEmulator, list[dict[str, Any]]]) -> None:
+    emulator, _ = world
+    forged = emulator.stream_path("Europe").replace("sig=", "sig=0")
+    with pytest.raises(UpstreamError) as caught:
+        list(decode_frames(forged, [1]))
+    assert "sig=" not in str(caught.value) and "s3-ndvi-Europe.mp4?…" in str(caught.value)

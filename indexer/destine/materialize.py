@@ -140,7 +140,7 @@ def decode_frames(
         yield from _decode(href, wanted, fps, options, timeout)
     except av.error.FFmpegError as exc:
         raise UpstreamError(
-            f"cannot read the DestinE stream {_safe(href)} (the server must honour HTTP Range requests): {exc}"
+            f"cannot read the DestinE stream {_safe(href)} (the server must honour HTTP Range requests): {_reason(exc)}"
         ) from None
 
 
@@ -190,7 +190,7 @@ def _open(href: str, options: dict[str, str], timeout: float) -> Any:
     try:
         container = av.open(href, options=options, timeout=timeout)
     except av.error.FFmpegError as exc:
-        raise UpstreamError(f"cannot open the DestinE stream {_safe(href)}: {exc}") from None
+        raise UpstreamError(f"cannot open the DestinE stream {_safe(href)}: {_reason(exc)}") from None
     if not container.streams.video:
         container.close()
         raise UpstreamError(f"{_safe(href)} has no video stream")
@@ -296,6 +296,11 @@ def local_alternate(path: Path) -> dict[str, Any]:
         "file:checksum": checksum,
         "title": "Local Cloud-Optimized GeoTIFF of the frame's NDVI",
     }
+
+
+def _reason(exc: Exception) -> str:
+    """An FFmpeg error without the URL it names (which may carry a signature)."""
+    return str(getattr(exc, "strerror", None) or type(exc).__name__)
 
 
 def _safe(href: str) -> str:

@@ -17,6 +17,8 @@ from indexer.destine.auth import DespTokenProvider
 from indexer.errors import AuthError
 from tests.destine_support import END, START
 
+TIMEOUT = 120.0  # the first stream request encodes the video (slow on a loaded machine)
+
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[DestinEEmulator]:
@@ -35,7 +37,7 @@ def tokens(emulator: DestinEEmulator) -> Iterator[DespTokenProvider]:
 def _metadata(emulator: DestinEEmulator, token: str | None, **params: str) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     url = f"{emulator.base_url}/api/streaming/s3/data/metadata/Europe"
-    return httpx.get(url, params=params, headers=headers)
+    return httpx.get(url, params=params, headers=headers, timeout=TIMEOUT)
 
 
 def test_metadata_needs_a_desp_token(emulator: DestinEEmulator, tokens: DespTokenProvider) -> None:
@@ -59,7 +61,7 @@ def test_metadata_rejects_bad_dates_and_unknown_continents(
 ) -> None:
     assert _metadata(emulator, tokens.access_token(), start_date="2021-06-05").status_code == 422
     url = f"{emulator.base_url}/api/streaming/s3/data/metadata/Atlantis"
-    response = httpx.get(url, headers={"Authorization": f"Bearer {tokens.access_token()}"})
+    response = httpx.get(url, headers={"Authorization": f"Bearer {tokens.access_token()}"}, timeout=TIMEOUT)
     assert response.status_code == 404 and "not found" in response.text.lower()
 
 
@@ -83,17 +85,17 @@ def test_login_is_a_browser_flow_with_code_and_refresh(emulator: DestinEEmulator
 
 def test_streams_are_signed_and_honour_range(emulator: DestinEEmulator) -> None:
     url = emulator.stream_path("Africa")
-    whole = httpx.get(url)
+    whole = httpx.get(url, timeout=TIMEOUT)
     assert whole.status_code == 200 and whole.headers["Accept-Ranges"] == "bytes"
     size = len(whole.content)
-    part = httpx.get(url, headers={"Range": "bytes=100-199"})
+    part = httpx.get(url, headers={"Range": "bytes=100-199"}, timeout=TIMEOUT)
     assert part.status_code == 206 and part.content == whole.content[100:200]
     assert part.headers["Content-Range"] == f"bytes 100-199/{size}"
-    tail = httpx.get(url, headers={"Range": "bytes=-10"})
+    tail = httpx.get(url, headers={"Range": "bytes=-10"}, timeout=TIMEOUT)
     assert tail.status_code == 206 and tail.content == whole.content[-10:]
-    assert httpx.get(url, headers={"Range": f"bytes={size}-"}).status_code == 416
-    assert httpx.get(url.split("?")[0]).status_code == 403
-    assert httpx.get(url.split("?")[0] + "?sig=0000").status_code == 403
+    assert httpx.get(url, headers={"Range": f"bytes={size}-"}, timeout=TIMEOUT).status_code == 416
+    assert httpx.get(url.split("?")[0], timeout=TIMEOUT).status_code == 403
+    assert httpx.get(url.split("?")[0] + "?sig=0000", timeout=TIMEOUT).status_code == 403
 
 
 def test_the_stream_is_a_12_bit_25_fps_video_of_the_quantized_truth(emulator: DestinEEmulator) -> None:
@@ -125,7 +127,7 @@ def test_quantization_reserves_zero_for_nodata_and_is_within_half_a_step(emulato
 
 
 def test_truth_endpoint_and_continents_on_different_grids(emulator: DestinEEmulator) -> None:
-    response = httpx.get(f"{emulator.base_url}/_emulator/truth/Europe/7.npy")
+    response = httpx.get(f"{emulator.base_url}/_emulator/truth/Europe/7.npy", timeout=TIMEOUT)
     assert response.status_code == 200
     np.testing.assert_array_equal(np.load(io.BytesIO(response.content)), emulator.truth("Europe", 7))
     europe, africa = emulator.truth("Europe", 1), emulator.truth("Africa", 1)

@@ -24,6 +24,7 @@ def run(demo_dir: Path, eocat: Callable[..., None], step: Callable[[str], None])
                 "harvest", "destine", "--continent", continent, "--start", "2021-05-01", "--end", "2021-08-31", env=env
             )
         step("fetch: decode one Europe frame from the video stream into a Cloud-Optimized GeoTIFF")
+        emulator.video_bytes("Europe")  # encode the stream up front (the first request would otherwise wait)
         frame = _first_id(demo_dir, "Europe", "2021-07-01")
         frames = demo_dir / "frames"
         eocat("fetch-frames", frame, "--dest", str(frames), env=env)

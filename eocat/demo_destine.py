@@ -15,13 +15,13 @@ from emulators.destine import DestinEEmulator
 
 def run(demo_dir: Path, eocat: Callable[..., None], step: Callable[[str], None]) -> None:
     """Start the DestinE emulator, then harvest, fetch one frame and run a timescan through the real CLI."""
-    step("starting the DestinE emulator (S3 NDVI streams of Europe and Africa, May-August 2021, 12-bit HEVC)")
-    with DestinEEmulator(start=date(2021, 5, 1), end=date(2021, 9, 1)) as emulator:
+    step("starting the DestinE emulator (S3 NDVI streams of Europe and Africa, June-July 2021, 12-bit HEVC)")
+    with DestinEEmulator(start=date(2021, 6, 1), end=date(2021, 8, 1)) as emulator:
         env = {**os.environ, **emulator.environment(), "EOCAT_TOKEN_CACHE": "0"}
         step("harvest: every DestinE NDVI frame of Europe and Africa, summer 2021 (DESP login, one item per frame)")
         for continent in ("Europe", "Africa"):
             eocat(
-                "harvest", "destine", "--continent", continent, "--start", "2021-05-01", "--end", "2021-08-31", env=env
+                "harvest", "destine", "--continent", continent, "--start", "2021-06-01", "--end", "2021-07-31", env=env
             )
         step("fetch: decode one Europe frame from the video stream into a Cloud-Optimized GeoTIFF")
         emulator.video_bytes("Europe")  # encode the stream up front (the first request would otherwise wait)

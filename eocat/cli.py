@@ -324,3 +324,10 @@ from eocat.cli_parquet import export, inventory, sql  # noqa: E402
 main.add_command(export)
 main.add_command(sql)
 main.add_command(inventory)
+# -- DestinE (issue 6) ------------------------------------------------------------------------
+from eocat.cli_destine import emulate_destine, fetch_frames, harvest_destine, timescan_command  # noqa: E402
+
+harvest.add_command(harvest_destine)
+emulate.add_command(emulate_destine)
+main.add_command(timescan_command)
+main.add_command(fetch_frames)

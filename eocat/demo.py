@@ -17,6 +17,7 @@ from pathlib import Path
 from emulators import samples
 from emulators.cdse import CdseEmulator, SyntheticProducts
 from eocat import demo_parquet
+from eocat import demo_destine
 
 DEMO = Path("data/demo")
 AOI = {"type": "Polygon", "coordinates": [[[5.0, 44.0], [16.0, 44.0], [16.0, 52.0], [5.0, 52.0], [5.0, 44.0]]]}
@@ -60,9 +61,10 @@ def main() -> int:
         step("harvest again with --since-last: nothing changed upstream, so nothing is fetched")
         eocat("harvest", "cdse", "--collection", "SENTINEL-1", "--product-type", "IW_SLC__1S", "--bbox", "5,44,16,52",
               "--start", "2023-01-01", "--end", "2023-12-31", "--since-last", env=env)  # fmt: skip
-    step("bursts and DestinE frames: harvesters not built yet, so generated samples are imported instead")
+    demo_destine.run(DEMO, eocat, step)
+    step("bursts: harvesters not built yet, so generated samples are imported instead")
     items, collections = str(DEMO / "samples.ndjson"), str(DEMO / "sample-collections.ndjson")
-    samples.main(["--count", "4000", "--seed", "1", "--kinds", "s1-burst,s3-ndvi", "--out", items,
+    samples.main(["--count", "4000", "--seed", "1", "--kinds", "s1-burst", "--out", items,
                   "--collections-out", collections])  # fmt: skip
     env = dict(os.environ)
     eocat("import", collections, items, env=env)

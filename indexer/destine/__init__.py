@@ -1,0 +1,1 @@
+"""DestinE streamed Sentinel-3 NDVI: metadata harvest, DESP login, frame materialization."""

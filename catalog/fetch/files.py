@@ -1,0 +1,160 @@
+"""The local asset store: partial files that resume, atomic publication, quarantine.
+
+Layout under the store root (default: ``assets/`` next to the catalogue file):
+
+* ``<collection>/<item>/<file>``: finished, verified copies only;
+* ``.partial/<collection>/<item>/<asset>.part`` (+ ``.part.json``: which href it belongs to): bytes received
+  so far, kept across crashes so the next run resumes with an HTTP Range request;
+* ``.quarantine/…``: files that failed verification, kept for inspection, never published.
+
+A ``.part`` is locked (``flock``) while a process writes it, so two runs never write the same file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from catalog.fetch.errors import Busy, FetchError
+from catalog.fetch.names import inside, sanitize
+from catalog.fetch.verify import Hasher, new_hasher
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the copies of one asset go: its final directory and its partial file."""
+
+    root: Path
+    final_dir: Path
+    part: Path
+
+    @classmethod
+    def for_asset(cls, root: Path, collection: str, item_id: str, asset_key: str, dest: Path | None) -> Layout:
+        """The store layout (``dest`` given: finished files go straight into ``dest``)."""
+        names = [sanitize(collection) or "_", sanitize(item_id) or "_"]
+        key = sanitize(asset_key) or "asset"
+        if dest is not None:
+            return cls(dest, dest, dest / ".eocat-partial" / names[1] / f"{key}.part")
+        return cls(root, root.joinpath(*names), root / ".partial" / names[0] / names[1] / f"{key}.part")
+
+    def final_path(self, name: str) -> Path:
+        """The final path of a (sanitized) file name; refuses anything outside the store."""
+        safe = sanitize(name)
+        if safe is None:
+            raise FetchError(f"unusable file name {name!r}")
+        path = self.final_dir / safe
+        if not inside(self.root, path):
+            raise FetchError(f"file name {name!r} would leave the asset store {self.root}")
+        return path
+
+
+class PartFile:
+    """An exclusive, resumable partial download that hashes what it holds.
+
+    ``href`` identifies the content: a leftover ``.part`` of another href is discarded, not resumed.
+    """
+
+    def __init__(self, path: Path, href: str, algorithm: str) -> None:
+        self.path = path
+        self.meta = path.with_name(path.name + ".json")
+        self.algorithm = algorithm
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: BinaryIO = open(path, "a+b")  # noqa: SIM115 - closed in close()
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise Busy(f"{path} is being written by another eocat process; try again when it has finished") from None
+        if self._recorded_href() != href:
+            self._file.truncate(0)
+            self._write_meta(href)
+        self.size = self._file.seek(0, os.SEEK_END)
+        self.resumed_from = self.size
+        self.hasher: Hasher = new_hasher(algorithm)
+        self._hash_existing()
+
+    def _recorded_href(self) -> str | None:
+        try:
+            return str(orjson.loads(self.meta.read_bytes())["href"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _write_meta(self, href: str) -> None:
+        self.meta.write_bytes(orjson.dumps({"href": href}))
+
+    def _hash_existing(self) -> None:
+        self._file.seek(0)
+        while chunk := self._file.read(1 << 20):
+            self.hasher.update(chunk)
+        self._file.seek(0, os.SEEK_END)
+
+    def write(self, data: bytes) -> None:
+        """Append bytes (the file is the only buffer: memory stays constant)."""
+        self._file.write(data)
+        self.hasher.update(data)
+        self.size += len(data)
+
+    def restart(self) -> None:
+        """Drop what was received (the server ignored or refused the Range request)."""
+        self._file.truncate(0)
+        self._file.seek(0)
+        self.size = 0
+        self.resumed_from = 0
+        self.hasher = new_hasher(self.algorithm)
+
+    def flush(self) -> None:
+        """Make received bytes durable enough to survive a crash of this process."""
+        self._file.flush()
+
+    def close(self) -> None:
+        """Release the lock (the partial file stays for a later resume)."""
+        with contextlib.suppress(OSError):
+            self._file.flush()
+        self._file.close()
+
+    def hexdigest(self) -> str:
+        return self.hasher.hexdigest()
+
+    def publish(self, final: Path) -> None:
+        """fsync, then atomically rename to ``final`` (same file system), then fsync the directory."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path, final)
+        _fsync_dir(final.parent)
+        self.meta.unlink(missing_ok=True)
+        self.close()
+
+    def quarantine(self, root: Path, label: str) -> Path:
+        """Move the bytes out of the way, into ``root/.quarantine``, and return where they went."""
+        self._file.flush()
+        target = root / ".quarantine" / f"{sanitize(label) or 'asset'}-{time.strftime('%Y%m%dT%H%M%S')}.bad"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path, target)
+        self.meta.unlink(missing_ok=True)
+        self.close()
+        return target
+
+
+def _fsync_dir(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def file_digest(path: Path, algorithm: str) -> str:
+    """Hex digest of a whole file, read in 1 MiB chunks."""
+    hasher = new_hasher(algorithm)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            hasher.update(chunk)
+    return hasher.hexdigest()

@@ -232,8 +232,11 @@ def materialize(
     cached = local_copy(asset)
     if cached is not None and (dest is None or cached.parent == dest):
         local = asset["alternate"]["local"]
-        result.status, result.path, result.size, result.checksum = "cached", cached, cached.stat().st_size, local.get(
-            "file:checksum"
+        result.status, result.path, result.size, result.checksum = (
+            "cached",
+            cached,
+            cached.stat().st_size,
+            local.get("file:checksum"),
         )
         return result, None
     try:

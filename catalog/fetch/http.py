@@ -51,7 +51,9 @@ def open_final(
         sent = dict(headers or {})
         if auth is not None:
             sent.update(auth.headers(target))
-        request = session.client.build_request(method, target, headers=sent, timeout=timeout or httpx.USE_CLIENT_DEFAULT)
+        request = session.client.build_request(
+            method, target, headers=sent, timeout=timeout or httpx.USE_CLIENT_DEFAULT
+        )
         response = session.client.send(request, stream=True)
         if response.status_code in REDIRECTS and "location" in response.headers:
             response.close()

@@ -83,8 +83,6 @@ class _RichBar:
         self.owner.progress.remove_task(self.task)
 
 
-
-
 class RichReporter:
     """Live bars on stderr: per file (name, bytes, rate, ETA) and the run's total."""
 

@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 import blake3
 
-# multihash code (hex, as written in file:checksum) -> (name, digest length in bytes)
-_CODES = {"d5": ("md5", 16), "1e": ("blake3", 32), "12": ("sha2-256", 32), "13": ("sha2-512", 64)}
+# multihash codes (unsigned varints) -> (name, digest length in bytes); MD5 0xd5 is written "d501"
+_CODES = {0xD5: ("md5", 16), 0x1E: ("blake3", 32), 0x12: ("sha2-256", 32), 0x13: ("sha2-512", 64)}
 _NAMES = {name: code for code, (name, _) in _CODES.items()}
 DEFAULT_ALGORITHM = "blake3"
 
@@ -33,29 +33,48 @@ class Checksum:
         return multihash(self.algorithm, self.digest)
 
 
+def _varint(data: bytes, position: int) -> tuple[int, int]:
+    value = shift = 0
+    while position < len(data):
+        byte = data[position]
+        value |= (byte & 0x7F) << shift
+        position += 1
+        if not byte & 0x80:
+            return value, position
+        shift += 7
+    raise ValueError("truncated varint")
+
+
+def _to_varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
 def parse_multihash(value: str) -> Checksum | None:
-    """Parse ``file:checksum``; None when the code is unknown or the string malformed."""
-    value = value.strip().lower()
-    if len(value) < 4:
+    """Parse ``file:checksum`` (hex multihash); None when the code is unknown or the string malformed."""
+    try:
+        data = bytes.fromhex(value.strip())
+        code, position = _varint(data, 0)
+        length, position = _varint(data, position)
+    except ValueError:
         return None
-    code, length = value[:2], value[2:4]
     if code not in _CODES:
         return None
     name, size = _CODES[code]
-    try:
-        declared = int(length, 16)
-    except ValueError:
+    digest = data[position:]
+    if length != size or len(digest) != size:
         return None
-    digest = value[4:]
-    if declared != size or len(digest) != 2 * size or any(c not in "0123456789abcdef" for c in digest):
-        return None
-    return Checksum(name, digest)
+    return Checksum(name, digest.hex())
 
 
 def multihash(algorithm: str, hexdigest: str) -> str:
-    """``file:checksum`` of a hex digest: code, length, digest."""
-    size = len(hexdigest) // 2
-    return f"{_NAMES[algorithm]}{size:02x}{hexdigest}"
+    """``file:checksum`` of a hex digest: varint code, varint length, digest."""
+    return (_to_varint(_NAMES[algorithm]) + _to_varint(len(hexdigest) // 2)).hex() + hexdigest
 
 
 def new_hasher(algorithm: str) -> Hasher:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 
 class StreamFaults:
@@ -26,6 +27,7 @@ class StreamFaults:
         self.rate: float | None = None
         self.bytes_sent: Counter[str] = Counter()
         self.bodies: Counter[str] = Counter()
+        self.transfers: list[dict[str, Any]] = []  # per body: path, start offset, bytes sent so far
 
     def cut_at(self, offset: int, then: Callable[[], None] | None = None) -> None:
         """Reset the connection of the next body that reaches resource byte ``offset``."""
@@ -56,9 +58,12 @@ class StreamFaults:
             corrupt = self._corrupt > 0
             if corrupt:
                 self._corrupt -= 1
-        return self._stream(path, chunks, start, corrupt)
+            record = {"path": path, "start": start, "sent": 0}
+            self.transfers.append(record)
+        return self._stream(record, chunks, start, corrupt)
 
-    def _stream(self, path: str, chunks: Iterable[bytes], start: int, corrupt: bool) -> Iterator[bytes]:
+    def _stream(self, record: dict[str, Any], chunks: Iterable[bytes], start: int, corrupt: bool) -> Iterator[bytes]:
+        path = record["path"]
         position = start
         began = time.monotonic()
         for chunk in chunks:
@@ -67,7 +72,7 @@ class StreamFaults:
                 offset, then = cut
                 piece = chunk[: offset - position]
                 if piece:
-                    self._count(path, len(piece))
+                    self._count(record, len(piece))
                     yield piece
                 if then is not None:
                     then()
@@ -81,7 +86,7 @@ class StreamFaults:
                 pause = due - time.monotonic()
                 if pause > 0:
                     time.sleep(pause)
-            self._count(path, len(chunk))
+            self._count(record, len(chunk))
             position += len(chunk)
             yield chunk
 
@@ -93,9 +98,10 @@ class StreamFaults:
                     return offset, then
         return None
 
-    def _count(self, path: str, n: int) -> None:
+    def _count(self, record: dict[str, Any], n: int) -> None:
         with self._lock:
-            self.bytes_sent[path] += n
+            self.bytes_sent[record["path"]] += n
+            record["sent"] += n
 
 
 def deterministic_chunks(seed: str, length: int, start: int = 0, stop: int | None = None) -> Iterator[bytes]:

@@ -75,8 +75,7 @@ def new_session(reporter: Reporter | None = None, **kwargs: Any) -> FetchSession
     registry.load_plugins()
     limits = HostLimits()
     for contribute in registry.HOST_LIMITS:
-        for pattern, limit in contribute().items():
-            limits.set(pattern, limit)
+        limits.add_source(contribute)
     return FetchSession(limits=limits, reporter=reporter, auth_factories=registry.AUTH, **kwargs)
 
 

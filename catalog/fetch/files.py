@@ -114,7 +114,9 @@ class PartFile:
         self._file.flush()
 
     def close(self) -> None:
-        """Release the lock (the partial file stays for a later resume)."""
+        """Release the lock (the partial file stays for a later resume); closing twice is harmless."""
+        if self._file.closed:
+            return
         with contextlib.suppress(OSError):
             self._file.flush()
         self._file.close()

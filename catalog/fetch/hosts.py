@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 DEFAULT_LIMIT = 8
 
@@ -20,6 +20,11 @@ class HostLimits:
         self._lock = threading.Lock()
         self.peak: dict[str, int] = {}
         self._active: dict[str, int] = {}
+        self._sources: list[Callable[[], dict[str, int]]] = []
+
+    def add_source(self, source: Callable[[], dict[str, int]]) -> None:
+        """Limits computed when a host is first used (endpoints may be configured late, e.g. by env)."""
+        self._sources.append(source)
 
     def set(self, pattern: str, limit: int) -> None:
         """Allow at most ``limit`` concurrent connections to hosts matching ``pattern``."""
@@ -28,6 +33,10 @@ class HostLimits:
 
     def limit_of(self, host: str) -> int:
         host = host.lower()
+        for source in self._sources:
+            for pattern, limit in source().items():
+                if pattern.lower() == host or fnmatch.fnmatchcase(host, pattern.lower()):
+                    return max(1, limit)
         if host in self._rules:
             return self._rules[host]
         for pattern, limit in self._rules.items():

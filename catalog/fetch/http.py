@@ -130,7 +130,7 @@ def download(
                 total = part.size + int(declared) if declared is not None else None
                 job.bar.total(total)
                 job.bar.reset(part.size)
-                for chunk in response.iter_raw(CHUNK):
+                for chunk in response.iter_raw():  # as received: nothing buffered to lose on a drop
                     part.write(chunk)
                     job.bar.advance(len(chunk))
                 part.flush()

@@ -53,7 +53,7 @@ def derived_burst(burst_id: str) -> BurstInfo | None:
 def burst_zip(info: BurstInfo, tiff_size: int) -> bytes:
     """A deterministic single-burst SAFE zip: manifest, measurement TIFF, annotation, calibration, noise."""
     stem = info.safe_name.removesuffix(".SAFE")
-    base = f"s1a-{info.swath.lower()}-slc-{info.polarisation.lower()}-{stem.split('_')[2].lower()}"
+    base = f"s1a-{info.swath.lower()}-slc-{info.polarisation.lower()}-{(stem.split('_') + ['x'] * 3)[2].lower()}"
     annotation = f'<product><burstList count="1"/><id>{info.id}</id></product>'.encode()
     members = {
         f"{info.safe_name}/manifest.safe": f'<?xml version="1.0"?><xfdu:XFDU id="{stem}"/>\n'.encode(),
@@ -87,7 +87,7 @@ def handle(app: CdseApp, method: str, query: str, headers: Mapping[str, str], ho
     from emulators.cdse.app import Response
 
     config: BurstDownloads = app.burst_downloads
-    config.posts.append(host or "catalogue")
+    config.posts.append(host.rstrip("/") or "catalogue")
     if host == "" and config.redirect:
         location = f"{app.config.base_url}/bursts/odata/v1/Bursts({burst_id})/$value"
         return Response(307, b"", {"Location": location, "Content-Type": "text/plain"})

@@ -63,7 +63,6 @@ class StreamFaults:
         return self._stream(record, chunks, start, corrupt)
 
     def _stream(self, record: dict[str, Any], chunks: Iterable[bytes], start: int, corrupt: bool) -> Iterator[bytes]:
-        path = record["path"]
         position = start
         began = time.monotonic()
         for chunk in chunks:

@@ -47,9 +47,21 @@ NODE_ALIASES: dict[str, tuple[str, ...]] = {
     "WVP": ("GRANULE/*/IMG_DATA/R10m/*_WVP_10m.jp2",),
     **{
         band: (f"GRANULE/*/IMG_DATA/R{res}m/*_{band}_{res}m.jp2", f"GRANULE/*/IMG_DATA/*_{band}.jp2")
-        for band, res in {"B01": 60, "B02": 10, "B03": 10, "B04": 10, "B05": 20, "B06": 20, "B07": 20,
-                          "B08": 10, "B8A": 20, "B09": 60, "B11": 20, "B12": 20}.items()
-    },  # fmt: skip
+        for band, res in {
+            "B01": 60,
+            "B02": 10,
+            "B03": 10,
+            "B04": 10,
+            "B05": 20,
+            "B06": 20,
+            "B07": 20,
+            "B08": 10,
+            "B8A": 20,
+            "B09": 60,
+            "B11": 20,
+            "B12": 20,
+        }.items()
+    },
     "CLD": ("GRANULE/*/QI_DATA/MSK_CLDPRB_20m.jp2",),
     "MTD": ("MTD_MSIL2A.xml", "MTD_MSIL1C.xml"),
     "MTD_TL": ("GRANULE/*/MTD_TL.xml",),
@@ -148,7 +160,9 @@ def resolve_node(
     patterns = (pattern,) if pattern is not None else NODE_ALIASES[str(key)]
     files = node_files(session, str(nodes["href"]), None)  # listing needs no auth
     for candidate in patterns:
-        matches = sorted(p for p in files if fnmatch.fnmatchcase(p, candidate) or fnmatch.fnmatchcase(p, f"*/{candidate}"))
+        matches = sorted(
+            p for p in files if fnmatch.fnmatchcase(p, candidate) or fnmatch.fnmatchcase(p, f"*/{candidate}")
+        )
         if len(matches) > 1:
             shown = ", ".join(matches[:5])
             raise NotFetchable(f"{item['id']}: {candidate!r} matches {len(matches)} files ({shown} …); be more precise")

@@ -122,6 +122,7 @@ def extractor_step(job: Job) -> Delivery:
     polls = failures = logins = 0
     reauthenticated = False
     while True:
+        seen = auth.login.generation  # the login this request used: re-login only if nobody did since
         with session.limits.slot(url.netloc.decode()):
             response = session.client.get(url, headers=auth.headers(url), follow_redirects=False)
         status = response.status_code
@@ -137,7 +138,7 @@ def extractor_step(job: Job) -> Delivery:
                 logins += 1
                 if logins > 2:
                     raise AuthFailed("the ASF login keeps redirecting to the login service; check the credentials")
-                auth.login.login(str(location), seen=auth.login.generation)
+                auth.login.login(str(location), seen=seen)
                 continue
             delivery = download(job, str(location), auth=None)  # storage host: no Authorization, no cookie
             delivery.extra["polls"] = polls
@@ -148,7 +149,7 @@ def extractor_step(job: Job) -> Delivery:
                     f"{redact(str(url))} refused access after logging in again (HTTP 403): {_errors(response)}"
                 )
             reauthenticated = True
-            auth.renew(response)
+            auth.login.login(seen=seen)
             continue
         if status == 404:
             raise NotFetchable(f"the ASF extractor has no such burst file ({redact(str(url))}): {_errors(response)}")

@@ -316,3 +316,9 @@ def emulate_cdse(args: tuple[str, ...]) -> None:
     from emulators.cdse import main as serve_cdse
 
     sys.exit(serve_cdse(list(args)))
+
+
+# -- issue 5: the fetch layer (eocat/cli_fetch.py)
+from eocat.cli_fetch import fetch_command  # noqa: E402
+
+main.add_command(fetch_command)

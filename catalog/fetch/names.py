@@ -35,8 +35,10 @@ def sanitize(name: str | None) -> str | None:
         return None
     name = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    if name.startswith("$"):  # OData segments such as $value are not names
+        return None
     name = _UNSAFE.sub("_", name).lstrip(".").strip("_ ")
-    if not name or name.startswith("$"):
+    if not name:
         return None
     while len(name.encode()) > MAX_NAME_BYTES:
         stem, dot, ext = name.rpartition(".")

@@ -21,7 +21,7 @@ import httpx
 
 from catalog.fetch.errors import AuthFailed, FetchError
 from catalog.fetch.job import Delivery, Job
-from catalog.fetch.retry import RETRY_STATUS, retry_after_seconds
+from catalog.fetch.retry import RETRY_STATUS, retry_after_headers
 from catalog.fetch.session import Authenticator, FetchSession
 
 log = logging.getLogger("eocat.fetch")
@@ -104,7 +104,7 @@ def download(
                     raise AuthFailed(f"{redact(url)} refused access (HTTP {status}: {detail}); check the credentials")
                 if status in RETRY_STATUS:
                     failures += 1
-                    wait = retry_after_seconds(response.headers)
+                    wait = retry_after_headers(response.headers)
                     last = f"HTTP {status}: {_excerpt(response)}"
                     raise _Retry(last)
                 if ranged and status in (400, 416):

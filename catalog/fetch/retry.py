@@ -31,7 +31,7 @@ class RetryPolicy:
         return min(self.max_wait, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+def retry_after_headers(headers: Mapping[str, str]) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
     value = headers.get("Retry-After") or headers.get("retry-after")
     if not value:
@@ -45,3 +45,6 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+retry_after_seconds = retry_after_headers

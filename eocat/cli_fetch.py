@@ -76,10 +76,11 @@ def _print(report: FetchReport, as_json: bool) -> None:
                    "transferred": r.transferred, "resumed_from": r.resumed_from, "error": r.error}  # fmt: skip
             click.echo(orjson.dumps(row).decode())
         elif r.status == "failed":
-            err.print(f"[red]failed[/red] {r.item_id} [{r.asset}]: {r.error}", markup=True, highlight=False)
+            err.print(f"failed  {r.item_id} [{r.asset}]: {r.error}", markup=False, highlight=False)
         else:
             resumed = f", resumed at {r.resumed_from:,} B" if r.resumed_from and r.status == "fetched" else ""
-            err.print(f"{r.status:7} {r.item_id} [{r.asset}] {r.path} ({r.size:,} B{resumed})", highlight=False)
+            err.print(f"{r.status:7} {r.item_id} [{r.asset}] {r.path} ({r.size:,} B{resumed})", markup=False,
+                      highlight=False)  # fmt: skip
     mib = report.transferred / 2**20
     rate = mib / report.elapsed if report.elapsed > 0 else 0.0
     err.print(

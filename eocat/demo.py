@@ -16,6 +16,7 @@ from pathlib import Path
 
 from emulators import samples
 from emulators.cdse import CdseEmulator, SyntheticProducts
+from eocat import fetch_demo
 
 DEMO = Path("data/demo")
 AOI = {"type": "Polygon", "coordinates": [[[5.0, 44.0], [16.0, 44.0], [16.0, 52.0], [5.0, 52.0], [5.0, 44.0]]]}
@@ -77,6 +78,7 @@ def main() -> int:
     step("query: items crossing the antimeridian (bbox 170,-60,-170,60), as NDJSON ids")
     eocat("search", "--bbox", "170,-60,-170,60", "--limit", "3", "--format", "ndjson", "--fields", "id,collection",
           env=env)  # fmt: skip
+    fetch_demo.run(DEMO, eocat, step)
     step(f"demo done: catalogue at {DEMO / 'eocat.db'}")
     return 0
 

@@ -76,3 +76,40 @@ def burst_item(catalogue_url: str, burst_id: str = BURST_ID) -> dict[str, Any]:
 def files_under(root: Path) -> list[Path]:
     """Finished files (outside .partial / .quarantine)."""
     return sorted(p for p in root.rglob("*") if p.is_file() and not p.relative_to(root).parts[0].startswith("."))
+
+
+_CHILD = """
+import sys
+from catalog.store import Store
+from catalog.fetch import fetch
+fetch(Store(sys.argv[1]), sys.argv[2], asset=sys.argv[3])
+"""
+
+
+def fetch_and_kill(store: Store, item_id: str, asset: str, size: int) -> int:
+    """Run a fetch in another process, ``kill -9`` it once a quarter has arrived; return the bytes kept.
+
+    The server must be slowed down (stream rate) by the caller so the kill lands midway.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(store.path), item_id, asset], env=dict(os.environ),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    partial = store.path.parent / "assets" / ".partial"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and child.poll() is None:
+        parts = list(partial.rglob("*.part")) if partial.exists() else []
+        if parts and parts[0].stat().st_size > size // 4:
+            break
+        time.sleep(0.01)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    [leftover] = list(partial.rglob("*.part"))
+    kept = leftover.stat().st_size
+    assert 0 < kept < size, (kept, size)
+    assert files_under(store.path.parent / "assets") == []  # nothing half-written is published
+    return kept

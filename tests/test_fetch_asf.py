@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +14,7 @@ from catalog.fetch.verify import multihash
 from catalog.store import Store
 from emulators.asf_extractor import AsfExtractorEmulator, content, file_id
 from emulators.earthdata import EarthdataEmulator
-from tests.fetch_helpers import fast_session, files_under
+from tests.fetch_helpers import fast_session, fetch_and_kill, files_under
 
 GRANULE = "S1A_IW_SLC__1SDV_20220219T125500_20220219T125527_041982_04FFF7_10AF"
 ITEM = "S1_181296_IW1_20220219T125501_VV_10AF"
@@ -114,7 +109,9 @@ def test_token_login_through_the_cookie_url(monkeypatch: pytest.MonkeyPatch, sto
         assert emulator.earthdata.sessions.basic_seen == []
 
 
-def test_403_reauthenticates_once_and_recovers(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+def test_403_reauthenticates_once_and_recovers(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
     with asf(monkeypatch, store) as emulator:
         assert fetch(store, ITEM, asset="xml", session=fast).results[0].status == "fetched"
         emulator.earthdata.sessions.revoke_cookies()  # the cookie expires between two downloads
@@ -135,7 +132,9 @@ def test_persistent_403_fails_clearly(monkeypatch: pytest.MonkeyPatch, store: St
 def test_wrong_password_is_reported(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
     with asf(monkeypatch, store, users={"alice": "other"}):
         [result] = fetch(store, ITEM, asset="tiff", session=fast).results
-        assert result.status == "failed" and "Earthdata Login refused the credentials of 'alice'" in (result.error or "")
+        assert result.status == "failed" and "Earthdata Login refused the credentials of 'alice'" in (
+            result.error or ""
+        )
 
 
 def test_404_shows_the_servers_errors(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
@@ -162,7 +161,9 @@ def test_checksum_mismatch_leaves_nothing(monkeypatch: pytest.MonkeyPatch, store
         assert files_under(store.path.parent / "assets") == []
 
 
-def test_cut_storage_stream_resumes_with_range(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+def test_cut_storage_stream_resumes_with_range(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
     with asf(monkeypatch, store) as emulator:
         emulator.streams.cut_at(50_000)
         [result] = fetch(store, ITEM, asset="tiff", session=fast).results
@@ -180,42 +181,21 @@ def test_hostile_filename_stays_inside(monkeypatch: pytest.MonkeyPatch, store: S
         assert result.path.name == "evil.tiff"
 
 
-_CHILD = """
-import sys
-from catalog.store import Store
-from catalog.fetch import fetch
-fetch(Store(sys.argv[1]), sys.argv[2], asset="tiff")
-"""
-
-
 @pytest.mark.slow
 def test_killed_fetch_resumes_without_refetching(
     monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
 ) -> None:
     with asf(monkeypatch, store, tiff_size=4_000_000) as emulator:
-        size = len(content(GRANULE, "IW1", "VV", 0, "tiff", tiff_size=4_000_000))
+        data = content(GRANULE, "IW1", "VV", 0, "tiff", tiff_size=4_000_000)
         item = burst_item(emulator.burst_url)
-        item["assets"]["tiff"]["file:size"] = size
+        item["assets"]["tiff"]["file:size"] = len(data)
         store.upsert_items([item], mode="replace")
         emulator.streams.rate = 3_000_000
-        child = subprocess.Popen([sys.executable, "-c", _CHILD, str(store.path), ITEM], env=dict(os.environ),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        partial = store.path.parent / "assets" / ".partial"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            parts = list(partial.rglob("*.part")) if partial.exists() else []
-            if parts and parts[0].stat().st_size > size // 4:
-                break
-            time.sleep(0.02)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+        kept = fetch_and_kill(store, ITEM, "tiff", len(data))
         emulator.streams.rate = None
-        [leftover] = list(partial.rglob("*.part"))
-        kept = leftover.stat().st_size
-        assert 0 < kept < size and files_under(store.path.parent / "assets") == []
         bodies = len(emulator.streams.transfers)
         [result] = fetch(store, ITEM, asset="tiff", session=fast).results
         assert result.status == "fetched", result.error
         [resumed] = emulator.streams.transfers[bodies:]
-        assert resumed["start"] == kept and resumed["sent"] == size - kept
-        assert result.path is not None and result.path.read_bytes() == content(GRANULE, "IW1", "VV", 0, "tiff", 4_000_000)
+        assert resumed["start"] == kept and resumed["sent"] == len(data) - kept
+        assert result.path is not None and result.path.read_bytes() == data

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import subprocess
-import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from catalog.fetch import FetchSession, fetch, fetch_items, local_copy
+from catalog.fetch.verify import multihash
 from catalog.store import Store
-from emulators.cdse.burst_download import BurstInfo, derived_burst
+from emulators.cdse.burst_download import BurstInfo, burst_zip, derived_burst
 from emulators.cdse.download import payload_md5
-from tests.fetch_helpers import BURST_ID, burst_item, cdse, fast_session, files_under
+from tests.fetch_helpers import BURST_ID, burst_item, cdse, fast_session, fetch_and_kill, files_under
+
+BURST_ITEM = "S1_181296_IW1_20240802T060723_VH"
 
 
 @pytest.fixture
@@ -31,7 +30,9 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def test_product_fetch_is_verified_recorded_and_then_cached(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+def test_product_fetch_is_verified_recorded_and_then_cached(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
     with cdse(monkeypatch, store) as (emulator, items):
         item = items[0]
         report = fetch(store, item["id"], session=fast)
@@ -52,7 +53,9 @@ def test_product_fetch_is_verified_recorded_and_then_cached(monkeypatch: pytest.
         assert emulator.app.streams.sent() == sent  # no byte moved
 
 
-def test_checksum_mismatch_quarantines_and_publishes_nothing(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+def test_checksum_mismatch_quarantines_and_publishes_nothing(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
     with cdse(monkeypatch, store) as (emulator, items):
         emulator.app.streams.corrupt(1)
         [result] = fetch(store, items[0]["id"], session=fast).results
@@ -79,7 +82,9 @@ def test_dropped_connection_resumes_or_restarts(
         assert sent == (size + size // 3 if restarts else size)
 
 
-def test_retries_429_and_5xx_with_retry_after(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+def test_retries_429_and_5xx_with_retry_after(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
     with cdse(monkeypatch, store) as (emulator, items):
         emulator.faults.fail_next(1, "429", path="/zipper", retry_after=0)
         emulator.faults.fail_next(2, "503", path="/zipper", retry_after=0)
@@ -88,7 +93,9 @@ def test_retries_429_and_5xx_with_retry_after(monkeypatch: pytest.MonkeyPatch, s
         assert emulator.requests.count("/zipper", 429) == 1 and emulator.requests.count("/zipper", 503) == 2
 
 
-def test_token_expiring_mid_download_is_refreshed(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+def test_token_expiring_mid_download_is_refreshed(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
     with cdse(monkeypatch, store, range_mode="honour") as (emulator, items):
         size = items[0]["assets"]["product"]["file:size"]
         emulator.app.streams.cut_at(size // 2, then=lambda: emulator.clock.advance(700))  # access token: 600 s
@@ -99,7 +106,9 @@ def test_token_expiring_mid_download_is_refreshed(monkeypatch: pytest.MonkeyPatc
         assert emulator.app.streams.sent("/products/") == size  # resumed, not restarted
 
 
-def test_host_limit_caps_concurrent_downloads(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+def test_host_limit_caps_concurrent_downloads(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
     with cdse(monkeypatch, store, count=8, payload=400_000) as (emulator, items):
         emulator.app.streams.rate = 2_000_000
         session = fast
@@ -125,16 +134,20 @@ def test_scl_band_transfers_only_that_file(monkeypatch: pytest.MonkeyPatch, stor
         assert same.status == "fetched" and same.path is not None and same.path.read_bytes() == result.path.read_bytes()
 
 
-def test_ambiguous_node_pattern_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+def test_ambiguous_node_pattern_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
     with cdse(monkeypatch, store) as (_, items):
         [result] = fetch(store, items[0]["id"], node="*_SCL_*.jp2", session=fast).results
         assert result.status == "failed" and "matches 2 files" in (result.error or "")
 
 
-def test_burst_on_demand_post_redirect_repost_zip(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+def test_burst_on_demand_post_redirect_repost_zip(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
     with cdse(monkeypatch, store, count=1) as (emulator, _):
         store.upsert_items([burst_item(emulator.catalogue_url)])
-        [result] = fetch(store, "S1_181296_IW1_20240802T060723_VH", session=fast).results
+        [result] = fetch(store, BURST_ITEM, session=fast).results
         assert result.status == "fetched", result.error
         info = derived_burst(BURST_ID)
         assert info is not None and result.path is not None
@@ -149,18 +162,20 @@ def test_burst_resume_after_cut(monkeypatch: pytest.MonkeyPatch, store: Store, f
     with cdse(monkeypatch, store, count=1, range_mode="honour") as (emulator, _):
         store.upsert_items([burst_item(emulator.catalogue_url)])
         emulator.app.streams.cut_at(100_000)
-        [result] = fetch(store, "S1_181296_IW1_20240802T060723_VH", session=fast).results
+        [result] = fetch(store, BURST_ITEM, session=fast).results
         assert result.status == "fetched", result.error
         assert emulator.app.streams.sent("/bursts/") == result.size
         with zipfile.ZipFile(result.path or "") as archive:
             assert archive.testzip() is None
 
 
-def test_hostile_content_disposition_stays_inside_the_store(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+def test_hostile_content_disposition_stays_inside_the_store(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
     with cdse(monkeypatch, store, count=1) as (emulator, _):
         emulator.app.burst_downloads.lookup = lambda bid: BurstInfo(bid, "../../../../../tmp/eocat-evil.SAFE")
         store.upsert_items([burst_item(emulator.catalogue_url)])
-        [result] = fetch(store, "S1_181296_IW1_20240802T060723_VH", session=fast).results
+        [result] = fetch(store, BURST_ITEM, session=fast).results
         root = (store.path.parent / "assets").resolve()
         assert result.status == "fetched" and result.path is not None
         assert result.path.resolve().is_relative_to(root) and result.path.name == "eocat-evil.zip"
@@ -174,37 +189,16 @@ def test_wrong_credentials_fail_clearly(monkeypatch: pytest.MonkeyPatch, store: 
         assert "secret" not in (result.error or "")
 
 
-_CHILD = """
-import os, sys
-from catalog.store import Store
-from catalog.fetch import fetch
-report = fetch(Store(sys.argv[1]), sys.argv[2])
-print(report.results[0].status, report.results[0].error)
-"""
-
-
 @pytest.mark.slow
-def test_killed_fetch_resumes_without_refetching(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+def test_killed_fetch_resumes_without_refetching(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
     with cdse(monkeypatch, store, count=1, payload=6_000_000, range_mode="honour") as (emulator, items):
         item = items[0]
         size = item["assets"]["product"]["file:size"]
         emulator.app.streams.rate = 4_000_000  # slow enough to be killed midway
-        child = subprocess.Popen([sys.executable, "-c", _CHILD, str(store.path), item["id"]], env=dict(os.environ),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        part = next(iter([store.path.parent / "assets" / ".partial"]))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            parts = list(part.rglob("*.part")) if part.exists() else []
-            if parts and parts[0].stat().st_size > size // 4:
-                break
-            time.sleep(0.02)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+        kept = fetch_and_kill(store, item["id"], "product", size)
         emulator.app.streams.rate = None
-        [leftover] = list(part.rglob("*.part"))
-        kept = leftover.stat().st_size
-        assert 0 < kept < size
-        assert files_under(store.path.parent / "assets") == []  # nothing half-written is published
         bodies = len(emulator.app.streams.transfers)
         [result] = fetch(store, item["id"], session=fast).results
         assert result.status == "fetched", result.error
@@ -213,3 +207,51 @@ def test_killed_fetch_resumes_without_refetching(monkeypatch: pytest.MonkeyPatch
         assert resumed["start"] == kept and resumed["sent"] == size - kept
         product = emulator.product(item["properties"]["cdse:id"])
         assert product is not None and result.path is not None and _md5(result.path) == payload_md5(product)
+
+
+def _burst_with_checksum(catalogue_url: str, tiff_size: int = 300_000) -> dict[str, Any]:
+    item = burst_item(catalogue_url)
+    info = derived_burst(BURST_ID)
+    assert info is not None
+    data = burst_zip(info, tiff_size)
+    item["assets"]["cdse"]["file:size"] = len(data)
+    item["assets"]["cdse"]["file:checksum"] = multihash("md5", hashlib.md5(data).hexdigest())
+    return item
+
+
+def test_burst_checksum_mismatch_leaves_nothing(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
+    with cdse(monkeypatch, store, count=1) as (emulator, _):
+        store.upsert_items([_burst_with_checksum(emulator.catalogue_url)])
+        emulator.app.streams.corrupt(1)
+        [result] = fetch(store, BURST_ITEM, session=fast).results
+        assert result.status == "failed" and "checksum mismatch" in (result.error or "")
+        assert files_under(store.path.parent / "assets") == []
+
+
+def test_burst_token_expiring_mid_download(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+    with cdse(monkeypatch, store, count=1, range_mode="honour") as (emulator, _):
+        store.upsert_items([_burst_with_checksum(emulator.catalogue_url)])
+        emulator.app.streams.cut_at(150_000, then=lambda: emulator.clock.advance(700))
+        [result] = fetch(store, BURST_ITEM, session=fast).results
+        assert result.status == "fetched", result.error
+        assert emulator.requests.count("/bursts/", 401) == 1 and emulator.tokens.issued == 2
+        assert [t["start"] for t in emulator.app.streams.transfers] == [0, 150_000]
+
+
+@pytest.mark.slow
+def test_killed_burst_fetch_resumes(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
+    with cdse(monkeypatch, store, count=1, range_mode="honour") as (emulator, _):
+        emulator.app.burst_downloads.tiff_size = 4_000_000
+        item = _burst_with_checksum(emulator.catalogue_url, 4_000_000)
+        store.upsert_items([item])
+        size = item["assets"]["cdse"]["file:size"]
+        emulator.app.streams.rate = 3_000_000
+        kept = fetch_and_kill(store, BURST_ITEM, "cdse", size)
+        emulator.app.streams.rate = None
+        bodies = len(emulator.app.streams.transfers)
+        [result] = fetch(store, BURST_ITEM, session=fast).results
+        assert result.status == "fetched", result.error
+        [resumed] = emulator.app.streams.transfers[bodies:]
+        assert resumed["start"] == kept and resumed["sent"] == size - kept

@@ -43,7 +43,7 @@ def test_fetch_search_form_with_jobs_and_dest(monkeypatch: pytest.MonkeyPatch, s
 
 
 def test_errors_are_one_line_and_exit_non_zero(monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
-    with cdse(monkeypatch, store) as (emulator, items):
+    with cdse(monkeypatch, store) as (_, items):
         code, _, errors = _run(store, "no-such-item")
         assert code == 3 and "no item 'no-such-item'" in errors and "Traceback" not in errors
         code, _, errors = _run(store, items[0]["id"], "--asset", "nope")

@@ -111,10 +111,17 @@ def test_redirects_resend_credentials_only_to_trusted_hosts() -> None:
             return httpx.Response(302, headers={"Location": "http://storage.test/c?X-Amz-Signature=s"})
         return httpx.Response(200, content=b"ok")
 
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client, FetchSession(client=client) as session:
-        with open_final(session, "POST", "http://cdse.test/a", auth=_Trusting(), repost=True) as response:
-            assert response.read() == b"ok"
-    assert seen == [("POST", "cdse.test", "Bearer t"), ("POST", "cdse.test", "Bearer t"), ("POST", "storage.test", None)]
+    with (
+        httpx.Client(transport=httpx.MockTransport(handler)) as client,
+        FetchSession(client=client) as session,
+        open_final(session, "POST", "http://cdse.test/a", auth=_Trusting(), repost=True) as response,
+    ):
+        assert response.read() == b"ok"
+    assert seen == [
+        ("POST", "cdse.test", "Bearer t"),
+        ("POST", "cdse.test", "Bearer t"),
+        ("POST", "storage.test", None),
+    ]
 
 
 def test_redact_hides_secrets() -> None:

@@ -29,7 +29,7 @@ def cdse(
 ) -> Iterator[tuple[CdseEmulator, list[dict[str, Any]]]]:
     """A started CDSE emulator (S2 L2A products with real payloads), its items stored, env pointing at it."""
     recipe = SyntheticProducts(seed=5, count=count, collections=("SENTINEL-2",), product_types=("S2MSI2A",),
-                               payload_size=payload)  # fmt: skip
+                               payload_size=payload, legacy_fraction=0.0, offline_fraction=0.0)  # fmt: skip
     with CdseEmulator(products=recipe, include_fixtures=False, **options) as emulator:
         for key, value in emulator.environment().items():
             monkeypatch.setenv(key, value)

@@ -95,7 +95,7 @@ class PartFile:
             self.hasher.update(chunk)
         self._file.seek(0, os.SEEK_END)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         """Append bytes (the file is the only buffer: memory stays constant)."""
         self._file.write(data)
         self.hasher.update(data)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
@@ -21,6 +22,7 @@ import httpx
 
 from catalog.fetch.errors import AuthFailed, FetchError
 from catalog.fetch.job import Delivery, Job
+from catalog.fetch.rawhttp import TRANSPORT_ERRORS, RawResponse, open_raw
 from catalog.fetch.retry import RETRY_STATUS, retry_after_headers
 from catalog.fetch.session import Authenticator, FetchSession
 
@@ -78,12 +80,13 @@ def download(
     repost: bool = False,
     headers: Mapping[str, str] | None = None,
     use_range: bool = True,
-    timeout: httpx.Timeout | None = None,
+    timeout: float = 300.0,
 ) -> Delivery:
     """Fill ``job.part`` with the body of ``url`` (resuming what it holds); return what the server said."""
     session, part, policy = job.session, job.part, job.session.policy
     failures = renewals = 0
     host = httpx.URL(url).netloc.decode()
+    view = memoryview(bytearray(CHUNK))
     while True:
         offset = part.size
         sent = {"Accept-Encoding": "identity", **(headers or {})}
@@ -93,11 +96,11 @@ def download(
         received_before = part.size
         wait: float | None = None
         try:
-            with session.limits.slot(host), open_final(session, method, url, sent, auth, repost, timeout) as response:
+            with session.limits.slot(host), open_raw(method, url, sent, auth, repost, timeout) as response:
                 status = response.status_code
                 if status in (401, 403) or _expired_on_200(response, job.asset):
                     detail = _excerpt(response)
-                    if auth is not None and renewals < 2 and auth.renew(response):
+                    if auth is not None and renewals < 2 and auth.renew(None):
                         renewals += 1
                         log.info("%s: HTTP %d (%s), credentials renewed", job.key, status, detail)
                         continue
@@ -105,34 +108,29 @@ def download(
                 if status in RETRY_STATUS:
                     failures += 1
                     wait = retry_after_headers(response.headers)
-                    last = f"HTTP {status}: {_excerpt(response)}"
-                    raise _Retry(last)
+                    raise _Retry(f"HTTP {status}: {_excerpt(response)}")
                 if ranged and status in (400, 416):
                     log.info("%s: Range refused (HTTP %d); downloading from the start", job.key, status)
                     part.restart()
-                    job.bar.reset(0)
                     use_range = False
                     continue
                 if status == 206:
-                    start = _range_start(response.headers.get("content-range"))
-                    if start != offset:
+                    if _range_start(response.headers.get("content-range")) != offset:
                         part.restart()
-                        job.bar.reset(0)
                         use_range = False
                         continue
                 elif status == 200:
                     if offset:
                         part.restart()  # the server ignored Range: the body starts at byte 0
-                        job.bar.reset(0)
                 else:
                     raise FetchError(f"{method} {redact(url)} answered HTTP {status}: {_excerpt(response)}")
                 declared = response.headers.get("content-length")
                 total = part.size + int(declared) if declared is not None else None
                 job.bar.total(total)
                 job.bar.reset(part.size)
-                for chunk in response.iter_raw():  # as received: nothing buffered to lose on a drop
-                    part.write(chunk)
-                    job.bar.advance(len(chunk))
+                while n := response.readinto(view):
+                    part.write(view[:n])
+                    job.bar.advance(n)
                 part.flush()
                 if total is not None and part.size != total:
                     raise ShortRead(f"got {part.size} of {total} bytes")
@@ -141,7 +139,7 @@ def download(
                     media_type=response.headers.get("content-type"),
                     length=total,
                 )
-        except (_Retry, httpx.TransportError, ShortRead) as exc:
+        except (_Retry, ShortRead, *TRANSPORT_ERRORS) as exc:
             part.flush()
             if part.size > received_before:
                 failures = 0
@@ -165,7 +163,7 @@ def _range_start(header: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _expired_on_200(response: httpx.Response, asset: Mapping[str, object]) -> bool:
+def _expired_on_200(response: RawResponse, asset: Mapping[str, object]) -> bool:
     """CDSE answers some auth failures with a JSON ``detail`` on HTTP 200: spot it when JSON is unexpected."""
     if response.status_code != 200 or "json" in str(asset.get("type") or ""):
         return False
@@ -173,20 +171,21 @@ def _expired_on_200(response: httpx.Response, asset: Mapping[str, object]) -> bo
         return False
     if int(response.headers.get("content-length") or 0) > 4096:
         return False
-    response.read()
-    return any(word in response.text for word in ("Expired signature", "Unauthorized", "Forbidden"))
+    response.body = response.read(4096)
+    return any(word in response.body.decode("utf-8", "replace") for word in ("Expired signature", "Unauthorized"))
 
 
-def _excerpt(response: httpx.Response) -> str:
+def _excerpt(response: RawResponse) -> str:
     """A short, readable account of an error body (JSON ``detail``/``message``/``errors`` or text)."""
     try:
-        response.read()
-    except httpx.HTTPError:
+        data = response.body if response.body is not None else response.read(65536)
+    except (*TRANSPORT_ERRORS,):
         return "(no body)"
+    text = data.decode("utf-8", "replace")
     try:
-        body = response.json()
+        body = json.loads(text)
     except ValueError:
-        return re.sub(r"\s+", " ", response.text)[:300] or "(empty body)"
+        return re.sub(r"\s+", " ", text)[:300] or "(empty body)"
     if isinstance(body, dict):
         parts = [str(body[k]) for k in ("detail", "message", "error", "error_description") if body.get(k)]
         errors = body.get("errors")

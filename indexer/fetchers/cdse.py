@@ -37,7 +37,7 @@ from indexer.endpoints import endpoint
 
 CDSE_HOSTS = ("*.dataspace.copernicus.eu",)
 DOWNLOAD_LIMIT = 4  # concurrent download connections of a Copernicus General user
-BURST_TIMEOUT = httpx.Timeout(60.0, connect=20.0, read=600.0)  # extraction happens during the request
+BURST_TIMEOUT = 600.0  # seconds without a byte: extraction happens during the request
 
 # Files inside products, by a short name: glob patterns on the path below the SAFE root, tried in order.
 NODE_ALIASES: dict[str, tuple[str, ...]] = {

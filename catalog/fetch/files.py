@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,54 @@ class Layout:
         return path
 
 
+class HashWorker:
+    """Hashes in a background thread while the downloader writes (hashlib and blake3 release the GIL).
+
+    ``update`` copies the data (the caller reuses its buffer) into a bounded queue: at most ``depth`` MiB
+    are in flight, so memory stays constant and a slow hasher slows the download instead of piling up.
+    """
+
+    INLINE = frozenset({"blake3"})  # GB/s: a thread and a copy would cost more than they save
+
+    def __init__(self, algorithm: str, depth: int = 8) -> None:
+        self.algorithm = algorithm
+        self.hasher: Hasher = new_hasher(algorithm)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._run, name="fetch-hash", daemon=True)
+        self.inline = algorithm in self.INLINE
+        if not self.inline:
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            data = self._queue.get()
+            try:
+                if data is None:
+                    return
+                self.hasher.update(data)
+            finally:
+                self._queue.task_done()
+
+    def update(self, data: bytes | memoryview) -> None:
+        if self.inline:
+            self.hasher.update(data)
+        else:
+            self._queue.put(bytes(data))
+
+    def reset(self) -> None:
+        self._queue.join()
+        self.hasher = new_hasher(self.algorithm)
+
+    def hexdigest(self) -> str:
+        self._queue.join()
+        return self.hasher.hexdigest()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+
 class PartFile:
     """An exclusive, resumable partial download that hashes what it holds.
 
@@ -77,7 +127,7 @@ class PartFile:
             self._write_meta(href)
         self.size = self._file.seek(0, os.SEEK_END)
         self.resumed_from = self.size
-        self.hasher: Hasher = new_hasher(algorithm)
+        self.hasher = HashWorker(algorithm)
         self._hash_existing()
 
     def _recorded_href(self) -> str | None:
@@ -107,7 +157,7 @@ class PartFile:
         self._file.seek(0)
         self.size = 0
         self.resumed_from = 0
-        self.hasher = new_hasher(self.algorithm)
+        self.hasher.reset()
 
     def flush(self) -> None:
         """Make received bytes durable enough to survive a crash of this process."""
@@ -115,6 +165,7 @@ class PartFile:
 
     def close(self) -> None:
         """Release the lock (the partial file stays for a later resume); closing twice is harmless."""
+        self.hasher.stop()
         if self._file.closed:
             return
         with contextlib.suppress(OSError):

@@ -80,5 +80,5 @@ def multihash(algorithm: str, hexdigest: str) -> str:
 def new_hasher(algorithm: str) -> Hasher:
     """A streaming hasher for ``algorithm`` (md5, blake3, sha2-256, sha2-512)."""
     if algorithm == "blake3":
-        return blake3.blake3(max_threads=blake3.blake3.AUTO)
+        return blake3.blake3()
     return hashlib.new({"md5": "md5", "sha2-256": "sha256", "sha2-512": "sha512"}[algorithm])

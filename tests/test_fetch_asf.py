@@ -172,6 +172,17 @@ def test_cut_storage_stream_resumes_with_range(
         assert emulator.streams.sent() == result.size
 
 
+def test_expired_presigned_url_is_renewed_and_resumed(
+    monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
+) -> None:
+    with asf(monkeypatch, store) as emulator:
+        emulator.streams.cut_at(60_000, then=emulator.expire_signatures)
+        [result] = fetch(store, ITEM, asset="tiff", session=fast).results
+        assert result.status == "fetched", result.error
+        assert [t["start"] for t in emulator.streams.transfers] == [0, 60_000]  # a fresh URL, same offset
+        assert emulator.storage is not None and emulator.storage.requests.count(status=403) == 1
+
+
 def test_hostile_filename_stays_inside(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:
     with asf(monkeypatch, store) as emulator:
         emulator.filename = "../../../../etc/cron.d/evil.tiff"

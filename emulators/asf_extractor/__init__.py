@@ -75,7 +75,7 @@ class ExtractorApp:
         if polls <= owner.ready_after:
             return json_response(202, {"message": "Accepted"})
         expires = "3600"
-        signature = hmac.new(_SECRET, f"{path}|{expires}".encode(), hashlib.sha256).hexdigest()
+        signature = hmac.new(_SECRET, f"{path}|{expires}|{owner.epoch}".encode(), hashlib.sha256).hexdigest()
         location = f"{owner.storage_url}/s3{path}?X-Amz-Expires={expires}&X-Amz-Signature={signature}"
         return Response(307, b"", {"Location": location})
 
@@ -116,7 +116,8 @@ class StorageApp:
             return _s3_error(400, "InvalidArgument", message)
         params = dict(parse_qsl(query))
         burst = path.removeprefix("/s3")
-        expected = hmac.new(_SECRET, f"{burst}|{params.get('X-Amz-Expires', '')}".encode(), hashlib.sha256)
+        signed = f"{burst}|{params.get('X-Amz-Expires', '')}|{self.owner.epoch}"
+        expected = hmac.new(_SECRET, signed.encode(), hashlib.sha256)
         if not path.startswith("/s3/") or not hmac.compare_digest(
             expected.hexdigest(), params.get("X-Amz-Signature", "")
         ):
@@ -184,6 +185,7 @@ class AsfExtractorEmulator:
         self.filename: str | None = None
         self.streams = StreamFaults()
         self.authorization_at_storage = 0
+        self.epoch = 0  # part of every signature: expire_signatures() invalidates the URLs handed out so far
         self.extractor_app = ExtractorApp(self)
         self.extractor: Host | None = None
         self.storage: Host | None = None
@@ -207,6 +209,10 @@ class AsfExtractorEmulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def expire_signatures(self) -> None:
+        """Every presigned storage URL handed out so far now answers 403 (as after X-Amz-Expires)."""
+        self.epoch += 1
 
     @property
     def burst_url(self) -> str:

@@ -119,7 +119,7 @@ def extractor_step(job: Job) -> Delivery:
     session, policy = job.session, PollPolicy.from_environment()
     url = httpx.URL(job.href)
     started = time.monotonic()
-    polls = failures = logins = 0
+    polls = failures = logins = storage_refusals = 0
     reauthenticated = False
     while True:
         seen = auth.login.generation  # the login this request used: re-login only if nobody did since
@@ -140,7 +140,13 @@ def extractor_step(job: Job) -> Delivery:
                     raise AuthFailed("the ASF login keeps redirecting to the login service; check the credentials")
                 auth.login.login(str(location), seen=seen)
                 continue
-            delivery = download(job, str(location), auth=None)  # storage host: no Authorization, no cookie
+            try:
+                delivery = download(job, str(location), auth=None)  # storage host: no Authorization, no cookie
+            except AuthFailed:
+                if storage_refusals:  # a presigned URL expired (e.g. a long resume): ask for a fresh one once
+                    raise
+                storage_refusals += 1
+                continue
             delivery.extra["polls"] = polls
             return delivery
         if status == 403:

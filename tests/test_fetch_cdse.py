@@ -255,3 +255,19 @@ def test_killed_burst_fetch_resumes(monkeypatch: pytest.MonkeyPatch, store: Stor
         assert result.status == "fetched", result.error
         [resumed] = emulator.app.streams.transfers[bodies:]
         assert resumed["start"] == kept and resumed["sent"] == size - kept
+
+
+def test_rich_progress_reports_files_and_total(monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
+    import io
+
+    from rich.console import Console
+
+    from catalog.fetch.progress import RichReporter
+
+    with cdse(monkeypatch, store, count=2) as (_, items):
+        screen = io.StringIO()
+        reporter = RichReporter(Console(file=screen, force_terminal=True, width=140))
+        report = fetch_items(store, items, asset="product", jobs=2, reporter=reporter)
+        reporter.close()
+        assert report.count("fetched") == 2
+        assert "all files" in screen.getvalue() and "product" in screen.getvalue()

@@ -71,10 +71,6 @@ def _send(method: str, url: httpx.URL, headers: Mapping[str, str], timeout: floa
     except BaseException:
         connection.close()
         raise
-    with contextlib.suppress(OSError):  # bigger kernel buffer: fewer wake-ups on fast links
-        sock = connection.sock
-        if isinstance(sock, socket.socket):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     return RawResponse(connection, response, str(url))
 
 

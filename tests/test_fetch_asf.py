@@ -142,6 +142,7 @@ def test_404_shows_the_servers_errors(monkeypatch: pytest.MonkeyPatch, store: St
         store.upsert_items([burst_item(emulator.burst_url, index=42)])
         [result] = fetch(store, ITEM, asset="tiff", session=fast).results
         assert result.status == "failed" and "burst index 42 is out of range 0..9" in (result.error or "")
+        assert not list((store.path.parent / "assets" / ".partial").rglob("*.part"))  # no empty leftovers
 
 
 def test_retries_extractor_5xx(monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession) -> None:

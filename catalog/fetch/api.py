@@ -266,11 +266,11 @@ def materialize(
         size = part.size
         part.publish(final)
     except EocatError as exc:
-        part.close()
+        part.discard_if_empty()
         result.error = str(exc)
         return result, None
     except Exception as exc:  # an unexpected failure of one asset must not stop the others
-        part.close()
+        part.discard_if_empty()
         result.error = f"{type(exc).__name__}: {exc}"
         return result, None
     finally:

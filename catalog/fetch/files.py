@@ -175,6 +175,14 @@ class PartFile:
     def hexdigest(self) -> str:
         return self.hasher.hexdigest()
 
+    def discard_if_empty(self) -> None:
+        """Close; remove the partial file when nothing was received (a kept one is resumed next time)."""
+        empty = not self._file.closed and self.size == 0
+        self.close()
+        if empty:
+            self.path.unlink(missing_ok=True)
+            self.meta.unlink(missing_ok=True)
+
     def publish(self, final: Path) -> None:
         """fsync, then atomically rename to ``final`` (same file system), then fsync the directory."""
         self._file.flush()

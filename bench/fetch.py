@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -133,28 +134,42 @@ def run(size: int = 2_200_000_000, rounds: int = 2, directory: Path | None = Non
             "fetch_vs_curl_blake3": target(blake_best, blake_ratios, "BLAKE3"),
             "fetch_rss": {"met": rss < 150, "rss_mib": round(rss, 1), "target_mib": 150},
         },
+        "cpu_s_per_gib": {  # load-independent cost: CPU seconds (user + system) per GiB fetched, best run
+            "curl": round(min(r["cpu_s_per_gib"] for r in curl_runs), 3),
+            "eocat_md5": round(min(r["cpu_s_per_gib"] for r in eocat_runs), 3),
+            "eocat_blake3": round(min(r["cpu_s_per_gib"] for r in blake_runs), 3),
+        },
     }
     common.write_result("fetch", payload)
     return payload
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _curl(href: str, token: str, target: Path, size: int) -> dict[str, Any]:
+    cpu = _children_cpu()
     out = subprocess.run(
         ["curl", "-sS", "--location-trusted", "-o", str(target), "-H", f"Authorization: Bearer {token}",
          "-w", "%{size_download} %{time_total}", href],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
+    cpu = _children_cpu() - cpu
     received, seconds = out.stdout.split()
     target.unlink()
     if int(received) != size:
         raise RuntimeError(f"curl received {received} of {size} bytes")
-    return {"seconds": float(seconds), "mib_s": size / 2**20 / float(seconds)}
+    return {"seconds": float(seconds), "mib_s": size / 2**20 / float(seconds), "cpu_s_per_gib": cpu / (size / GIB)}
 
 
 def _eocat(work: Path, item_id: str, number: int, size: int, env: dict[str, str]) -> dict[str, Any]:
     dest = work / f"eocat-{number}"
+    cpu = _children_cpu()
     out = subprocess.run([sys.executable, "-c", CLIENT, str(work / "eocat.db"), item_id, str(dest)], check=True,
                          capture_output=True, text=True, env=env, cwd=common.ROOT)  # fmt: skip
+    cpu = _children_cpu() - cpu  # the whole process, start-up and imports included
     result = json.loads(out.stdout.strip().splitlines()[-1])
     shutil.rmtree(dest, ignore_errors=True)
     if result["status"] != "fetched" or result["size"] != size:
@@ -163,6 +178,7 @@ def _eocat(work: Path, item_id: str, number: int, size: int, env: dict[str, str]
         "seconds": result["seconds"],
         "mib_s": size / 2**20 / result["seconds"],
         "rss_mib": result["maxrss_kib"] / 1024,
+        "cpu_s_per_gib": cpu / (size / GIB),
     }
 
 
@@ -170,6 +186,7 @@ def summary(payload: dict[str, Any]) -> str:
     """A few lines for the ``make bench`` report."""
     t = payload["targets"]
     md5, blake = t["fetch_vs_curl_md5"], t["fetch_vs_curl_blake3"]
+    cpu = payload["cpu_s_per_gib"]
     load = ", ".join(f"{x:.1f}" for x in payload["load_average"])
     return (
         f"fetch ({payload['bytes'] / GIB:.2f} GiB from the emulator to {payload['directory']}, "
@@ -179,7 +196,8 @@ def summary(payload: dict[str, Any]) -> str:
         f"median per-round ratio {md5['median_round_ratio']:.0%} of curl\n"
         f"  eocat, BLAKE3-verified best {blake['eocat_best_mib_s']:6.1f} MiB/s; "
         f"median per-round ratio {blake['median_round_ratio']:.0%} of curl\n"
-        f"  eocat peak RSS {t['fetch_rss']['rss_mib']:.0f} MiB"
+        f"  eocat peak RSS {t['fetch_rss']['rss_mib']:.0f} MiB; CPU s/GiB: curl {cpu['curl']}, "
+        f"eocat MD5 {cpu['eocat_md5']}, BLAKE3 {cpu['eocat_blake3']} (whole process)"
     )
 
 

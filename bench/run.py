@@ -4,7 +4,8 @@
     python -m bench.run --quick             # 10k items, a smoke run (< 1 min once data is cached)
     python -m bench.run --sizes 100k --only query
 
-Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json`` and ``summary.json``.
+Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json``, ``fetch.json`` and
+``summary.json``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from bench import common, harvest, ingest, query
+from bench import common, fetch, harvest, ingest, query
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +28,9 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=common.parse_sizes, help="item counts, e.g. 100k,1M (default)")
     parser.add_argument("--quick", action="store_true", help="10k items, one round: checks that it all works")
     parser.add_argument(
-        "--only", default="ingest,query,harvest", help="comma-separated: ingest, query (includes walk), harvest"
+        "--only",
+        default="ingest,query,harvest,fetch",
+        help="comma-separated: ingest, query (includes walk), harvest, fetch",
     )
     parser.add_argument("--repeat", type=int, help="ingest runs per contender, best kept (default 2 to 100k, 1 above)")
     parser.add_argument("--rounds", type=int, help="timed passes over the query set per engine")
@@ -67,6 +70,10 @@ def _main(argv: list[str] | None = None) -> int:
         )
         outputs.append(harvest.summary([harvest_payload]))
         targets.update(harvest_payload["targets"])
+    if "fetch" in only:  # issue 5: >= 1 GiB fetch vs curl, RSS
+        fetch_payload = fetch.run(400_000_000 if args.quick else 2_200_000_000, rounds=1 if args.quick else 3)
+        outputs.append(fetch.summary(fetch_payload))
+        targets.update(fetch_payload["targets"])
     elapsed = time.perf_counter() - started
     common.write_result(
         "summary",

@@ -331,3 +331,7 @@ harvest.add_command(harvest_destine)
 emulate.add_command(emulate_destine)
 main.add_command(timescan_command)
 main.add_command(fetch_frames)
+# -- issue 5: the fetch layer (eocat/cli_fetch.py)
+from eocat.cli_fetch import fetch_command  # noqa: E402
+
+main.add_command(fetch_command)

@@ -18,6 +18,7 @@ from emulators import samples
 from emulators.cdse import CdseEmulator, SyntheticProducts
 from eocat import demo_parquet
 from eocat import demo_destine
+from eocat import fetch_demo
 
 DEMO = Path("data/demo")
 AOI = {"type": "Polygon", "coordinates": [[[5.0, 44.0], [16.0, 44.0], [16.0, 52.0], [5.0, 52.0], [5.0, 44.0]]]}
@@ -81,6 +82,7 @@ def main() -> int:
     eocat("search", "--bbox", "170,-60,-170,60", "--limit", "3", "--format", "ndjson", "--fields", "id,collection",
           env=env)  # fmt: skip
     demo_parquet.run(eocat, step, DEMO, env)  # GeoParquet export, SQL, inventory (issue 7)
+    fetch_demo.run(DEMO, eocat, step)
     step(f"demo done: catalogue at {DEMO / 'eocat.db'}")
     return 0
 

@@ -7,45 +7,23 @@ Everything else is returned to the caller, who decides what a 4xx means.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from catalog.fetch.retry import RETRY_STATUS, RetryPolicy, retry_after_headers
 from indexer.errors import UpstreamError
 
 log = logging.getLogger("eocat.http")
-RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "eocat/0.1"
-
-
-@dataclass
-class RetryPolicy:
-    attempts: int = 8
-    backoff: float = 0.5  # first wait, doubled each attempt
-    max_wait: float = 60.0
-    sleep: Callable[[float], None] = time.sleep
+__all__ = ["RETRY_STATUS", "RetryPolicy", "get_json", "new_client", "request", "retry_after_seconds"]
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or HTTP date), if any."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
+    return retry_after_headers(response.headers)
 
 
 def new_client(max_connections: int = 4, timeout: float = 60.0) -> httpx.Client:

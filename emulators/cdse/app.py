@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from emulators.cdse import errors, options
+from emulators.cdse import burst_download, errors, nodes, options
 from emulators.cdse.attributes import all_attributes, attributes_of
 from emulators.cdse.download import payload_chunks, payload_length, quicklook_png
 from emulators.cdse.fixtures_loader import load
@@ -19,6 +19,7 @@ from emulators.cdse.product import ODATA, Product
 from emulators.cdse.store import ProductStore
 from emulators.cdse.tokens import TokenService
 from emulators.odata import FilterError
+from emulators.streamfaults import StreamFaults
 
 IDENTITY = "https://identity.dataspace.copernicus.eu"
 _REALM = r"/auth/realms/(?:CDSE|cdse)"
@@ -34,6 +35,8 @@ _ROUTES = [
     ("token", re.compile(rf"{_REALM}/protocol/openid-connect/token")),
     ("openid", re.compile(rf"{_REALM}/\.well-known/openid-configuration")),
     ("download", re.compile(rf"/zipper/odata/v1/Products{_ID}/\$value")),
+    ("nodes", re.compile(rf"/(zipper/)?odata/v1/Products{_ID}((?:/Nodes\([^)/]+\))*)/(Nodes|\$value)")),
+    ("burst_value", re.compile(rf"/(bursts/)?odata/v1/Bursts{_ID}/\$value")),
 ]
 METHODS = {
     "products": ("GET",),
@@ -46,6 +49,8 @@ METHODS = {
     "token": ("POST",),
     "openid": ("GET",),
     "download": ("GET",),
+    "nodes": ("GET", "HEAD"),
+    "burst_value": ("POST",),
 }
 
 
@@ -88,6 +93,8 @@ class CdseApp:
         self.store = store
         self.tokens = tokens
         self.config = config
+        self.streams = StreamFaults()  # body faults (cut, corrupt, slow) and byte counts of downloads
+        self.burst_downloads = burst_download.BurstDownloads()
 
     @property
     def catalogue_url(self) -> str:
@@ -197,6 +204,32 @@ class CdseApp:
 
     # -- download host
     def _download(self, method: str, query: str, headers: Mapping[str, str], body: bytes, pid: str) -> Response:
+        self.authorize(headers, query)
+        product = self._find(pid, "Product not found in catalogue")
+        if product.online is False:
+            raise errors.detail(403, "Forbidden: product is offline (Deferred Available Data)")
+        return self.ranged(
+            f"/products/{product.id}",
+            payload_length(product),
+            lambda start, stop: payload_chunks(product, start, stop),
+            headers,
+            {"Content-Type": "application/zip"},
+        )
+
+    # -- Nodes tree and on-demand bursts (emulators/cdse/nodes.py, burst_download.py)
+    def _nodes(
+        self, method: str, query: str, headers: Mapping[str, str], body: bytes,
+        host: str | None, pid: str, path: str, tail: str,
+    ) -> Response:  # fmt: skip
+        return nodes.handle(self, method, query, headers, host or "", pid, path, tail)
+
+    def _burst_value(
+        self, method: str, query: str, headers: Mapping[str, str], body: bytes, host: str | None, bid: str
+    ) -> Response:
+        return burst_download.handle(self, method, query, headers, host or "", bid)
+
+    def authorize(self, headers: Mapping[str, str], query: str) -> None:
+        """Download hosts: a live Bearer token (or ``?token=``), else 401 with the zipper's detail."""
         token = _bearer(headers) or dict(parse_qsl(query)).get("token")
         if not token:
             raise errors.detail(401, "Unauthorized")
@@ -205,19 +238,25 @@ class CdseApp:
             raise errors.detail(401, "Expired signature!")
         if state != "valid":
             raise errors.detail(401, "Unauthorized")
-        product = self._find(pid, "Product not found in catalogue")
-        if product.online is False:
-            raise errors.detail(403, "Forbidden: product is offline (Deferred Available Data)")
-        total = payload_length(product)
-        common = {"Content-Type": "application/zip", "Accept-Ranges": "bytes"}
+
+    def ranged(
+        self,
+        key: str,
+        total: int,
+        chunks: Callable[[int, int], Iterable[bytes]],
+        headers: Mapping[str, str],
+        extra: Mapping[str, str],
+    ) -> Response:
+        """A download body honouring the Range mode, with stream faults applied and bytes counted."""
+        common = {**extra, "Accept-Ranges": "bytes"}
         wanted = _range(headers.get("range") or headers.get("Range"), total)
         if wanted is not None and self.config.range_mode == "reject":
             raise errors.HttpError(416, {"detail": "Range Not Satisfiable"}, {"Content-Range": f"bytes */{total}"})
         if wanted is not None and self.config.range_mode == "honour":
             start, stop = wanted
             common["Content-Range"] = f"bytes {start}-{stop - 1}/{total}"
-            return Response(206, payload_chunks(product, start, stop), common, stop - start)
-        return Response(200, payload_chunks(product), common, total)
+            return Response(206, self.streams.wrap(key, chunks(start, stop), start), common, stop - start)
+        return Response(200, self.streams.wrap(key, chunks(0, total), 0), common, total)
 
 
 def _bearer(headers: Mapping[str, str]) -> str | None:

@@ -1,0 +1,1 @@
+"""Provider-specific fetch steps and authenticators, registered into :mod:`catalog.fetch` via entry points."""

@@ -1,0 +1,82 @@
+"""DestinE frames through the generic fetch layer: ``eocat:protocol: destine-frame`` over real HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from catalog.fetch import fetch, fetch_one
+from catalog.store import Store
+from emulators.destine import DestinEEmulator
+from indexer.auth import Credentials
+from indexer.destine.auth import DespTokenProvider
+from indexer.destine.client import harvest_frames
+from tests.destine_support import END, START, stored_items
+
+
+def test_fetch_decodes_the_frame_records_it_and_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with DestinEEmulator(start=START, end=END) as emulator, Store(tmp_path / "e.db") as store:
+        for key, value in emulator.environment().items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("EOCAT_ASSET_DIR", str(tmp_path / "assets"))
+        with DespTokenProvider(Credentials("u", "p"), auth_url=emulator.auth_url) as tokens:
+            harvest_frames(
+                store,
+                "Europe",
+                "2021-06-01T00:00:00Z",
+                "2021-07-15T00:00:00Z",
+                tokens=tokens,
+                streamer_url=emulator.base_url,
+                progress=False,
+            )
+        items = stored_items(store, "Europe")
+        item = items[len(items) // 2]
+        props = item["properties"]
+
+        path = fetch_one(store, item["id"], "ndvi")
+        assert path.is_file() and path.resolve().is_relative_to((tmp_path / "assets").resolve())
+        truth = emulator.truth("Europe", props["destine:img_number"])
+        with rasterio.open(path) as dataset:
+            assert dataset.crs.to_epsg() == 4326 and dataset.shape == tuple(props["proj:shape"])
+            values = dataset.read(1)
+        np.testing.assert_array_equal(np.isnan(values), np.isnan(truth))
+        valid = ~np.isnan(truth)
+        step = (props["destine:scale_max"] - props["destine:scale_min"]) / 4095
+        assert np.abs(values[valid] - truth[valid]).max() <= step
+
+        stored = store.get_item(item["collection"], item["id"])
+        local = stored["assets"]["ndvi"]["alternate"]["local"]
+        assert local["href"] == path.resolve().as_uri() and local["file:size"] == path.stat().st_size
+        assert stored["assets"]["ndvi"]["href"] == item["assets"]["ndvi"]["href"]  # upstream href kept
+
+        again = fetch(store, item["id"], "ndvi")
+        assert again.count("cached") == 1 and again.count("fetched") == 0
+
+
+def test_fetch_without_desp_credentials_fails_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with DestinEEmulator(start=START, end=END) as emulator, Store(tmp_path / "e.db") as store:
+        with DespTokenProvider(Credentials("u", "p"), auth_url=emulator.auth_url) as tokens:
+            harvest_frames(
+                store,
+                "Africa",
+                "2021-06-01T00:00:00Z",
+                "2021-07-15T00:00:00Z",
+                tokens=tokens,
+                streamer_url=emulator.base_url,
+                progress=False,
+            )
+        for key, value in emulator.environment().items():
+            if not key.startswith("DESP_"):
+                monkeypatch.setenv(key, value)
+        monkeypatch.delenv("DESP_USERNAME", raising=False)
+        monkeypatch.delenv("DESP_PASSWORD", raising=False)
+        monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+        monkeypatch.setenv("EOCAT_ASSET_DIR", str(tmp_path / "assets"))
+        item = stored_items(store, "Africa")[0]
+        report = fetch(store, item["id"], "ndvi")
+        (failure,) = report.failed
+        assert "DESP" in (failure.error or "")
+        assert not list((tmp_path / "assets").rglob("*.tif"))

@@ -13,6 +13,7 @@ import orjson
 
 from emulators.cdse import errors, options
 from emulators.cdse.attributes import all_attributes, attributes_of
+from emulators.cdse.bursts import BurstCatalogue
 from emulators.cdse.download import payload_chunks, payload_length, quicklook_png
 from emulators.cdse.fixtures_loader import load
 from emulators.cdse.product import ODATA, Product
@@ -34,6 +35,8 @@ _ROUTES = [
     ("token", re.compile(rf"{_REALM}/protocol/openid-connect/token")),
     ("openid", re.compile(rf"{_REALM}/\.well-known/openid-configuration")),
     ("download", re.compile(rf"/zipper/odata/v1/Products{_ID}/\$value")),
+    ("bursts", re.compile(r"/odata/v1/Bursts/?")),
+    ("burst", re.compile(rf"/odata/v1/Bursts{_ID}")),
 ]
 METHODS = {
     "products": ("GET",),
@@ -46,6 +49,8 @@ METHODS = {
     "token": ("POST",),
     "openid": ("GET",),
     "download": ("GET",),
+    "bursts": ("GET",),
+    "burst": ("GET",),
 }
 
 
@@ -88,6 +93,7 @@ class CdseApp:
         self.store = store
         self.tokens = tokens
         self.config = config
+        self.bursts = BurstCatalogue()  # the /Bursts entity set (the emulator fills it)
 
     @property
     def catalogue_url(self) -> str:
@@ -184,6 +190,12 @@ class CdseApp:
         if self.store.by_asset(aid) is None:
             raise errors.detail(404, "Not Found")
         return Response(200, quicklook_png(aid), {"Content-Type": "image/png"})
+
+    def _bursts(self, method: str, query: str, headers: Mapping[str, str], body: bytes) -> Response:
+        return json_response(*self.bursts.handle_list(query, self.catalogue_url, self.config.reserialise_nextlink))
+
+    def _burst(self, method: str, query: str, headers: Mapping[str, str], body: bytes, bid: str) -> Response:
+        return json_response(*self.bursts.handle_one(query, bid))
 
     # -- identity
     def _token(self, method: str, query: str, headers: Mapping[str, str], body: bytes) -> Response:

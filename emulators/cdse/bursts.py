@@ -13,7 +13,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from shapely.geometry import Polygon, shape
@@ -32,7 +32,9 @@ from emulators.odata import (
     parse_filter,
     range_of,
 )
-from emulators.s1truth import SyntheticBursts, TruthBurst
+
+if TYPE_CHECKING:  # s1truth imports emulators.cdse.synthetic, which imports this package
+    from emulators.s1truth import SyntheticBursts, TruthBurst
 
 ORDERABLE = ("ContentDate/Start", "ContentDate/End")
 SELECTABLE = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -18,7 +18,9 @@ from emulators.cdse.store import OrderBy, ProductStore
 from emulators.cdse.synthetic import SyntheticProduct, SyntheticProducts
 from emulators.cdse.tokens import Clock, TokenService
 from emulators.odata import parse_datetime
-from emulators.s1truth import SyntheticBursts
+
+if TYPE_CHECKING:
+    from emulators.s1truth import SyntheticBursts
 
 TOKEN_PATH = "/auth/realms/CDSE/protocol/openid-connect/token"
 

@@ -274,7 +274,7 @@ class SyntheticBursts:
                 first_burst = anx + int(frame.seconds * US)
                 if first_burst >= stop:
                     break
-                if first_burst >= begin:
+                if first_burst >= begin and k >= 1:  # the linear orbit model is only meant for the service years
                     yield platform, k
                 k += 175
 

@@ -316,3 +316,12 @@ def emulate_cdse(args: tuple[str, ...]) -> None:
     from emulators.cdse import main as serve_cdse
 
     sys.exit(serve_cdse(list(args)))
+
+
+# -- Sentinel-1 bursts (issue 4) ---------------------------------------------------------------
+from eocat.cli_bursts import emulate_asf, harvest_asf_bursts, harvest_cdse_bursts, stack  # noqa: E402
+
+harvest.add_command(harvest_cdse_bursts)
+harvest.add_command(harvest_asf_bursts)
+emulate.add_command(emulate_asf)
+main.add_command(stack)

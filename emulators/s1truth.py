@@ -48,8 +48,12 @@ SUBSWATHS = (  # name, mid-burst time offset from IW2 (s), across-track centre (
     ("IW3", 0.92, 448.0, 80.0),
 )
 BURSTS_PER_SLC = 9
-POLARIZATION_MODES = (("1SDV", ("VV", "VH"), 0.75), ("1SSV", ("VV",), 0.1), ("1SDH", ("HH", "HV"), 0.1),
-                      ("1SSH", ("HH",), 0.05))  # fmt: skip
+POLARIZATION_MODES: tuple[tuple[str, tuple[str, ...], float], ...] = (
+    ("1SDV", ("VV", "VH"), 0.75),
+    ("1SSV", ("VV",), 0.1),
+    ("1SDH", ("HH", "HV"), 0.1),
+    ("1SSH", ("HH",), 0.05),
+)
 IPF_VERSIONS = (("2022-03-01", "003.40"), ("2023-03-01", "003.52"), ("2024-03-01", "003.61"),
                 ("2025-01-01", "003.71"), ("2100-01-01", "003.91"))  # fmt: skip
 
@@ -249,7 +253,8 @@ class SyntheticBursts:
             if not (west <= cx <= east and south <= cy <= north):
                 return None
         u = _unit(self.seed, "pol", track, first)
-        mode, pols = POLARIZATION_MODES[-1][:2]
+        mode: str = POLARIZATION_MODES[-1][0]
+        pols: tuple[str, ...] = POLARIZATION_MODES[-1][1]
         for name, values, share in POLARIZATION_MODES:
             if u < share:
                 mode, pols = name, values

@@ -75,8 +75,10 @@ def harvest_cdse_bursts(ctx: click.Context, bbox: str | None, aoi: Path | None, 
 @click.option("--queries-per-minute", type=click.IntRange(min=1), default=250, show_default=True,
               help="SearchAPI quota (ASF allows 250 per minute per IP).")  # fmt: skip
 @click.pass_context
-def harvest_asf_bursts(ctx: click.Context, bbox: str | None, aoi: Path | None, start: str, end: str, restart: bool,
-                       as_json: bool, polarisation: str | None, jobs: int, queries_per_minute: int) -> None:  # fmt: skip
+def harvest_asf_bursts(
+    ctx: click.Context, bbox: str | None, aoi: Path | None, start: str, end: str, restart: bool, as_json: bool,
+    polarisation: str | None, jobs: int, queries_per_minute: int,
+) -> None:  # fmt: skip
     """ASF SearchAPI Sentinel-1 bursts (dataset SLC-BURST) into the sentinel-1-bursts collection."""
     from eocat.cli import _area, _store
     from indexer.asf.client import AsfBurstQuery, harvest_asf_bursts
@@ -101,8 +103,10 @@ def emulate_asf(args: tuple[str, ...]) -> None:
 
 @click.command("stack")
 @click.argument("item_id")
-@click.option("--format", "output", type=click.Choice(["table", "ndjson", "json"]), default="table",
-              show_default=True, help="table: one line per acquisition; ndjson: the items; json: a summary.")  # fmt: skip
+@click.option(
+    "--format", "output", type=click.Choice(["table", "ndjson", "json"]), default="table", show_default=True,
+    help="table: one line per acquisition; ndjson: the items; json: a summary.",
+)  # fmt: skip
 @click.pass_context
 def stack(ctx: click.Context, item_id: str, output: str) -> None:
     """The time series of one burst location (same s1:full_burst_id and polarization), with temporal baselines."""
@@ -127,7 +131,8 @@ def stack(ctx: click.Context, item_id: str, output: str) -> None:
     for e in entries:
         p = e.item["properties"]
         mark = "[bold]" if e.reference else ""
-        table.add_row(f"{mark}{p['datetime'][:19]}Z", f"{mark}{e.item['id']}", p.get("platform", ""),
-                      str(p.get("sat:absolute_orbit", "")), f"{e.temporal_baseline:+d}", "+".join(e.sources))  # fmt: skip
+        orbit = str(p.get("sat:absolute_orbit", ""))
+        table.add_row(f"{mark}{p['datetime'][:19]}Z", f"{mark}{e.item['id']}", p.get("platform", ""), orbit,
+                      f"{e.temporal_baseline:+d}", "+".join(e.sources))  # fmt: skip
     _out_console().print(table)
     err.print(f"{len(entries)} acquisitions of {reference.get('s1:full_burst_id')}; reference {item_id}")

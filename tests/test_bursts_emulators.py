@@ -154,12 +154,14 @@ def test_asf_filters_match_the_truth_newest_first(http: httpx.Client, asf: AsfEm
         ({"dataset": "SLC-BURST", "output": "geojson"}, "SearchAPI no longer supports unbounded searches"),
         ({"dataset": "SLC-BURST", "output": "geojson", "maxResults": "0"}, "must be greater than 0"),
         ({"foo": "bar", "output": "geojson"}, "KeyError('Key \"foo\" is not a valid search option.')"),
-        ({"platform": "", "output": "geojson"}, "Empty value passed to search keyword \"platform\""),
+        ({"platform": "", "output": "geojson"}, 'Empty value passed to search keyword "platform"'),
         ({"relativeBurstID": "abc", "output": "count"}, "Invalid int list: invalid literal for int()"),
         ({"intersectsWith": "POLYGON((1 2", "output": "count"}, "Invalid wkt"),
         ({"dataset": "SLC-BURST", "output": "xml"}, "Output format xml unsupported"),
-        ({"product_list": "S1_181296_IW1_20220219T125501_VV_10AF-BURST", "platform": "S1", "output": "count"},
-         "Cannot use search keywords"),
+        (
+            {"product_list": "S1_181296_IW1_20220219T125501_VV_10AF-BURST", "platform": "S1", "output": "count"},
+            "Cannot use search keywords",
+        ),
     ],
 )
 def test_asf_errors_have_searchapi_shapes(http: httpx.Client, asf: AsfEmulator, params: dict[str, str],

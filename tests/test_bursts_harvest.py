@@ -49,9 +49,10 @@ def truth() -> list[TruthBurst]:
 
 @pytest.fixture
 def emulators(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[CdseEmulator, AsfEmulator]]:
-    with CdseEmulator(include_fixtures=False, bursts=TRUTH) as cdse, AsfEmulator(
-        bursts=TRUTH, include_fixtures=False, quota=None
-    ) as asf:
+    with (
+        CdseEmulator(include_fixtures=False, bursts=TRUTH) as cdse,
+        AsfEmulator(bursts=TRUTH, include_fixtures=False, quota=None) as asf,
+    ):
         for name, value in {**cdse.environment(), **asf.environment(), "EOCAT_ASF_BURST_URL": EXTRACTOR,
                             "EOCAT_TOKEN_CACHE": "0"}.items():  # fmt: skip
             monkeypatch.setenv(name, value)
@@ -108,7 +109,7 @@ def test_cdse_then_asf_with_faults_gives_one_item_per_burst_with_the_assets_of_b
     cdse, asf = emulators
     cdse.faults.set(rate_429=0.05, retry_after=0, rate_5xx=0.03, rate_drop=0.02, rate_truncate=0.02)
     asf.faults.set(rate_429=0.03, retry_after=0, rate_5xx=0.05, rate_drop=0.03, rate_truncate=0.03)
-    asf.quota.limit, asf.quota.window_s = 8, 1.0  # the quota answers 429 with Retry-After
+    asf.quota.limit, asf.quota.window_s = 3, 2.0  # the quota answers 429 with Retry-After
     first = harvest_cdse_bursts(store, BurstQuery(), TRUTH.start, TRUTH.end, progress=False)
     second = harvest_asf_bursts(store, AsfBurstQuery(), TRUTH.start, TRUTH.end, progress=False,
                                 queries_per_minute=None)  # fmt: skip
@@ -201,8 +202,9 @@ def test_cli_harvests_with_filters_then_stacks_one_burst(tmp_path: Path, monkeyp
         ref_day = reference.start // 86_400_000_000
         assert [r["temporal_baseline"] for r in rows] == [b.start // 86_400_000_000 - ref_day for b in expected]
         assert {tuple(r["sources"]) for r in rows} <= {("cdse", "asf"), ("cdse",), ("asf",)}
-        search = runner.invoke(main, ["--db", db, "search", "--filter", f"s1:full_burst_id = '{reference.full_burst_id}'",
-                                      "--sortby", "datetime", "--format", "ndjson"])  # fmt: skip
+        cql = f"s1:full_burst_id = '{reference.full_burst_id}'"
+        search = runner.invoke(main, ["--db", db, "search", "--filter", cql, "--sortby", "datetime", "--format",
+                                      "ndjson"])  # fmt: skip
         assert search.exit_code == 0, search.output
         assert [json.loads(line)["id"] for line in search.stdout.splitlines()] == [r["id"] for r in rows]
         missing = runner.invoke(main, ["--db", db, "stack", "S1_000001_IW1_20240101T000000_VV_0000"])

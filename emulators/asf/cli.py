@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         truth = SyntheticBursts(seed=args.seed, frames=args.frames, start=args.start, end=args.end,
-                                bbox=bbox) if args.frames > 0 else None  # type: ignore[arg-type]  # fmt: skip
+                                bbox=bbox) if args.frames > 0 else None  # fmt: skip
         emulator = AsfEmulator(bursts=truth, include_fixtures=not args.no_fixtures, host=args.host, port=args.port,
                                quota=args.quota or None)  # fmt: skip
         emulator.start()

@@ -72,7 +72,7 @@ def _ints(values: str) -> list[int]:
     try:
         return [int(v) for v in _strings(values)]
     except ValueError as exc:
-        raise SearchError(f"ValueError(\"Invalid int list: {exc}\")") from None
+        raise SearchError(f'ValueError("Invalid int list: {exc}")') from None
 
 
 def _int_ranges(values: str) -> list[tuple[int, int]]:
@@ -82,7 +82,7 @@ def _int_ranges(values: str) -> list[tuple[int, int]]:
         try:
             out.append((int(low), int(high)) if dash else (int(part), int(part)))
         except ValueError as exc:
-            raise SearchError(f"ValueError(\"Invalid int or range list: {exc}\")") from None
+            raise SearchError(f'ValueError("Invalid int or range list: {exc}")') from None
     return out
 
 
@@ -90,7 +90,7 @@ def _date(value: str, key: str) -> int:
     try:
         return parse_datetime(value.strip().replace("+00:00", "Z"))
     except ValueError:
-        raise SearchError(f"ValueError('Could not parse date \"{value}\" for keyword \"{key}\"')") from None
+        raise SearchError(f'ValueError(\'Could not parse date "{value}" for keyword "{key}"\')') from None
 
 
 def _wkt(value: str) -> BaseGeometry:
@@ -128,11 +128,13 @@ def parse(pairs: Iterable[tuple[str, str]]) -> Search:
     search = Search(output, max_results)
     lists = [k for k in ("granule_list", "product_list") if k in params]
     if lists and set(params) - {*lists, "collections"}:
-        raise SearchError("ValueError('Cannot use search keywords \"granule_list/product_list\" with other search params')")
+        raise SearchError(
+            "ValueError('Cannot use search keywords \"granule_list/product_list\" with other search params')"
+        )
     t = search.tests
     for key, value in params.items():
         if key in ("granule_list", "product_list"):
-            names = {n if n.endswith("-BURST") else n for n in _strings(value)}
+            names = set(_strings(value))
             t.append(lambda r, names=names: r.file_id in names)  # type: ignore[misc]
         elif key == "dataset":
             ok = any(d.upper() in BURST_DATASETS for d in _strings(value))

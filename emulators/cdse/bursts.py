@@ -60,8 +60,10 @@ def truth_record(b: TruthBurst) -> dict[str, Any]:
     return {
         "@odata.mediaContentType": "application/octet-stream",
         "Id": b.cdse_id,
-        "Name": (f"S1{b.platform}-SLC-{format_datetime(b.start, 0, '').replace('-', '').replace(':', '')}-"
-                 f"{b.relative_burst_id}-{b.subswath}-{b.polarization}-{b.datatake_id:06d}"),  # fmt: skip
+        "Name": (
+            f"S1{b.platform}-SLC-{format_datetime(b.start, 0, '').replace('-', '').replace(':', '')}-"
+            f"{b.relative_burst_id}-{b.subswath}-{b.polarization}-{b.datatake_id:06d}"
+        ),
         "ContentType": "application/octet-stream",
         "S3Path": f"/eodata/Sentinel-1/SAR/IW_SLC__1S/{day}/{parent}/measurement/{tiff}",
         "ContentDate": {"Start": start, "End": end},

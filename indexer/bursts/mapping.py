@@ -171,14 +171,16 @@ def _item(burst: _Burst, properties: dict[str, Any], assets: dict[str, Any], pro
         "type": "Feature",
         "stac_version": STAC_VERSION,
         "stac_extensions": [EXT[name] for name in EXT if name in extensions],
-        "id": burst_item_id(burst.relative_burst_id, burst.subswath, burst.azimuth_time, burst.polarization,
-                            burst.parent),  # fmt: skip
+        "id": burst_item_id(
+            burst.relative_burst_id, burst.subswath, burst.azimuth_time, burst.polarization, burst.parent
+        ),
         "collection": COLLECTION_ID,
         "geometry": burst.geometry,
         "bbox": burst.bbox,
         "properties": props,
-        "links": [{"rel": "collection", "href": "../collection.json", "type": "application/json",
-                   "title": COLLECTION_ID}],  # fmt: skip
+        "links": [
+            {"rel": "collection", "href": "../collection.json", "type": "application/json", "title": COLLECTION_ID}
+        ],
         "assets": assets,
     }
 

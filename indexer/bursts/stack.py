@@ -42,7 +42,9 @@ def burst_stack(store: Store, item_id: str) -> list[StackEntry]:
     try:
         reference = store.get_item(COLLECTION_ID, item_id)
     except NotFound:
-        raise NotFound(f"no burst item {item_id!r} in {COLLECTION_ID!r} (harvest cdse-bursts or asf-bursts first)")
+        raise NotFound(
+            f"no burst item {item_id!r} in {COLLECTION_ID!r} (harvest cdse-bursts or asf-bursts first)"
+        ) from None
     properties = reference["properties"]
     full_id = properties.get("s1:full_burst_id")
     if not isinstance(full_id, str) or "'" in full_id:

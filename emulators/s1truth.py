@@ -265,36 +265,43 @@ class SyntheticBursts:
                         enumerate((20_900, 24_900, 23_900)))  # fmt: skip
         return Frame(index, track, first, seconds, mode, pols, lines, samples, tuple(rings))  # type: ignore[arg-type]
 
-    def passes(self, frame: Frame) -> Iterator[tuple[Platform, int]]:
-        """(platform, absolute orbit) of every pass over the frame's track within the period and service."""
+    def passes(self, frame: Frame) -> Iterator[tuple[Platform, int, int]]:
+        """(platform, absolute orbit, ANX time µs) of every pass over the frame's track in the period and service.
+
+        Sentinel-1A's passes follow its orbit model; 1B and 1C fly the same orbit half a cycle (6 days)
+        behind it, as the constellation does, numbering their orbits with their own model.
+        """
         t0, t1 = parse_datetime(self.start), parse_datetime(self.end)
-        for platform in SENTINEL1:
-            begin, stop = max(t0, platform.since), min(t1, platform.until)
-            if begin >= stop:
-                continue
-            k = platform.absolute_orbit(begin) - 1
-            k += (frame.track - platform.relative_orbit(k)) % 175
-            while True:
-                anx = platform.ref_time + int((k - platform.ref_orbit) * platform.period_us)
-                first_burst = anx + int(frame.seconds * US)
-                if first_burst >= stop:
-                    break
-                if first_burst >= begin and k >= 1:  # the linear orbit model is only meant for the service years
-                    yield platform, k
-                k += 175
+        lead = SENTINEL1[0]
+        half_cycle = 6 * 86_400 * US
+        k = lead.absolute_orbit(t0 - half_cycle) - 1
+        k += (frame.track - lead.relative_orbit(k)) % 175
+        while True:
+            anx = lead.ref_time + int((k - lead.ref_orbit) * lead.period_us)
+            if anx + int(frame.seconds * US) >= t1:
+                break
+            for platform in SENTINEL1:
+                when = anx if platform is lead else anx + half_cycle
+                first_burst = when + int(frame.seconds * US)
+                in_service = max(t0, platform.since) <= first_burst < min(t1, platform.until)
+                orbit = k if platform is lead else platform.absolute_orbit(when + US)
+                if in_service and orbit >= 1:  # the linear orbit models are only meant for the service years
+                    yield platform, orbit, when
+            k += 175
 
     def generate(self) -> list[TruthBurst]:
         """Every burst of the truth, ordered by (start, item id)."""
         out: list[TruthBurst] = []
         cdse_since = parse_datetime(self.cdse_since) if self.cdse_since else None
         for frame in self.layout:
-            for platform, orbit in self.passes(frame):
-                out.extend(self._acquisition(frame, platform, orbit, cdse_since))
+            for platform, orbit, anx in self.passes(frame):
+                out.extend(self._acquisition(frame, platform, orbit, anx, cdse_since))
         out.sort(key=lambda b: (b.start, b.item_id))
         return out
 
-    def _acquisition(self, frame: Frame, platform: Platform, orbit: int, cdse_since: int | None) -> list[TruthBurst]:
-        anx = platform.ref_time + int((orbit - platform.ref_orbit) * platform.period_us)
+    def _acquisition(
+        self, frame: Frame, platform: Platform, orbit: int, anx: int, cdse_since: int | None
+    ) -> list[TruthBurst]:
         first_az = anx + int((frame.seconds + SUBSWATHS[0][1]) * US) - int(frame.lines[0] * LINE_TIME / 2 * US)
         slc_start = first_az - int((0.4 + _unit(self.seed, "slc", orbit, frame.index) * 0.3) * US)
         slc_stop = slc_start + int((BURSTS_PER_SLC * T_BEAM + 2.1) * US)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from emulators import samples
 from emulators.cdse import CdseEmulator, SyntheticProducts
+from eocat.demo_bursts import bursts_demo
 
 DEMO = Path("data/demo")
 AOI = {"type": "Polygon", "coordinates": [[[5.0, 44.0], [16.0, 44.0], [16.0, 52.0], [5.0, 52.0], [5.0, 44.0]]]}
@@ -59,12 +60,13 @@ def main() -> int:
         step("harvest again with --since-last: nothing changed upstream, so nothing is fetched")
         eocat("harvest", "cdse", "--collection", "SENTINEL-1", "--product-type", "IW_SLC__1S", "--bbox", "5,44,16,52",
               "--start", "2023-01-01", "--end", "2023-12-31", "--since-last", env=env)  # fmt: skip
-    step("bursts and DestinE frames: harvesters not built yet, so generated samples are imported instead")
+    step("DestinE frames: harvester not built yet, so generated samples are imported instead")
     items, collections = str(DEMO / "samples.ndjson"), str(DEMO / "sample-collections.ndjson")
-    samples.main(["--count", "4000", "--seed", "1", "--kinds", "s1-burst,s3-ndvi", "--out", items,
+    samples.main(["--count", "4000", "--seed", "1", "--kinds", "s3-ndvi", "--out", items,
                   "--collections-out", collections])  # fmt: skip
     env = dict(os.environ)
     eocat("import", collections, items, env=env)
+    bursts_demo(eocat, step, DEMO / "eocat.db")
     step("the catalogue")
     eocat("collections", env=env)
     step("query: the 5 least cloudy Sentinel-2 L2A scenes over the Alps in July 2023")

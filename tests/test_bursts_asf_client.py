@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import httpx
 import pytest
 import shapely
@@ -81,7 +83,7 @@ def test_rate_limiter_keeps_any_window_under_the_limit() -> None:
     assert calls[:3] == [0.0, 1.0, 2.0] and calls[3] == 60.0 and calls[6] == 120.0
     for i, t in enumerate(calls):
         assert sum(1 for u in calls[: i + 1] if u > t - 60.0) <= 3
-    assert limiter.waited == pytest.approx(sum(b - a - 1.0 for a, b in zip(calls, calls[1:], strict=False)))
+    assert limiter.waited == pytest.approx(sum(b - a - 1.0 for a, b in itertools.pairwise(calls)))
     unlimited = RateLimiter(None, clock=lambda: 0.0, sleep=lambda s: pytest.fail("must not wait"))
     for _ in range(1000):
         unlimited.acquire()

@@ -201,3 +201,21 @@ def test_malformed_asf_records_are_rejected_naming_the_record(change: Any, probl
     with pytest.raises(MalformedBurst, match=problem) as caught:
         asf_feature_to_item(feature, burst_url=EXTRACTOR)
     assert feature["properties"]["fileID"] in str(caught.value)
+
+
+def test_a_footprint_jumping_across_the_antimeridian_is_split() -> None:
+    feature = asf_features()[0]
+    ring = [[179.6, 50.0], [-179.5, 50.2], [-179.6, 50.4], [179.5, 50.2], [179.6, 50.0]]
+    feature["geometry"] = {"type": "Polygon", "coordinates": [ring]}
+    item = asf_feature_to_item(feature, burst_url=EXTRACTOR)
+    assert item["geometry"]["type"] == "MultiPolygon" and len(item["geometry"]["coordinates"]) == 2
+    west, south, east, north = item["bbox"]
+    assert west > east and west == pytest.approx(179.5) and east == pytest.approx(-179.5)
+    assert south == pytest.approx(50.0) and north == pytest.approx(50.4)
+    for polygon in item["geometry"]["coordinates"]:
+        xs = [x for x, _ in polygon[0]]
+        assert max(xs) - min(xs) < 1.0
+    validate_item(item)
+    cdse = cdse_records()[0]
+    cdse["GeoFootprint"] = {"type": "Polygon", "coordinates": [ring]}
+    assert cdse_burst_to_item(cdse, catalogue_url=CATALOGUE)["geometry"] == item["geometry"]

@@ -24,7 +24,10 @@ def serve(
     emu.start()
     if faults:
         emu.faults.set(**faults)
-    print(f"CDSE emulator on {emu.base_url}: {len(emu.store)} products; Ctrl-C to stop", file=sys.stderr)
+    print(
+        f"CDSE emulator on {emu.base_url}: {len(emu.store)} products, {len(emu.app.bursts)} bursts; Ctrl-C to stop",
+        file=sys.stderr,
+    )
     for key, value in emu.environment().items():
         print(f"export {key}={value}", flush=True)
     try:
@@ -53,10 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--payload-size", type=int, default=None, help="serve real payloads of up to N bytes")
     data.add_argument("--no-fixtures", action="store_true", help="leave out the recorded products")
     bursts = p.add_argument_group("bursts (/Bursts: the same recipe at the ASF emulator gives the same bursts)")
-    bursts.add_argument("--burst-frames", type=int, default=13, help="parent-SLC slice locations (0 = none)")
+    bursts.add_argument("--burst-frames", type=int, default=4, help="parent-SLC slice locations (0 = none)")
     bursts.add_argument("--burst-seed", type=int, default=1)
-    bursts.add_argument("--burst-start", default="2024-01-01T00:00:00Z")
-    bursts.add_argument("--burst-end", default="2025-01-01T00:00:00Z")
+    bursts.add_argument("--burst-start", default="2021-01-01T00:00:00Z")
+    bursts.add_argument("--burst-end", default="2026-01-01T00:00:00Z")
     bursts.add_argument("--burst-bbox", default=None, help="W,S,E,N: burst frame centres inside this box")
     auth = p.add_argument_group("identity")
     auth.add_argument("--access-lifetime", type=int, default=600)

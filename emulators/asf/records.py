@@ -41,6 +41,7 @@ def truth_feature(b: TruthBurst, extractor: str = EXTRACTOR) -> dict[str, Any]:
     file_id = f"{b.item_id}-BURST"
     url = f"{extractor}/{b.parent}/{b.subswath}/{b.polarization}/{b.burst_index}"
     pcode = b.parent[14:16]
+    frame = ((b.relative_burst_id - b.burst_index) // 9) % 9000  # the parent's frame numbers, for GROUP_ID
     return {
         "type": "Feature",
         "geometry": {"coordinates": [ring], "type": "Polygon"},
@@ -64,7 +65,7 @@ def truth_feature(b: TruthBurst, extractor: str = EXTRACTOR) -> dict[str, Any]:
             "polarization": b.polarization,
             "processingDate": None,
             "sensor": "C-SAR",
-            "groupID": f"S1{b.platform}_IW{pcode}_{b.datatake_id % 10_000:04d}_{b.track:03d}_{b.absolute_orbit:06d}",
+            "groupID": f"S1{b.platform}_IW{pcode}_{frame:04d}_{frame + 7:04d}_{b.absolute_orbit:06d}_{b.track:03d}",
             "pgeVersion": b.ipf_version,
             "fileName": f"{file_id}.tiff",
             "beamModeType": "IW",

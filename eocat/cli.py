@@ -335,3 +335,10 @@ main.add_command(fetch_frames)
 from eocat.cli_fetch import fetch_command  # noqa: E402
 
 main.add_command(fetch_command)
+# -- Sentinel-1 bursts (issue 4) ---------------------------------------------------------------
+from eocat.cli_bursts import emulate_asf, harvest_asf_bursts, harvest_cdse_bursts, stack  # noqa: E402
+
+harvest.add_command(harvest_cdse_bursts)
+harvest.add_command(harvest_asf_bursts)
+emulate.add_command(emulate_asf)
+main.add_command(stack)

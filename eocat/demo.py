@@ -1,8 +1,9 @@
 """``make demo``: the main job end to end on the embedded default, against local emulators.
 
-Starts the CDSE emulator on 127.0.0.1, harvests Sentinel-2 L2A (area, dates, cloud cover) and
-Sentinel-1 SLC through the real ``eocat`` command, adds generated samples for the sources whose
-harvesters do not exist yet (bursts, DestinE frames; it says so), and runs catalogue queries.
+Starts the emulators on 127.0.0.1 and drives the real ``eocat`` command: harvests Sentinel-2 L2A (area,
+dates, cloud cover) and Sentinel-1 SLC from CDSE, DestinE NDVI frames (one materialized, a timescan),
+Sentinel-1 bursts from CDSE and ASF into one collection, runs catalogue queries, exports GeoParquet with
+SQL and an inventory, and fetches one asset of each kind.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from emulators import samples
 from emulators.cdse import CdseEmulator, SyntheticProducts
-from eocat import demo_parquet
-from eocat import demo_destine
-from eocat import fetch_demo
+from eocat import demo_destine, demo_parquet, fetch_demo
+from eocat.demo_bursts import bursts_demo
 
 DEMO = Path("data/demo")
 AOI = {"type": "Polygon", "coordinates": [[[5.0, 44.0], [16.0, 44.0], [16.0, 52.0], [5.0, 52.0], [5.0, 44.0]]]}
@@ -63,12 +62,8 @@ def main() -> int:
         eocat("harvest", "cdse", "--collection", "SENTINEL-1", "--product-type", "IW_SLC__1S", "--bbox", "5,44,16,52",
               "--start", "2023-01-01", "--end", "2023-12-31", "--since-last", env=env)  # fmt: skip
     demo_destine.run(DEMO, eocat, step)
-    step("bursts: harvesters not built yet, so generated samples are imported instead")
-    items, collections = str(DEMO / "samples.ndjson"), str(DEMO / "sample-collections.ndjson")
-    samples.main(["--count", "4000", "--seed", "1", "--kinds", "s1-burst", "--out", items,
-                  "--collections-out", collections])  # fmt: skip
     env = dict(os.environ)
-    eocat("import", collections, items, env=env)
+    bursts_demo(eocat, step, DEMO / "eocat.db")
     step("the catalogue")
     eocat("collections", env=env)
     step("query: the 5 least cloudy Sentinel-2 L2A scenes over the Alps in July 2023")

@@ -13,6 +13,7 @@ import orjson
 
 from emulators.cdse import burst_download, errors, nodes, options
 from emulators.cdse.attributes import all_attributes, attributes_of
+from emulators.cdse.bursts import BurstCatalogue
 from emulators.cdse.download import payload_chunks, payload_length, quicklook_png
 from emulators.cdse.fixtures_loader import load
 from emulators.cdse.product import ODATA, Product
@@ -37,6 +38,8 @@ _ROUTES = [
     ("download", re.compile(rf"/zipper/odata/v1/Products{_ID}/\$value")),
     ("nodes", re.compile(rf"/(zipper/)?odata/v1/Products{_ID}((?:/Nodes\([^)/]+\))*)/(Nodes|\$value)")),
     ("burst_value", re.compile(rf"/(bursts/)?odata/v1/Bursts{_ID}/\$value")),
+    ("bursts", re.compile(r"/odata/v1/Bursts/?")),
+    ("burst", re.compile(rf"/odata/v1/Bursts{_ID}")),
 ]
 METHODS = {
     "products": ("GET",),
@@ -51,6 +54,8 @@ METHODS = {
     "download": ("GET",),
     "nodes": ("GET", "HEAD"),
     "burst_value": ("POST",),
+    "bursts": ("GET",),
+    "burst": ("GET",),
 }
 
 
@@ -95,6 +100,7 @@ class CdseApp:
         self.config = config
         self.streams = StreamFaults()  # body faults (cut, corrupt, slow) and byte counts of downloads
         self.burst_downloads = burst_download.BurstDownloads()
+        self.bursts = BurstCatalogue()  # the /Bursts entity set (the emulator fills it)
 
     @property
     def catalogue_url(self) -> str:
@@ -191,6 +197,12 @@ class CdseApp:
         if self.store.by_asset(aid) is None:
             raise errors.detail(404, "Not Found")
         return Response(200, quicklook_png(aid), {"Content-Type": "image/png"})
+
+    def _bursts(self, method: str, query: str, headers: Mapping[str, str], body: bytes) -> Response:
+        return json_response(*self.bursts.handle_list(query, self.catalogue_url, self.config.reserialise_nextlink))
+
+    def _burst(self, method: str, query: str, headers: Mapping[str, str], body: bytes, bid: str) -> Response:
+        return json_response(*self.bursts.handle_one(query, bid))
 
     # -- identity
     def _token(self, method: str, query: str, headers: Mapping[str, str], body: bytes) -> Response:

@@ -24,7 +24,10 @@ def serve(
     emu.start()
     if faults:
         emu.faults.set(**faults)
-    print(f"CDSE emulator on {emu.base_url}: {len(emu.store)} products; Ctrl-C to stop", file=sys.stderr)
+    print(
+        f"CDSE emulator on {emu.base_url}: {len(emu.store)} products, {len(emu.app.bursts)} bursts; Ctrl-C to stop",
+        file=sys.stderr,
+    )
     for key, value in emu.environment().items():
         print(f"export {key}={value}", flush=True)
     try:
@@ -52,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--malformed-fraction", type=float, default=0.0)
     data.add_argument("--payload-size", type=int, default=None, help="serve real payloads of up to N bytes")
     data.add_argument("--no-fixtures", action="store_true", help="leave out the recorded products")
+    bursts = p.add_argument_group("bursts (/Bursts: the same recipe at the ASF emulator gives the same bursts)")
+    bursts.add_argument("--burst-frames", type=int, default=4, help="parent-SLC slice locations (0 = none)")
+    bursts.add_argument("--burst-seed", type=int, default=1)
+    bursts.add_argument("--burst-start", default="2021-01-01T00:00:00Z")
+    bursts.add_argument("--burst-end", default="2026-01-01T00:00:00Z")
+    bursts.add_argument("--burst-bbox", default=None, help="W,S,E,N: burst frame centres inside this box")
     auth = p.add_argument_group("identity")
     auth.add_argument("--access-lifetime", type=int, default=600)
     auth.add_argument("--refresh-lifetime", type=int, default=3600)
@@ -106,6 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rate_truncate": args.rate_truncate,
         "delay_s": args.delay,
     }
+    burst_bbox = tuple(float(v) for v in args.burst_bbox.split(",")) if args.burst_bbox else None
+    if burst_bbox is not None and len(burst_bbox) != 4:
+        print("--burst-bbox takes W,S,E,N", file=sys.stderr)
+        return 2
+    from emulators.s1truth import SyntheticBursts  # here: s1truth imports emulators.cdse.synthetic
+
+    truth = SyntheticBursts(seed=args.burst_seed, frames=args.burst_frames, start=args.burst_start,
+                            end=args.burst_end, bbox=burst_bbox) if args.burst_frames > 0 else None  # fmt: skip
     try:
         serve(
             args.host,
@@ -118,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             refresh_lifetime=args.refresh_lifetime,
             fault_seed=args.fault_seed,
             range_mode=args.range_mode,
+            bursts=truth,
         )
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from emulators.cdse.app import AppConfig, CdseApp
+from emulators.cdse.bursts import BurstCatalogue
 from emulators.cdse.faults import FaultPlan, RequestStats
 from emulators.cdse.fixtures_loader import product_records
 from emulators.cdse.product import Product, RecordProduct
@@ -17,6 +18,9 @@ from emulators.cdse.store import OrderBy, ProductStore
 from emulators.cdse.synthetic import SyntheticProduct, SyntheticProducts
 from emulators.cdse.tokens import Clock, TokenService
 from emulators.odata import parse_datetime
+
+if TYPE_CHECKING:
+    from emulators.s1truth import SyntheticBursts
 
 TOKEN_PATH = "/auth/realms/CDSE/protocol/openid-connect/token"
 
@@ -30,6 +34,8 @@ class CdseEmulator:
     ``totp``: a required one-time code. ``range_mode``: ``ignore`` | ``honour`` | ``reject`` for
     downloads with ``Range``. ``reserialise_nextlink``: write ``lt`` datetimes with microseconds in
     nextLink, as recorded. ``rewrite_links``: point ``DownloadLink``s at the emulator.
+    ``bursts``: the burst ground truth whose CDSE part ``/Bursts`` serves (with the recorded burst when
+    ``include_fixtures``).
     """
 
     def __init__(
@@ -47,6 +53,7 @@ class CdseEmulator:
         range_mode: str = "ignore",
         reserialise_nextlink: bool = True,
         rewrite_links: bool = False,
+        bursts: SyntheticBursts | None = None,
     ) -> None:
         if range_mode not in ("ignore", "honour", "reject"):
             raise ValueError("range_mode must be ignore, honour or reject")
@@ -71,6 +78,7 @@ class CdseEmulator:
         )
         self._config = AppConfig("", range_mode, reserialise_nextlink, rewrite_links)
         self.app = CdseApp(self.store, self.tokens, self._config)
+        self.app.bursts = BurstCatalogue.build(bursts, include_fixtures)
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
 

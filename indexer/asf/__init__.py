@@ -1,0 +1,1 @@
+"""ASF (Alaska Satellite Facility): the SearchAPI burst harvester."""

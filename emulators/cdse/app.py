@@ -99,8 +99,20 @@ class CdseApp:
         self.tokens = tokens
         self.config = config
         self.streams = StreamFaults()  # body faults (cut, corrupt, slow) and byte counts of downloads
-        self.burst_downloads = burst_download.BurstDownloads()
         self.bursts = BurstCatalogue()  # the /Bursts entity set (the emulator fills it)
+        self.burst_downloads = burst_download.BurstDownloads(lookup=self._burst_info)
+
+    def _burst_info(self, burst_id: str) -> burst_download.BurstInfo | None:
+        """What on-demand extraction needs of a burst: from ``/Bursts`` when it serves any, else derived."""
+        if not len(self.bursts):
+            return burst_download.derived_burst(burst_id)
+        entry = self.bursts.get(burst_id)
+        if entry is None:
+            return None
+        record = entry.record()
+        name = f"{record['Name']}.SAFE"
+        swath, polarisation = str(record["SwathIdentifier"]), str(record["PolarisationChannels"])
+        return burst_download.BurstInfo(entry.id, name, swath, polarisation)
 
     @property
     def catalogue_url(self) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from catalog.store import Store
 from emulators.asf import AsfEmulator
+from emulators.asf_extractor import AsfExtractorEmulator
 from emulators.cdse import CdseEmulator
 from emulators.s1truth import SyntheticBursts
 from indexer.bursts import collection
@@ -23,21 +24,36 @@ def bursts_demo(eocat: Callable[..., None], step: Callable[[str], None], db: Pat
     with Store(db) as store:  # the generated samples bring a stand-in burst collection: use the harvesters' own
         store.upsert_collection(collection(), mode="replace")
     step("starting the CDSE Bursts and ASF SearchAPI emulators: one ground truth of Sentinel-1 bursts over Europe")
-    with CdseEmulator(include_fixtures=True, bursts=truth) as cdse, AsfEmulator(bursts=truth) as asf:
-        env = {**os.environ, **cdse.environment(), **asf.environment(), "EOCAT_TOKEN_CACHE": "0"}
+    with (
+        CdseEmulator(include_fixtures=True, bursts=truth) as cdse,
+        AsfEmulator(bursts=truth) as asf,
+        AsfExtractorEmulator() as extractor,
+    ):
+        credentials = {
+            "CDSE_USERNAME": "demo",
+            "CDSE_PASSWORD": "demo",
+            "EARTHDATA_USERNAME": "demo",
+            "EARTHDATA_PASSWORD": "demo",
+            "EOCAT_ASF_POLL_INTERVAL": "0.2",
+            "EOCAT_TOKEN_CACHE": "0",
+        }
+        env = {**os.environ, **cdse.environment(), **asf.environment(), **extractor.environment(), **credentials}
         asf.faults.set(rate_5xx=0.05, retry_after=0)
         step("harvest: Sentinel-1 bursts over Europe in 2024 from CDSE (OData /Bursts)")
         eocat("harvest", "cdse-bursts", "--bbox", EUROPE, "--start", "2024-01-01", "--end", "2024-12-31", env=env)
         step("harvest: the same area from ASF (SearchAPI, count first, windows of <= 2000, 250 queries/min)")
         eocat("harvest", "asf-bursts", "--bbox", EUROPE, "--start", "2024-01-01", "--end", "2024-12-31", env=env)
-    with Store(db) as store:
-        row = store.conn.execute(
-            "SELECT content FROM items WHERE collection = 'sentinel-1-bursts' AND json_extract(content, "
-            "'$.assets.cdse') IS NOT NULL AND json_extract(content, '$.assets.tiff') IS NOT NULL ORDER BY id LIMIT 1"
-        ).fetchone()
-        merged = json.loads(row[0])
+        with Store(db) as store:
+            row = store.conn.execute(
+                "SELECT content FROM items WHERE collection = 'sentinel-1-bursts'"
+                " AND json_extract(content, '$.assets.cdse') IS NOT NULL"
+                " AND json_extract(content, '$.assets.tiff') IS NOT NULL ORDER BY id LIMIT 1"
+            ).fetchone()
+            merged = json.loads(row[0])
         step(f"one burst, one item: {merged['id']} carries the assets of both sources")
         print(json.dumps(merged, indent=2), flush=True)
+        step("fetch that burst from both sources: CDSE on-demand extraction (zip) and the ASF extractor (TIFF + XML)")
+        eocat("fetch", merged["id"], "--asset", "cdse,tiff,xml", env=env)
     step("the time series of that burst location (same polarization), with temporal baselines")
     eocat("stack", merged["id"], env=dict(os.environ))
     full_id = merged["properties"]["s1:full_burst_id"]

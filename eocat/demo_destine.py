@@ -27,7 +27,7 @@ def run(demo_dir: Path, eocat: Callable[..., None], step: Callable[[str], None])
         emulator.video_bytes("Europe")  # encode the stream up front (the first request would otherwise wait)
         frame = _first_id(demo_dir, "Europe", "2021-07-01")
         frames = demo_dir / "frames"
-        eocat("fetch-frames", frame, "--dest", str(frames), env=env)
+        eocat("fetch", frame, "--dest", str(frames), env=env)
         with rasterio.open(frames / f"{frame}.tif") as dataset:
             values = dataset.read(1)
             print(

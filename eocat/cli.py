@@ -316,3 +316,9 @@ def emulate_cdse(args: tuple[str, ...]) -> None:
     from emulators.cdse import main as serve_cdse
 
     sys.exit(serve_cdse(list(args)))
+
+
+# -- STAC API (issue 8) ----------------------------------------------------------------------
+from eocat.cli_serve import serve as _serve_command  # noqa: E402
+
+main.add_command(_serve_command)

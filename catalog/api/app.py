@@ -57,7 +57,7 @@ class ApiConfig:
     browser_dir: Path | None = None  # a STAC Browser build (browser/build.sh), served at /browser/
     materializer: Materializer | None = None  # on-demand assets; None answers 501
     assets_dir: Path = field(default_factory=lambda: Path("data/assets"))
-    count_cap: int = 10_000  # numberMatched on first pages when the match count is below this; 0: never
+    count_cap: int = 100_000  # numberMatched on first pages when the match count is below this; 0: never
 
 
 class JsonResponse(Response):

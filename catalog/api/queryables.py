@@ -24,6 +24,8 @@ _CORE: dict[str, dict[str, Any]] = {
 }
 _SORTABLE_CORE = ("id", "collection", "datetime", "start_datetime", "end_datetime")
 # Summaries that describe the collection rather than one item's value.
+# Item properties whose value is an array (summaries list their element values).
+_ARRAYS = {"instruments", "providers", "sar:polarizations", "sar:beam_ids", "keywords"}
 _NOT_QUERYABLE = {"gsd", "bands", "eo:bands", "raster:bands", "proj:code", "proj:epsg"}
 
 
@@ -50,7 +52,7 @@ def _hot_schema() -> dict[str, dict[str, Any]]:
 
 def _summary_schema(name: str, summary: Any, known: dict[str, Any] | None) -> dict[str, Any] | None:
     """Schema of one summary; ``known`` is the hot-property schema of that name, if any."""
-    is_array = bool(known and known.get("type") == "array")
+    is_array = name in _ARRAYS or bool(known and known.get("type") == "array")
     if isinstance(summary, dict) and ("minimum" in summary or "maximum" in summary):
         kind = _json_type(summary.get("minimum")) or _json_type(summary.get("maximum")) or "number"
         scalar: dict[str, Any] = {"type": kind}
@@ -64,10 +66,10 @@ def _summary_schema(name: str, summary: Any, known: dict[str, Any] | None) -> di
             return None
         (kind,) = kinds
         scalar = {"type": kind, "enum": sorted(summary)} if kind == "string" else {"type": kind, "enum": summary}
-        if kind == "integer" and known and (known.get("items") or known).get("type") == "number":
-            scalar["type"] = "number"
     else:
         return None
+    if scalar["type"] == "integer" and known and (known.get("items") or known).get("type") == "number":
+        scalar["type"] = "number"  # the column is REAL: whole numbers in a summary do not make it integer
     return {"type": "array", "items": scalar} if is_array else scalar
 
 

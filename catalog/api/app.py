@@ -351,7 +351,7 @@ def _parse(params: dict[str, Any]) -> Query:
             bbox=params.get("bbox"),
             intersects=params.get("intersects"),
             datetime=params.get("datetime"),
-            filter=_legacy_between(params.get("filter")),
+            filter=_lenient_cql2(params.get("filter")),
             filter_lang=params.get("filter-lang") or params.get("filter_lang"),
             sortby=params.get("sortby"),
             fields=params.get("fields"),
@@ -381,18 +381,25 @@ def _check_post_types(body: dict[str, Any]) -> None:
             raise InvalidQuery(f"invalid {name!r} in the request body: expected {expected}")
 
 
-def _legacy_between(node: Any) -> Any:
-    """Rewrite the pre-1.0 ``between`` form ``[x, [low, high]]`` (still sent by some clients) to ``[x, low, high]``."""
+def _lenient_cql2(node: Any) -> Any:
+    """Accept two forms clients send that CQL2 JSON 1.0 does not allow.
+
+    The pre-1.0 ``between`` form ``[x, [low, high]]`` (stac-api-validator) becomes ``[x, low, high]``;
+    an ``and``/``or`` of one argument (STAC Browser with one filter row) becomes that argument, and
+    of none, no filter.
+    """
     if isinstance(node, list):
-        return [_legacy_between(element) for element in node]
+        return [_lenient_cql2(element) for element in node]
     if not isinstance(node, dict):
         return node
-    result = {key: _legacy_between(value) for key, value in node.items()}
-    args = result.get("args")
-    if str(result.get("op", "")).lower() == "between" and isinstance(args, list) and len(args) == 2:
+    result = {key: _lenient_cql2(value) for key, value in node.items()}
+    op, args = str(result.get("op", "")).lower(), result.get("args")
+    if op == "between" and isinstance(args, list) and len(args) == 2:
         bounds = args[1]
         if isinstance(bounds, list) and len(bounds) == 2:
             result["args"] = [args[0], *bounds]
+    if op in ("and", "or") and isinstance(args, list) and len(args) < 2:
+        return args[0] if args else None
     return result
 
 

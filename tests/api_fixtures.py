@@ -42,7 +42,9 @@ class Server:
         self.log = db.parent / f"serve-{self.port}.log"
         command = [EOCAT, "--db", str(db), "serve", "--port", str(self.port), *extra_args]
         with self.log.open("wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            )
         deadline = time.monotonic() + 60
         while True:
             if self.process.poll() is not None:

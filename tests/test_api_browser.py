@@ -19,8 +19,15 @@ from tests.api_fixtures import Server, api_db, api_items, browser_dir  # noqa: F
 
 CHROMIUM = "/usr/bin/chromium"
 # The flags validation.md found to work headless as root, offline.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +81,11 @@ def test_browse_search_with_filter_and_open_item(
     assert response.status == 200
     assert "eo:cloud_cover" in (response.request.post_data or response.request.url)
     result = response.json()
-    expected = [item for item in api_items if oracle.matches_cql2(item, {"op": "<", "args": [
-        {"property": "eo:cloud_cover"}, 5]})]  # fmt: skip
+    expected = [
+        item
+        for item in api_items
+        if oracle.matches_cql2(item, {"op": "<", "args": [{"property": "eo:cloud_cover"}, 5]})
+    ]
     assert expected and result["numberMatched"] == len(expected)
     assert all(feature["properties"]["eo:cloud_cover"] < 5 for feature in result["features"])
 

@@ -58,30 +58,58 @@ CASES: dict[str, tuple[dict[str, Any], Any]] = {
     ),
     "collections+bbox": (
         {"collections": ["sentinel-2-l2a", "sentinel-1-grd"], "bbox": [-20, -40, 60, 40]},
-        lambda i: i["collection"] in ("sentinel-2-l2a", "sentinel-1-grd")
-        and oracle.matches_geometry(i, oracle.bbox_geometry([-20, -40, 60, 40])),
+        lambda i: (
+            i["collection"] in ("sentinel-2-l2a", "sentinel-1-grd")
+            and oracle.matches_geometry(i, oracle.bbox_geometry([-20, -40, 60, 40]))
+        ),
     ),
     "cql2-text": (
         {"filter": "eo:cloud_cover < 20 AND platform = 'sentinel-2b'", "filter_lang": "cql2-text"},
-        lambda i: oracle.matches_cql2(i, {"op": "and", "args": [
-            {"op": "<", "args": [{"property": "eo:cloud_cover"}, 20]},
-            {"op": "=", "args": [{"property": "platform"}, "sentinel-2b"]}]}),
+        lambda i: oracle.matches_cql2(
+            i,
+            {
+                "op": "and",
+                "args": [
+                    {"op": "<", "args": [{"property": "eo:cloud_cover"}, 20]},
+                    {"op": "=", "args": [{"property": "platform"}, "sentinel-2b"]},
+                ],
+            },
+        ),
     ),
     "cql2-json": (
-        {"filter": {"op": "or", "args": [
-            {"op": "=", "args": [{"property": "sat:orbit_state"}, "ascending"]},
-            {"op": "in", "args": [{"property": "sat:relative_orbit"}, [1, 2, 3, 50]]}]}, "filter_lang": "cql2-json"},
-        lambda i: oracle.matches_cql2(i, {"op": "or", "args": [
-            {"op": "=", "args": [{"property": "sat:orbit_state"}, "ascending"]},
-            {"op": "in", "args": [{"property": "sat:relative_orbit"}, [1, 2, 3, 50]]}]}),
+        {
+            "filter": {
+                "op": "or",
+                "args": [
+                    {"op": "=", "args": [{"property": "sat:orbit_state"}, "ascending"]},
+                    {"op": "in", "args": [{"property": "sat:relative_orbit"}, [1, 2, 3, 50]]},
+                ],
+            },
+            "filter_lang": "cql2-json",
+        },
+        lambda i: oracle.matches_cql2(
+            i,
+            {
+                "op": "or",
+                "args": [
+                    {"op": "=", "args": [{"property": "sat:orbit_state"}, "ascending"]},
+                    {"op": "in", "args": [{"property": "sat:relative_orbit"}, [1, 2, 3, 50]]},
+                ],
+            },
+        ),
     ),
     "cql2-spatial+datetime": (
-        {"filter": {"op": "s_intersects", "args": [{"property": "geometry"}, EUROPE_TRIANGLE]},
-         "datetime": "2022-01-01T00:00:00Z/..", "filter_lang": "cql2-json"},
-        lambda i: oracle.matches_geometry(i, oracle.shape(EUROPE_TRIANGLE))
-        and oracle.matches_interval_text(i, "2022-01-01T00:00:00Z/.."),
+        {
+            "filter": {"op": "s_intersects", "args": [{"property": "geometry"}, EUROPE_TRIANGLE]},
+            "datetime": "2022-01-01T00:00:00Z/..",
+            "filter_lang": "cql2-json",
+        },
+        lambda i: (
+            oracle.matches_geometry(i, oracle.shape(EUROPE_TRIANGLE))
+            and oracle.matches_interval_text(i, "2022-01-01T00:00:00Z/..")
+        ),
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -124,8 +152,13 @@ def test_pages_through_more_than_10000_results(
 
 
 def test_sorted_pages_are_in_order(client: Client) -> None:
-    search = client.search(method="POST", limit=300, max_items=1500, sortby=["+properties.eo:cloud_cover", "id"],
-                           collections=["sentinel-2-l2a"])  # fmt: skip
+    search = client.search(
+        method="POST",
+        limit=300,
+        max_items=1500,
+        sortby=["+properties.eo:cloud_cover", "id"],
+        collections=["sentinel-2-l2a"],
+    )
     values = [(item["properties"]["eo:cloud_cover"], item["id"]) for item in search.items_as_dicts()]
     assert len(values) == 1500
     assert values == sorted(values)
@@ -133,8 +166,12 @@ def test_sorted_pages_are_in_order(client: Client) -> None:
 
 def test_matched_counts_small_results(client: Client, api_items: list[dict[str, Any]]) -> None:  # noqa: F811
     search = client.search(method="GET", limit=1, collections=["sentinel-1-slc"], bbox=[0, 40, 20, 60])
-    expected = truth(api_items, lambda i: i["collection"] == "sentinel-1-slc"
-                     and oracle.matches_geometry(i, oracle.bbox_geometry([0, 40, 20, 60])))  # fmt: skip
+    expected = truth(
+        api_items,
+        lambda i: (
+            i["collection"] == "sentinel-1-slc" and oracle.matches_geometry(i, oracle.bbox_geometry([0, 40, 20, 60]))
+        ),
+    )
     assert search.matched() == len(expected) > 1
 
 

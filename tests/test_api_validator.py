@@ -69,8 +69,17 @@ def offline_schemas(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 def run_validator(root_url: str, capsys: pytest.CaptureFixture[str]) -> str:
     from stac_api_validator.__main__ import main
 
-    args = ["--root-url", root_url + "/", "--collection", COLLECTION, "--geometry", orjson.dumps(GEOMETRY).decode(),
-            "--validate-pagination", "--log-level", "INFO"]  # fmt: skip
+    args = [
+        "--root-url",
+        root_url + "/",
+        "--collection",
+        COLLECTION,
+        "--geometry",
+        orjson.dumps(GEOMETRY).decode(),
+        "--validate-pagination",
+        "--log-level",
+        "INFO",
+    ]
     for conformance in ("core", "features", "item-search", "filter"):
         args += ["--conformance", conformance]
     with pytest.raises(SystemExit):
@@ -102,8 +111,13 @@ def test_stac_api_validator_reports_no_errors(
     assert "Errors: none" in output, output[-6000:]
     assert "Failed." not in output, output[-6000:]
     # Every class was checked (filter is skipped silently without its conformance class) ...
-    for checked in ("Core", "Features", "Item Search", "Item Search - Filter Extension - CQL2-Text",
-                    "Item Search - Filter Extension - CQL2-JSON"):  # fmt: skip
+    for checked in (
+        "Core",
+        "Features",
+        "Item Search",
+        "Item Search - Filter Extension - CQL2-Text",
+        "Item Search - Filter Extension - CQL2-JSON",
+    ):
         assert f"Validating STAC API - {checked} conformance class" in caplog.text, checked
     # ... and objects were validated against the schemas.
     assert any("/item-spec/" in url for url in offline_schemas), offline_schemas

@@ -138,9 +138,13 @@ class _Api:
             _link("parent", f"{base}/", JSON),
         ]
         return JsonResponse(
-            {"collections": documents, "links": links, "numberMatched": len(documents),
-             "numberReturned": len(documents)}
-        )  # fmt: skip
+            {
+                "collections": documents,
+                "links": links,
+                "numberMatched": len(documents),
+                "numberReturned": len(documents),
+            }
+        )
 
     def collection_doc(self, request: Request) -> Response:
         collection_id = request.path_params["collection_id"]
@@ -195,8 +199,10 @@ class _Api:
         query = _parse(dict(params, collections=[collection_id]))
         base = self.base(request)
         url = f"{base}/collections/{_q(collection_id)}/items"
-        extra = [_link("collection", f"{base}/collections/{_q(collection_id)}", JSON),
-                 _link("parent", f"{base}/collections/{_q(collection_id)}", JSON)]  # fmt: skip
+        extra = [
+            _link("collection", f"{base}/collections/{_q(collection_id)}", JSON),
+            _link("parent", f"{base}/collections/{_q(collection_id)}", JSON),
+        ]
         return self._page(request, store, query, url, extra, post_body=None)
 
     def search_get(self, request: Request) -> Response:
@@ -241,8 +247,14 @@ class _Api:
             if post_body is None:
                 links.append(_link(rel, _with_token(url, request.query_params, token), GEOJSON))
             else:
-                links.append({**_link(rel, url, GEOJSON), "method": "POST", "body": {**post_body, "token": token},
-                              "merge": False})  # fmt: skip
+                links.append(
+                    {
+                        **_link(rel, url, GEOJSON),
+                        "method": "POST",
+                        "body": {**post_body, "token": token},
+                        "merge": False,
+                    }
+                )
         result: dict[str, Any] = {"type": "FeatureCollection", "features": features, "links": links}
         if query.token is None:
             if page.next_token is None:
@@ -284,12 +296,16 @@ class _Api:
         if key not in (item.get("assets") or {}):
             raise NotFound(f"item {item['id']!r} has no asset {key!r} (it has: {', '.join(item.get('assets', {}))})")
         if not self.jobs.available:
-            return _error(501, "NotImplemented",
-                          "no materializer is configured on this server: fetch the asset with `eocat fetch`")  # fmt: skip
+            return _error(
+                501,
+                "NotImplemented",
+                "no materializer is configured on this server: fetch the asset with `eocat fetch`",
+            )
         state = self.jobs.request(item, key)
         if state.status == "running":
-            return JsonResponse({"status": "running", "item": item["id"], "asset": key}, status_code=202,
-                                headers={"Retry-After": "2"})  # fmt: skip
+            return JsonResponse(
+                {"status": "running", "item": item["id"], "asset": key}, status_code=202, headers={"Retry-After": "2"}
+            )
         if state.status == "failed":
             return _error(502, "MaterializationFailed", f"materializing {item['id']}/{key} failed: {state.error}")
         assert state.path is not None
@@ -366,9 +382,17 @@ def _parse(params: dict[str, Any]) -> Query:
 
 
 _POST_TYPES: dict[str, tuple[type, ...]] = {
-    "bbox": (list,), "intersects": (dict,), "ids": (list,), "collections": (list,), "datetime": (str,),
-    "limit": (int,), "sortby": (list, str), "fields": (dict,), "token": (str,), "filter": (dict, str),
-}  # fmt: skip
+    "bbox": (list,),
+    "intersects": (dict,),
+    "ids": (list,),
+    "collections": (list,),
+    "datetime": (str,),
+    "limit": (int,),
+    "sortby": (list, str),
+    "fields": (dict,),
+    "token": (str,),
+    "filter": (dict, str),
+}
 
 
 def _check_post_types(body: dict[str, Any]) -> None:
@@ -376,8 +400,9 @@ def _check_post_types(body: dict[str, Any]) -> None:
     for name, types in _POST_TYPES.items():
         value = body.get(name)
         if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
-            expected = " or ".join({list: "an array", dict: "an object", str: "a string", int: "an integer"}[kind]
-                                   for kind in types)  # fmt: skip
+            expected = " or ".join(
+                {list: "an array", dict: "an object", str: "a string", int: "an integer"}[kind] for kind in types
+            )
             raise InvalidQuery(f"invalid {name!r} in the request body: expected {expected}")
 
 
@@ -462,8 +487,13 @@ def create_app(config: ApiConfig) -> Starlette:
     else:
         routes.append(Route("/browser/{path:path}", _browser_missing))
     middleware = [
-        Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
-                   expose_headers=["Location", "Retry-After"])  # fmt: skip
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["Location", "Retry-After"],
+        )
     ]
     app = Starlette(
         routes=routes,

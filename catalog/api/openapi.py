@@ -35,8 +35,11 @@ _ERRORS = {
 
 
 def _get(summary: str, content: dict[str, Any], params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"summary": summary, "parameters": params or [], "responses": {"200": {"description": "OK",
-            "content": content}, **_ERRORS}}  # fmt: skip
+    return {
+        "summary": summary,
+        "parameters": params or [],
+        "responses": {"200": {"description": "OK", "content": content}, **_ERRORS},
+    }
 
 
 def document(base_url: str) -> dict[str, Any]:
@@ -46,48 +49,80 @@ def document(base_url: str) -> dict[str, Any]:
     asset_key = _param("assetKey", "asset key", _STRING, "path")
     search_body = {
         "required": False,
-        "content": {"application/json": {"schema": {"type": "object", "properties": {
-            "bbox": {"type": "array", "items": {"type": "number"}}, "intersects": {"type": "object"},
-            "datetime": _STRING, "ids": {"type": "array", "items": _STRING},
-            "collections": {"type": "array", "items": _STRING}, "limit": {"type": "integer"},
-            "filter": {}, "filter-lang": _STRING, "sortby": {"type": "array", "items": {"type": "object"}},
-            "fields": {"type": "object"}, "token": _STRING}}}},
-    }  # fmt: skip
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "bbox": {"type": "array", "items": {"type": "number"}},
+                        "intersects": {"type": "object"},
+                        "datetime": _STRING,
+                        "ids": {"type": "array", "items": _STRING},
+                        "collections": {"type": "array", "items": _STRING},
+                        "limit": {"type": "integer"},
+                        "filter": {},
+                        "filter-lang": _STRING,
+                        "sortby": {"type": "array", "items": {"type": "object"}},
+                        "fields": {"type": "object"},
+                        "token": _STRING,
+                    },
+                }
+            }
+        },
+    }
     paths: dict[str, Any] = {
         "/": {"get": _get("Landing page", _JSON)},
         "/conformance": {"get": _get("Conformance classes", _JSON)},
         "/api": {"get": _get("This OpenAPI document", {"application/vnd.oai.openapi+json;version=3.0": {}})},
         "/collections": {"get": _get("Collections", _JSON)},
         "/collections/{collectionId}": {"get": _get("One collection", _JSON, [collection_id])},
-        "/collections/{collectionId}/items": {"get": _get("Items of a collection", _GEOJSON,
-                                                           [collection_id, *_SEARCH_PARAMS[:1], *_SEARCH_PARAMS[2:3],
-                                                            *_SEARCH_PARAMS[5:]])},  # fmt: skip
+        "/collections/{collectionId}/items": {
+            "get": _get(
+                "Items of a collection",
+                _GEOJSON,
+                [collection_id, *_SEARCH_PARAMS[:1], *_SEARCH_PARAMS[2:3], *_SEARCH_PARAMS[5:]],
+            )
+        },
         "/collections/{collectionId}/items/{itemId}": {"get": _get("One item", _GEOJSON, [collection_id, item_id])},
-        "/collections/{collectionId}/items/{itemId}/assets/{assetKey}": {"get": {
-            "summary": "Materialize an asset on demand: 202 while it runs, 307 to the local copy when done",
-            "parameters": [collection_id, item_id, asset_key],
-            "responses": {"202": {"description": "Materializing", "content": _JSON},
-                          "307": {"description": "Redirect to the local copy"},
-                          "501": {"description": "No materializer configured", "content": _JSON}, **_ERRORS}}},
+        "/collections/{collectionId}/items/{itemId}/assets/{assetKey}": {
+            "get": {
+                "summary": "Materialize an asset on demand: 202 while it runs, 307 to the local copy when done",
+                "parameters": [collection_id, item_id, asset_key],
+                "responses": {
+                    "202": {"description": "Materializing", "content": _JSON},
+                    "307": {"description": "Redirect to the local copy"},
+                    "501": {"description": "No materializer configured", "content": _JSON},
+                    **_ERRORS,
+                },
+            }
+        },
         "/search": {
             "get": _get("Item search", _GEOJSON, _SEARCH_PARAMS),
-            "post": {"summary": "Item search", "requestBody": search_body,
-                     "responses": {"200": {"description": "OK", "content": _GEOJSON}, **_ERRORS}},
+            "post": {
+                "summary": "Item search",
+                "requestBody": search_body,
+                "responses": {"200": {"description": "OK", "content": _GEOJSON}, **_ERRORS},
+            },
         },
         "/queryables": {"get": _get("Queryables of all collections", {"application/schema+json": {}})},
-        "/collections/{collectionId}/queryables": {"get": _get("Queryables of a collection",
-                                                               {"application/schema+json": {}}, [collection_id])},
+        "/collections/{collectionId}/queryables": {
+            "get": _get("Queryables of a collection", {"application/schema+json": {}}, [collection_id])
+        },
         "/sortables": {"get": _get("Sortables", {"application/schema+json": {}})},
-        "/collections/{collectionId}/sortables": {"get": _get("Sortables of a collection",
-                                                              {"application/schema+json": {}}, [collection_id])},
-    }  # fmt: skip
+        "/collections/{collectionId}/sortables": {
+            "get": _get("Sortables of a collection", {"application/schema+json": {}}, [collection_id])
+        },
+    }
     return {
         "openapi": "3.0.3",
-        "info": {"title": "eocat STAC API", "version": "1.0.0",
-                 "description": "STAC API over an eocat catalogue (core, features, item search, filter, sort, fields)."},
+        "info": {
+            "title": "eocat STAC API",
+            "version": "1.0.0",
+            "description": "STAC API over an eocat catalogue (core, features, item search, filter, sort, fields).",
+        },
         "servers": [{"url": base_url.rstrip("/") or "/"}],
         "paths": paths,
-    }  # fmt: skip
+    }
 
 
 def render_html(doc: dict[str, Any]) -> str:

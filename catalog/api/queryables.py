@@ -64,8 +64,9 @@ def _summary_schema(name: str, summary: Any, known: dict[str, Any] | None) -> di
         kinds = {_json_type(value) for value in summary}
         if len(kinds) != 1 or None in kinds:
             return None
-        (kind,) = kinds
-        scalar = {"type": kind, "enum": sorted(summary)} if kind == "string" else {"type": kind, "enum": summary}
+        element_type = kinds.pop()
+        values = sorted(summary) if element_type == "string" else summary
+        scalar = {"type": element_type, "enum": values}
     else:
         return None
     if scalar["type"] == "integer" and known and (known.get("items") or known).get("type") == "number":

@@ -62,6 +62,12 @@ def serve(host: str, port: int, workers: int, *, log_level: str = "info") -> Non
     import uvicorn
 
     uvicorn.run(
-        "catalog.api.server:app_from_env", factory=True, host=host, port=port, workers=workers,
-        log_level=log_level, proxy_headers=True, access_log=False,
-    )  # fmt: skip
+        "catalog.api.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=True,
+        access_log=False,
+    )

@@ -360,12 +360,18 @@ def _parse(params: dict[str, Any]) -> Query:
     crs = params.get("filter-crs")
     if crs not in (None, "") and crs not in _CRS84:
         raise InvalidQuery(f"unsupported filter-crs {crs!r}: only CRS84 is supported")
+    intersects = params.get("intersects")
+    if isinstance(intersects, str):
+        try:
+            intersects = orjson.loads(intersects)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidQuery(f"intersects is not a GeoJSON geometry: {exc}") from None
     try:
         query = Query.parse(
             ids=params.get("ids"),
             collections=params.get("collections"),
             bbox=params.get("bbox"),
-            intersects=params.get("intersects"),
+            intersects=intersects,
             datetime=params.get("datetime"),
             filter=_lenient_cql2(params.get("filter")),
             filter_lang=params.get("filter-lang") or params.get("filter_lang"),

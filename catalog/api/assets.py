@@ -52,10 +52,6 @@ class AssetJobs:
         key: JobKey = (str(item.get("collection")), str(item["id"]), asset_key)
         with self._lock:
             future = self._jobs.get(key)
-            if future is not None and future.done() and future.exception() is not None:
-                error = future.exception()
-                del self._jobs[key]
-                return JobState("failed", error=str(error) or type(error).__name__)
             if future is None:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="eocat-asset")
@@ -64,12 +60,20 @@ class AssetJobs:
                 self._jobs[key] = future
         if not future.done():
             return JobState("running")
+        error = future.exception()
+        if error is not None:
+            self._forget(key, future)  # reported once; the next request starts again
+            return JobState("failed", error=str(error) or type(error).__name__)
         path = Path(future.result()).resolve()
         if not path.is_file() or not path.is_relative_to(self.root):
-            with self._lock:
-                self._jobs.pop(key, None)
+            self._forget(key, future)
             return JobState("failed", error=f"the materializer returned {path}, not a file under {self.root}")
         return JobState("done", path=path)
+
+    def _forget(self, key: JobKey, future: Future[Path]) -> None:
+        with self._lock:
+            if self._jobs.get(key) is future:
+                del self._jobs[key]
 
     def local_path(self, relative: str) -> Path | None:
         """The served file for an ``/assets/…`` path, or None when it is not a file under the root."""

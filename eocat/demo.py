@@ -77,6 +77,10 @@ def main() -> int:
     step("query: items crossing the antimeridian (bbox 170,-60,-170,60), as NDJSON ids")
     eocat("search", "--bbox", "170,-60,-170,60", "--limit", "3", "--format", "ndjson", "--fields", "id,collection",
           env=env)  # fmt: skip
+    step("the STAC API over the catalogue (pystac-client as the client)")
+    from eocat.demo_api import api_step
+
+    api_step(DEMO / "eocat.db")
     step(f"demo done: catalogue at {DEMO / 'eocat.db'}")
     return 0
 

@@ -321,3 +321,17 @@ def test_searches_stay_correct_while_a_harvest_writes(api_db: Path, tmp_path: Pa
         assert seen == sorted(seen)
         assert all((count - base) % per_batch == 0 for count in seen)
     assert final == base + batches * per_batch
+
+
+def test_serve_without_a_catalogue_is_a_clear_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from eocat.cli import main
+
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "none.db"), "serve"])
+    assert result.exit_code != 0
+    assert "no catalogue at" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "none.db").exists()
+    Store(tmp_path / "some.db").close()
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "some.db"), "serve", "--browser-dir", str(tmp_path)])
+    assert result.exit_code != 0 and "not a STAC Browser build" in result.output

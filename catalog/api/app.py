@@ -326,6 +326,7 @@ class _Api:
             "historyMode": "hash",
             "pathPrefix": "/browser/",
             "allowExternalAccess": True,
+            "apiCatalogPriority": "collections",  # list what /collections returns, not the child links too
         }
         body = "window.STAC_BROWSER_CONFIG = " + orjson.dumps(options).decode() + ";\n"
         return Response(body, media_type="application/javascript", headers={"Cache-Control": "no-store"})

@@ -85,9 +85,6 @@ class _Api:
         base = self.config.base_url or str(request.base_url)
         return base.rstrip("/")
 
-    def collection(self, store: Store, collection_id: str) -> dict[str, Any]:
-        return store.get_collection(collection_id)
-
     # -- documents --------------------------------------------------------------------------
     def landing(self, request: Request) -> Response:
         base = self.base(request)

@@ -43,6 +43,8 @@ REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 REL_SORTABLES = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
 ALTERNATE_EXTENSION = "https://stac-extensions.github.io/alternate-assets/v1.2.0/schema.json"
 _OWN_RELS = {"self", "root", "parent", "collection", "items", "child", "item", REL_QUERYABLES, REL_SORTABLES}
+SPATIAL_COUNT_CANDIDATES = 2_000  # spatial queries: count only below this many R*Tree candidates
+FILTER_COUNT_CAP = 20_000  # CQL2 filters: count no further than this
 _CRS84 = {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84"}
 
 
@@ -254,14 +256,32 @@ class _Api:
                 )
         result: dict[str, Any] = {"type": "FeatureCollection", "features": features, "links": links}
         if query.token is None:
-            if page.next_token is None:
-                result["numberMatched"] = len(features)
-            elif self.config.count_cap > 0:
-                matched = count_upto(store, query, self.config.count_cap)
-                if matched is not None:
-                    result["numberMatched"] = matched
+            matched = len(features) if page.next_token is None else self._matched(store, query)
+            if matched is not None:
+                result["numberMatched"] = matched
         result["numberReturned"] = len(features)
         return JsonResponse(result, media_type=GEOJSON)
+
+    def _matched(self, store: Store, query: Query) -> int | None:
+        """``numberMatched`` when counting is cheap, else None (the field is optional).
+
+        Counting costs one exact geometry test per R*Tree candidate for spatial queries, one JSON
+        lookup per row for filters on cold properties: counts stop at a cap, and spatial queries are
+        counted only when the index gives few candidates.
+        """
+        cap = self.config.count_cap
+        if cap <= 0:
+            return None
+        spatial = query.spatial()
+        if spatial is not None and store.rtree_hits(spatial.index_boxes(), SPATIAL_COUNT_CANDIDATES) >= (
+            SPATIAL_COUNT_CANDIDATES
+        ):
+            return None
+        if query.filter is not None:
+            if _has_spatial_operator(query.filter):
+                return None
+            cap = min(cap, FILTER_COUNT_CAP)
+        return count_upto(store, query, cap)
 
     def _item_doc(self, base: str, item: dict[str, Any]) -> dict[str, Any]:
         collection_id = item.get("collection")
@@ -327,6 +347,16 @@ class _Api:
         }
         body = "window.STAC_BROWSER_CONFIG = " + orjson.dumps(options).decode() + ";\n"
         return Response(body, media_type="application/javascript", headers={"Cache-Control": "no-store"})
+
+
+def _has_spatial_operator(node: Any) -> bool:
+    if isinstance(node, dict):
+        if str(node.get("op", "")).lower().startswith("s_"):
+            return True
+        return any(_has_spatial_operator(value) for value in node.values())
+    if isinstance(node, list):
+        return any(_has_spatial_operator(value) for value in node)
+    return False
 
 
 def _link(rel: str, href: str, media_type: str | None = None, title: str | None = None) -> dict[str, Any]:

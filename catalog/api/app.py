@@ -44,7 +44,7 @@ REL_SORTABLES = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
 ALTERNATE_EXTENSION = "https://stac-extensions.github.io/alternate-assets/v1.2.0/schema.json"
 _OWN_RELS = {"self", "root", "parent", "collection", "items", "child", "item", REL_QUERYABLES, REL_SORTABLES}
 SPATIAL_COUNT_CANDIDATES = 2_000  # spatial queries: count only below this many R*Tree candidates
-FILTER_COUNT_CAP = 20_000  # CQL2 filters: count no further than this
+FILTER_COUNT_CAP = 10_000  # CQL2 filters: count no further than this
 _CRS84 = {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84"}
 
 

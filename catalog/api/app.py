@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 from catalog.api import openapi
 from catalog.api.assets import AssetJobs, Materializer
 from catalog.api.conformance import CONFORMANCE
+from catalog.api.params import check_post_types, has_spatial_operator, parse_params
 from catalog.api.queryables import queryables, sortables
 from catalog.errors import EocatError, InvalidQuery, NotFound
 from catalog.search import Query, count_upto, search
@@ -45,7 +46,6 @@ ALTERNATE_EXTENSION = "https://stac-extensions.github.io/alternate-assets/v1.2.0
 _OWN_RELS = {"self", "root", "parent", "collection", "items", "child", "item", REL_QUERYABLES, REL_SORTABLES}
 SPATIAL_COUNT_CANDIDATES = 2_000  # spatial queries: count only below this many R*Tree candidates
 FILTER_COUNT_CAP = 10_000  # CQL2 filters: count no further than this
-_CRS84 = {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84"}
 
 
 @dataclass
@@ -195,7 +195,7 @@ class _Api:
         store = self.store()
         store.get_collection(collection_id)  # 404 for an unknown collection
         params = _get_params(request.query_params, ("ids", "collections", "intersects"))
-        query = _parse(dict(params, collections=[collection_id]))
+        query = parse_params(dict(params, collections=[collection_id]))
         base = self.base(request)
         url = f"{base}/collections/{_q(collection_id)}/items"
         extra = [
@@ -205,7 +205,7 @@ class _Api:
         return self._page(request, store, query, url, extra, post_body=None)
 
     def search_get(self, request: Request) -> Response:
-        query = _parse(_get_params(request.query_params, ()))
+        query = parse_params(_get_params(request.query_params, ()))
         return self._page(request, self.store(), query, f"{self.base(request)}/search", [], post_body=None)
 
     async def search_post(self, request: Request) -> Response:
@@ -219,8 +219,8 @@ class _Api:
             raise InvalidQuery(f"the request body is not JSON: {exc}") from None
         if not isinstance(body, dict):
             raise InvalidQuery("the request body must be a JSON object")
-        _check_post_types(body)
-        query = _parse(body)
+        check_post_types(body)
+        query = parse_params(body)
         return self._page(request, self.store(), query, f"{self.base(request)}/search", [], post_body=body)
 
     def _page(
@@ -278,7 +278,7 @@ class _Api:
         ):
             return None
         if query.filter is not None:
-            if _has_spatial_operator(query.filter):
+            if has_spatial_operator(query.filter):
                 return None
             cap = min(cap, FILTER_COUNT_CAP)
         return count_upto(store, query, cap)
@@ -349,16 +349,6 @@ class _Api:
         return Response(body, media_type="application/javascript", headers={"Cache-Control": "no-store"})
 
 
-def _has_spatial_operator(node: Any) -> bool:
-    if isinstance(node, dict):
-        if str(node.get("op", "")).lower().startswith("s_"):
-            return True
-        return any(_has_spatial_operator(value) for value in node.values())
-    if isinstance(node, list):
-        return any(_has_spatial_operator(value) for value in node)
-    return False
-
-
 def _link(rel: str, href: str, media_type: str | None = None, title: str | None = None) -> dict[str, Any]:
     link = {"rel": rel, "href": href}
     if media_type:
@@ -381,89 +371,6 @@ def _with_token(url: str, params: Mapping[str, str], token: str | None) -> str:
 
 def _get_params(params: Mapping[str, str], ignored: tuple[str, ...]) -> dict[str, Any]:
     return {key: value for key, value in params.items() if key not in ignored}
-
-
-def _parse(params: dict[str, Any]) -> Query:
-    """A Query from GET parameters or a POST body; the limit is capped, not rejected."""
-    crs = params.get("filter-crs")
-    if crs not in (None, "") and crs not in _CRS84:
-        raise InvalidQuery(f"unsupported filter-crs {crs!r}: only CRS84 is supported")
-    filter_, filter_lang = _lenient_cql2(params.get("filter")), params.get("filter-lang") or params.get("filter_lang")
-    if isinstance(filter_, dict):
-        # As text, the parsed filter is memoised (cql2 validation costs 40-200 ms; clients repeat filters).
-        filter_, filter_lang = orjson.dumps(filter_, option=orjson.OPT_SORT_KEYS).decode(), "cql2-json"
-    intersects = params.get("intersects")
-    if isinstance(intersects, str):
-        try:
-            intersects = orjson.loads(intersects)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidQuery(f"intersects is not a GeoJSON geometry: {exc}") from None
-    try:
-        query = Query.parse(
-            ids=params.get("ids"),
-            collections=params.get("collections"),
-            bbox=params.get("bbox"),
-            intersects=intersects,
-            datetime=params.get("datetime"),
-            filter=filter_,
-            filter_lang=filter_lang,
-            sortby=params.get("sortby"),
-            fields=params.get("fields"),
-            limit=params.get("limit"),
-            token=params.get("token"),
-        )
-    except EocatError:
-        raise
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise InvalidQuery(f"invalid search parameters: {exc}") from None
-    return replace(query, limit=min(query.limit, openapi.MAX_LIMIT))
-
-
-_POST_TYPES: dict[str, tuple[type, ...]] = {
-    "bbox": (list,),
-    "intersects": (dict,),
-    "ids": (list,),
-    "collections": (list,),
-    "datetime": (str,),
-    "limit": (int,),
-    "sortby": (list, str),
-    "fields": (dict,),
-    "token": (str,),
-    "filter": (dict, str),
-}
-
-
-def _check_post_types(body: dict[str, Any]) -> None:
-    """POST bodies carry JSON values: a bbox is an array of numbers, not a CSV string, and so on."""
-    for name, types in _POST_TYPES.items():
-        value = body.get(name)
-        if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
-            expected = " or ".join(
-                {list: "an array", dict: "an object", str: "a string", int: "an integer"}[kind] for kind in types
-            )
-            raise InvalidQuery(f"invalid {name!r} in the request body: expected {expected}")
-
-
-def _lenient_cql2(node: Any) -> Any:
-    """Accept two forms clients send that CQL2 JSON 1.0 does not allow.
-
-    The pre-1.0 ``between`` form ``[x, [low, high]]`` (stac-api-validator) becomes ``[x, low, high]``;
-    an ``and``/``or`` of one argument (STAC Browser with one filter row) becomes that argument, and
-    of none, no filter.
-    """
-    if isinstance(node, list):
-        return [_lenient_cql2(element) for element in node]
-    if not isinstance(node, dict):
-        return node
-    result = {key: _lenient_cql2(value) for key, value in node.items()}
-    op, args = str(result.get("op", "")).lower(), result.get("args")
-    if op == "between" and isinstance(args, list) and len(args) == 2:
-        bounds = args[1]
-        if isinstance(bounds, list) and len(bounds) == 2:
-            result["args"] = [args[0], *bounds]
-    if op in ("and", "or") and isinstance(args, list) and len(args) < 2:
-        return args[0] if args else None
-    return result
 
 
 def _error(status: int, code: str, description: str) -> Response:

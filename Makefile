@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export EOCAT_DB ?= data/eocat.db
 
-.PHONY: install test demo serve bench bench-quick lint format clean
+.PHONY: install test demo serve bench bench-quick lint format clean browser chromium
 
 install: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: install
+test: install browser chromium
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install
@@ -31,8 +31,20 @@ format: install
 demo: install
 	$(BIN)/python -m eocat.demo
 
-serve: install
-	@echo "eocat serve arrives with the STAC API issue; nothing to serve yet." && exit 1
+# The STAC API and STAC Browser over the demo catalogue (`make demo` first), or EOCAT_DB=… make serve.
+SERVE_DB ?= $(if $(wildcard data/demo/eocat.db),data/demo/eocat.db,$(EOCAT_DB))
+serve: install browser
+	$(BIN)/eocat --db $(SERVE_DB) serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000) \
+		--browser-dir "$$(sh browser/build.sh)" $(if $(BASE_URL),--base-url $(BASE_URL))
+
+# STAC Browser, built once into ~/.cache/eocat/ (keyed on browser/package.json and build.sh).
+browser:
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq npm; }
+	@sh browser/build.sh >/dev/null
+
+# Headless Chromium for the STAC Browser test (Debian package; the test fails without it).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 bench: install
 	$(BIN)/python -m bench.run

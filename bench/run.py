@@ -4,7 +4,8 @@
     python -m bench.run --quick             # 10k items, a smoke run (< 1 min once data is cached)
     python -m bench.run --sizes 100k --only query
 
-Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json``, ``fetch.json`` and
+Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json``, ``fetch.json``,
+``api.json`` and
 ``summary.json``.
 """
 
@@ -15,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from bench import common, fetch, harvest, ingest, query
+from bench import api, common, fetch, harvest, ingest, query
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,8 +30,8 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10k items, one round: checks that it all works")
     parser.add_argument(
         "--only",
-        default="ingest,query,harvest,fetch",
-        help="comma-separated: ingest, query (includes walk), harvest, fetch",
+        default="ingest,query,harvest,fetch,api",
+        help="comma-separated: ingest, query (includes walk), harvest, fetch, api",
     )
     parser.add_argument("--repeat", type=int, help="ingest runs per contender, best kept (default 2 to 100k, 1 above)")
     parser.add_argument("--rounds", type=int, help="timed passes over the query set per engine")
@@ -74,6 +75,10 @@ def _main(argv: list[str] | None = None) -> int:
         fetch_payload = fetch.run(400_000_000 if args.quick else 2_200_000_000, rounds=1 if args.quick else 3)
         outputs.append(fetch.summary(fetch_payload))
         targets.update(fetch_payload["targets"])
+    if "api" in only:  # the STAC API against stac-fastapi-pgstac, at the smallest size (pgstac loads slowly)
+        api_payload = api.run(min(sizes), requests=800 if args.quick else 3200)
+        outputs.append(api.summary(api_payload))
+        targets.update(api_payload["targets"])
     elapsed = time.perf_counter() - started
     common.write_result(
         "summary",

@@ -192,9 +192,9 @@ class _Compiled:
         self.params: list[Any] = []
         self.where: list[str] = []
         if query.ids:
-            # STAC Item Search: ids override every other filter.
+            # STAC API 1.0: ids are one filter among the others, all applied together (they no
+            # longer override the rest, as they did before 1.0.0-beta.1).
             self.where.append(f"id IN ({self._bind_list(query.ids)})")
-            return
         if query.collections:
             self.where.append(f"collection IN ({self._bind_list(query.collections)})")
         spatial = query.spatial()
@@ -390,6 +390,14 @@ def count(store: Store, query: Query) -> int:
     compiled = _Compiled(store, query)
     row = store.conn.execute("SELECT count(*) FROM items" + compiled.where_sql(), compiled.params).fetchone()
     return int(row[0])
+
+
+def count_upto(store: Store, query: Query, cap: int) -> int | None:
+    """The exact match count when it is below ``cap`` (cheap: stops counting there), else None."""
+    compiled = _Compiled(store, query)
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM items{compiled.where_sql()} LIMIT {compiled.bind(cap)})"
+    number = int(store.conn.execute(sql, compiled.params).fetchone()[0])
+    return number if number < cap else None
 
 
 def search(store: Store, query: Query, *, with_count: bool = False) -> SearchPage:

@@ -41,6 +41,8 @@ def parse_strict(text: str) -> datetime:
             "(a date, 'T', a time and 'Z' or an offset like +02:00)"
         )
     year, month, day, hour, minute, second, fraction, offset = match.groups()
+    if int(second) > 60:  # 60 is a leap second (kept as :59); 61 and above never exist
+        raise InvalidQuery(f"invalid RFC 3339 date-time {text!r}: seconds out of range")
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     normalized = f"{year}-{month}-{day}T{hour}:{minute}:{min(int(second), 59):02d}.{micro:06d}"
     normalized += "+00:00" if offset in ("Z", "z") else offset

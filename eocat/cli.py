@@ -342,3 +342,7 @@ harvest.add_command(harvest_cdse_bursts)
 harvest.add_command(harvest_asf_bursts)
 emulate.add_command(emulate_asf)
 main.add_command(stack)
+# -- STAC API (issue 8) ----------------------------------------------------------------------
+from eocat.cli_serve import serve as _serve_command  # noqa: E402
+
+main.add_command(_serve_command)

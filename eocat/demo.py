@@ -17,6 +17,7 @@ from pathlib import Path
 
 from emulators.cdse import CdseEmulator, SyntheticProducts
 from eocat import demo_destine, demo_parquet, fetch_demo
+from eocat.demo_api import api_step
 from eocat.demo_bursts import bursts_demo
 
 DEMO = Path("data/demo")
@@ -78,6 +79,8 @@ def main() -> int:
           env=env)  # fmt: skip
     demo_parquet.run(eocat, step, DEMO, env)  # GeoParquet export, SQL, inventory (issue 7)
     fetch_demo.run(DEMO, eocat, step)
+    step("the STAC API over the catalogue (pystac-client as the client)")
+    api_step(DEMO / "eocat.db")
     step(f"demo done: catalogue at {DEMO / 'eocat.db'}")
     return 0
 

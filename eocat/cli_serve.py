@@ -29,10 +29,8 @@ from catalog.errors import EocatError
 @click.option(
     "--assets-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    envvar="EOCAT_ASSETS_DIR",
-    default=Path("data/assets"),
-    show_default=True,
-    help="Where assets materialized on demand go.",
+    envvar="EOCAT_ASSET_DIR",
+    help="The asset store that on-demand assets go to (default: assets/ beside the catalogue, as for eocat fetch).",
 )
 @click.pass_context
 def serve(
@@ -42,7 +40,7 @@ def serve(
     base_url: str | None,
     workers: int,
     browser_dir: Path | None,
-    assets_dir: Path,
+    assets_dir: Path | None,
 ) -> None:
     """Serve the catalogue as a STAC API, with STAC Browser at /browser/."""
     from catalog.api.server import find_browser_dir
@@ -55,7 +53,7 @@ def serve(
         raise EocatError(f"{browser_dir} is not a STAC Browser build (no index.html): run `make browser`")
     browser_dir = browser_dir or find_browser_dir()
     os.environ["EOCAT_DB"] = str(db_path.resolve())
-    os.environ["EOCAT_ASSETS_DIR"] = str(assets_dir.resolve())
+    os.environ["EOCAT_ASSET_DIR"] = str((assets_dir or db_path.parent / "assets").resolve())
     if base_url:
         os.environ["EOCAT_API_BASE_URL"] = base_url
     if browser_dir is not None:

@@ -34,7 +34,11 @@ def free_port() -> int:
 
 
 class Server:
-    """``eocat serve`` in a subprocess; ``url`` ends without a slash."""
+    """``eocat serve`` in a subprocess; ``url`` ends without a slash.
+
+    On-demand materialization is off (``EOCAT_API_MATERIALIZER=none``) unless ``env`` turns it on: the
+    generated items' hrefs point at real services, which tests never call.
+    """
 
     def __init__(self, db: Path, *, extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
         self.port = free_port()
@@ -43,7 +47,10 @@ class Server:
         command = [EOCAT, "--db", str(db), "serve", "--port", str(self.port), *extra_args]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "EOCAT_API_MATERIALIZER": "none", **(env or {})},
             )
         deadline = time.monotonic() + 60
         while True:

@@ -1,8 +1,9 @@
 """Running the API: configuration from the environment (so uvicorn workers can build the app) and uvicorn.
 
 Variables: ``EOCAT_DB`` (catalogue file), ``EOCAT_API_BASE_URL`` (public base URL for every link),
-``EOCAT_BROWSER_DIR`` (a STAC Browser build), ``EOCAT_ASSETS_DIR`` (where on-demand assets go) and
-``EOCAT_API_MATERIALIZER`` (``module:function``, a :data:`catalog.api.assets.Materializer`).
+``EOCAT_BROWSER_DIR`` (a STAC Browser build), ``EOCAT_ASSET_DIR`` (the asset store, as for ``eocat fetch``;
+default ``assets/`` beside the catalogue) and ``EOCAT_API_MATERIALIZER`` (``module:function``, a
+:data:`catalog.api.assets.Materializer`; default :func:`catalog.fetch.store_materializer`, ``none`` disables).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.applications import Starlette
 from catalog.api.app import ApiConfig, create_app
 from catalog.api.assets import Materializer
 from catalog.errors import EocatError
+from catalog.fetch import store_materializer
 
 BROWSER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "eocat"
 
@@ -42,13 +44,15 @@ def load_materializer(spec: str) -> Materializer:
 
 def config_from_env() -> ApiConfig:
     browser = os.environ.get("EOCAT_BROWSER_DIR")
-    materializer = os.environ.get("EOCAT_API_MATERIALIZER")
+    db_path = Path(os.environ.get("EOCAT_DB", "data/eocat.db"))
+    spec = os.environ.get("EOCAT_API_MATERIALIZER", "")
+    materializer = store_materializer(db_path) if not spec else None if spec == "none" else load_materializer(spec)
     return ApiConfig(
-        db_path=Path(os.environ.get("EOCAT_DB", "data/eocat.db")),
+        db_path=db_path,
         base_url=os.environ.get("EOCAT_API_BASE_URL") or None,
         browser_dir=Path(browser) if browser else find_browser_dir(),
-        assets_dir=Path(os.environ.get("EOCAT_ASSETS_DIR", "data/assets")),
-        materializer=load_materializer(materializer) if materializer else None,
+        assets_dir=Path(os.environ.get("EOCAT_ASSET_DIR") or db_path.parent / "assets"),
+        materializer=materializer,
     )
 
 

@@ -52,6 +52,7 @@ from catalog.fetch.api import (
     find_item,
     local_copy,
     new_session,
+    store_materializer,
 )
 from catalog.fetch.errors import AuthFailed, Busy, FetchError, NotFetchable, VerificationFailed
 from catalog.fetch.job import Delivery, Job, Resolver, Step
@@ -83,4 +84,5 @@ __all__ = [
     "register_host_limits",
     "register_resolver",
     "register_step",
+    "store_materializer",
 ]

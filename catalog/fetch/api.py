@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +124,21 @@ def fetch_one(store: Store, item_id: str, asset: str | None = None, **kwargs: An
     if len(paths) != 1:
         raise NotFetchable(f"{item_id}: expected one asset, got {len(paths)}; name one with asset=")
     return paths[0]
+
+
+def store_materializer(db_path: str | Path) -> Callable[[dict[str, Any], str, Path], Path]:
+    """The STAC API's on-demand materializer: fetch into the catalogue's asset store and record the copy.
+
+    The API's per-job directory is ignored, so the API and ``eocat fetch`` share one asset store (and one
+    cache): an asset fetched by either is served by both.
+    """
+    path = Path(db_path)
+
+    def materialize(item: dict[str, Any], key: str, dest: Path) -> Path:
+        with Store(path) as store:
+            return fetch_one(store, str(item["id"]), key, collection=item.get("collection"))
+
+    return materialize
 
 
 def _error_of(result: FetchResult) -> EocatError:

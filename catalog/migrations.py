@@ -10,9 +10,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-import sqlite_utils
-
 from catalog.columns import HOT_PROPERTIES
+from catalog.sqlite import sqlite_utils
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:

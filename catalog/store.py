@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-import sqlite_utils
 
 from catalog import geo
 from catalog.columns import HOT_PROPERTIES, hot_values
 from catalog.errors import InvalidItem, NotFound
 from catalog.merge import merge_collections, merge_items
 from catalog.migrations import migrate
+from catalog.sqlite import sqlite_utils
 from catalog.timeutil import canonical_lenient, utc_now
 
 BATCH_SIZE = 25_000  # items per transaction: fewer, larger commits rewrite index pages less often

@@ -16,13 +16,12 @@ from typing import Any
 import httpx
 
 from catalog.fetch import AuthFailed, Delivery, FetchSession, Job, NotFetchable, register_auth, register_step
-from catalog.raster import COG_MEDIA_TYPE
 from indexer.destine.auth import DespTokenProvider
-from indexer.destine.materialize import PROTOCOL, materialize_frames
 from indexer.endpoints import endpoint
 from indexer.errors import AuthError
 
 CHUNK = 1 << 20
+PROTOCOL = "destine-frame"
 
 
 class DespAuth:
@@ -47,6 +46,10 @@ class DespAuth:
 
 def frame_step(job: Job) -> Delivery:
     """Decode the asset's frame into a COG and hand its bytes to the machinery."""
+    # imported here: PyAV, numpy and rasterio cost ~100 MiB, which fetches of other kinds need not pay
+    from catalog.raster import COG_MEDIA_TYPE
+    from indexer.destine.materialize import materialize_frames
+
     auth = job.auth()
     if auth is not None and not isinstance(auth, DespAuth):
         raise NotFetchable(f"asset {job.key!r}: a {PROTOCOL} asset needs the 'desp' auth scheme")

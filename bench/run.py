@@ -4,7 +4,8 @@
     python -m bench.run --quick             # 10k items, a smoke run (< 1 min once data is cached)
     python -m bench.run --sizes 100k --only query
 
-Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json`` and ``summary.json``.
+Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json``, ``parquet.json`` and
+``summary.json``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from typing import Any
 
 from bench import common, harvest, ingest, query
+from bench import parquet as parquet_bench
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +29,9 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=common.parse_sizes, help="item counts, e.g. 100k,1M (default)")
     parser.add_argument("--quick", action="store_true", help="10k items, one round: checks that it all works")
     parser.add_argument(
-        "--only", default="ingest,query,harvest", help="comma-separated: ingest, query (includes walk), harvest"
+        "--only",
+        default="ingest,query,harvest,parquet",
+        help="comma-separated: ingest, query (includes walk), harvest, parquet",
     )
     parser.add_argument("--repeat", type=int, help="ingest runs per contender, best kept (default 2 to 100k, 1 above)")
     parser.add_argument("--rounds", type=int, help="timed passes over the query set per engine")
@@ -67,6 +71,10 @@ def _main(argv: list[str] | None = None) -> int:
         )
         outputs.append(harvest.summary([harvest_payload]))
         targets.update(harvest_payload["targets"])
+    if "parquet" in only:  # GeoParquet export vs stac-geoparquet and rustac, DuckDB row groups (issue 7)
+        payload = parquet_bench.run(sizes, queries=10 if args.quick else 20, rounds=1 if args.quick else 2, echo=False)
+        outputs.append(parquet_bench.summary(payload))
+        targets.update(payload["targets"])
     elapsed = time.perf_counter() - started
     common.write_result(
         "summary",

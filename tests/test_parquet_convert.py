@@ -17,7 +17,7 @@ GEOMETRIES = [
     {
         "type": "MultiPolygon",
         "coordinates": [[[[179, 0], [180, 0], [180, 1], [179, 0]]], [[[-180, 0], [-179, 0], [-180, 1], [-180, 0]]]],
-    },  # fmt: skip
+    },
     {"type": "Point", "coordinates": [3, 4]},
     {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [1, 2]}]},
     {"coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]], "type": "Polygon"},

@@ -277,7 +277,7 @@ def export_parquet(
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     report = ExportReport(str(root))
-    manifest = {} if full else _read_manifest(root)
+    manifest = _read_manifest(root)  # with --full too: its partitions that no longer exist get removed
     before: dict[str, Any] = manifest.get("collections", {})
     wanted = set(collections) if collections else None
     if wanted:
@@ -286,7 +286,7 @@ def export_parquet(
             raise EocatError(f"no such collection(s): {', '.join(sorted(missing))}")
     partitions = _partitions(store, wanted)
     after: dict[str, Any] = {cid: entry for cid, entry in before.items() if wanted is not None and cid not in wanted}
-    plans = [_plan(store, root, collection, partitions[collection], before.get(collection), report)
+    plans = [_plan(store, root, collection, partitions[collection], before.get(collection), report, full=full)
              for collection in sorted(partitions)]  # fmt: skip
     _write_all(store, root, plans, report, jobs or min(4, os.cpu_count() or 1))
     for plan in plans:
@@ -318,13 +318,13 @@ class _Plan:
 
 def _plan(
     store: Store, root: Path, collection: str, partitions: list[_Partition], previous: dict[str, Any] | None,
-    report: ExportReport,
+    report: ExportReport, *, full: bool = False,
 ) -> _Plan:  # fmt: skip
-    """What to write for a collection: the partitions that changed, with the schema to use."""
+    """What to write for a collection: the partitions that changed (all with ``full``), and the schema."""
     document = store.get_collection(collection)
     doc_hash = _doc_hash(document)
     old_parts: dict[str, Any] = (previous or {}).get("partitions", {})
-    reuse = previous is not None and previous.get("document") == doc_hash and "schema" in previous
+    reuse = not full and previous is not None and previous.get("document") == doc_hash and "schema" in previous
     raw_schema = schemas.deserialize(previous["schema"]) if reuse and previous else None
     if raw_schema is None:
         raw_schema = _sample_schema(store, collection, sum(p.rows for p in partitions))

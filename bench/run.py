@@ -4,8 +4,8 @@
     python -m bench.run --quick             # 10k items, a smoke run (< 1 min once data is cached)
     python -m bench.run --sizes 100k --only query
 
-Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json``, ``fetch.json``,
-``api.json`` and
+Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json``, ``parquet.json``,
+``fetch.json``, ``api.json`` and
 ``summary.json``.
 """
 
@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from bench import api, common, fetch, harvest, ingest, query
+from bench import parquet as parquet_bench
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,8 +31,8 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10k items, one round: checks that it all works")
     parser.add_argument(
         "--only",
-        default="ingest,query,harvest,fetch,api",
-        help="comma-separated: ingest, query (includes walk), harvest, fetch, api",
+        default="ingest,query,harvest,parquet,fetch,api",
+        help="comma-separated: ingest, query (includes walk), harvest, parquet, fetch, api",
     )
     parser.add_argument("--repeat", type=int, help="ingest runs per contender, best kept (default 2 to 100k, 1 above)")
     parser.add_argument("--rounds", type=int, help="timed passes over the query set per engine")
@@ -79,6 +80,10 @@ def _main(argv: list[str] | None = None) -> int:
         api_payload = api.run(min(sizes), requests=800 if args.quick else 3200)
         outputs.append(api.summary(api_payload))
         targets.update(api_payload["targets"])
+    if "parquet" in only:  # GeoParquet export vs stac-geoparquet and rustac, DuckDB row groups (issue 7)
+        payload = parquet_bench.run(sizes, queries=10 if args.quick else 20, rounds=1 if args.quick else 2, echo=False)
+        outputs.append(parquet_bench.summary(payload))
+        targets.update(payload["targets"])
     elapsed = time.perf_counter() - started
     common.write_result(
         "summary",

@@ -95,12 +95,14 @@ def test_rare_field_outside_the_sample_is_kept(store: Store, tmp_path: Path, mon
     assert read["alpha-2022-299"]["properties"]["rare:value"] == "only here"
 
 
-def test_deleted_partition_is_removed(store: Store, tmp_path: Path) -> None:
+@pytest.mark.parametrize("full", [False, True])
+def test_deleted_partition_is_removed(store: Store, tmp_path: Path, full: bool) -> None:
     out = tmp_path / "out"
     export_parquet(store, out)
     store.conn.execute("DELETE FROM items WHERE collection = 'alpha' AND datetime LIKE '2022-%'")
-    report = export_parquet(store, out)
-    assert report.removed == ["collection=alpha/year=2022/items.parquet"] and report.written == []
+    report = export_parquet(store, out, full=full)
+    assert report.removed == ["collection=alpha/year=2022/items.parquet"]
+    assert len(report.written) == (5 if full else 0)
     assert not (out / "collection=alpha" / "year=2022").exists()
 
 

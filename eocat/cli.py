@@ -346,3 +346,13 @@ main.add_command(stack)
 from eocat.cli_serve import serve as _serve_command  # noqa: E402
 
 main.add_command(_serve_command)
+
+
+@emulate.command("all")
+@click.option("--products", default=20_000, show_default=True, help="Synthetic CDSE products (2021-2025, worldwide).")
+@click.option("--burst-frames", default=4, show_default=True, help="Burst frame locations of the CDSE/ASF truth.")
+def emulate_all(products: int, burst_frames: int) -> None:
+    """Every stand-in at once: CDSE, ASF (SearchAPI, extractor, Earthdata Login) and DestinE."""
+    from emulators.everything import serve_all
+
+    serve_all(products, burst_frames)

@@ -14,27 +14,26 @@ Routes (reference/destine.md §2.1, §4.1, §6.2):
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import io
 import logging
 import re
-import socket
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import orjson
 
+from emulators.cdse.app import Response
 from emulators.destine.desp import REALM, DespService
 from emulators.destine.scene import GRIDS, ContinentStream, Grid
 from emulators.destine.video import VideoFormat, encode
+from emulators.hosting import Host
 
 log = logging.getLogger("emulators.destine")
 API_DATE = "%Y%m%dT%H%M"
@@ -90,22 +89,17 @@ class DestinEEmulator:
         self._videos: dict[str, bytes] = {}
         self._video_lock = threading.Lock()
         self._key = hashlib.sha256(f"destine-emulator:{seed}".encode()).digest()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: Host | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> DestinEEmulator:
-        server = _Server((self.host, self.port), self)
-        self.port = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="destine-emulator", daemon=True)
-        self._thread.start()
+        self._server = Host(_Hosted(self), "destine-emulator", self.host, self.port)
+        self.port = int(self._server.url.rsplit(":", 1)[1])
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def __enter__(self) -> DestinEEmulator:
@@ -280,59 +274,13 @@ def _api_date(text: str | None) -> datetime | None:
     return datetime.strptime(text, API_DATE).replace(tzinfo=UTC)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Hosted:
+    """The emulator as a :class:`emulators.hosting.Host` app (the shared server: keep-alive, faults, counters)."""
 
-    def __init__(self, address: tuple[str, int], emulator: DestinEEmulator) -> None:
+    def __init__(self, emulator: DestinEEmulator) -> None:
         self.emulator = emulator
-        super().__init__(address, _Handler)
 
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-    timeout = 60
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_HEAD(self) -> None:
-        self._serve("HEAD")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
-
-    def _serve(self, method: str) -> None:
-        emulator = self.server.emulator
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        try:
-            reply = emulator.handle(method, self.path, dict(self.headers.items()), body)
-        except Exception as exc:  # an emulator bug must still answer
-            log.exception("emulator error on %s %s", method, self.path)
-            reply = _json(500, {"detail": f"emulator error: {exc}"})
-        emulator.requests.append((method, urlsplit(self.path).path, reply.status))
-        self.send_response(reply.status)
-        for key, value in reply.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        if method == "HEAD":
-            return
-        view = memoryview(reply.body)
-        try:
-            for offset in range(0, len(view), 1 << 18):
-                self.wfile.write(view[offset : offset + (1 << 18)])
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+    def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Response:
+        reply = self.emulator.handle(method, path + (f"?{query}" if query else ""), dict(headers), body)
+        self.emulator.requests.append((method, path, reply.status))
+        return Response(reply.status, reply.body, dict(reply.headers))

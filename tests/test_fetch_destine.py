@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import rasterio
 
-from catalog.fetch import fetch, fetch_one
+from catalog.fetch import fetch, fetch_items, fetch_one
 from catalog.store import Store
 from emulators.destine import DestinEEmulator
 from indexer.auth import Credentials
@@ -80,3 +81,42 @@ def test_fetch_without_desp_credentials_fails_clearly(tmp_path: Path, monkeypatc
         (failure,) = report.failed
         assert "DESP" in (failure.error or "")
         assert not list((tmp_path / "assets").rglob("*.tif"))
+
+
+def test_a_bulk_fetch_decodes_each_stream_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.destine import materialize
+
+    passes: list[tuple[str, list[int]]] = []
+    decode = materialize.decode_frames
+
+    def counting(href: str, numbers: list[int], **kwargs: Any) -> Any:
+        passes.append((href.split("?")[0], sorted(numbers)))
+        return decode(href, numbers, **kwargs)
+
+    monkeypatch.setattr(materialize, "decode_frames", counting)
+    with DestinEEmulator(start=START, end=END) as emulator, Store(tmp_path / "e.db") as store:
+        for key, value in emulator.environment().items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("EOCAT_ASSET_DIR", str(tmp_path / "assets"))
+        with DespTokenProvider(Credentials("u", "p"), auth_url=emulator.auth_url) as tokens:
+            for continent in ("Europe", "Africa"):
+                harvest_frames(store, continent, "2021-06-01T00:00:00Z", "2021-06-10T00:00:00Z", tokens=tokens,
+                               streamer_url=emulator.base_url, progress=False)  # fmt: skip
+        items = stored_items(store)
+        report = fetch_items(store, items, asset="ndvi", jobs=3)
+        assert not report.failed and report.count("fetched") == len(items) >= 6
+        # one decoding pass per stream, each asking for every frame of that stream the run wanted
+        assert len(passes) == 2
+        for continent in ("Europe", "Africa"):
+            numbers = sorted(i["assets"]["ndvi"]["eocat:frame"] for i in stored_items(store, continent))
+            assert [n for href, n in passes if continent in href] == [numbers]
+        for item in items:
+            props = item["properties"]
+            path = fetch_one(store, item["id"], "ndvi")  # recorded: served from the local copy
+            with rasterio.open(path) as dataset:
+                values = dataset.read(1)
+            truth = emulator.truth(props["destine:continent"], props["destine:img_number"])
+            valid = ~np.isnan(truth)
+            step = (props["destine:scale_max"] - props["destine:scale_min"]) / 4095
+            assert np.abs(values[valid] - truth[valid]).max() <= step
+        assert len(passes) == 2

@@ -38,6 +38,9 @@ module exposes ``register()`` under the ``eocat.fetch`` entry-point group (``pyp
 * ``register_auth(scheme, factory)`` for ``auth:refs`` names (``oidc``, ``earthdata``, ``desp``):
   ``factory(session, scheme_document) -> Authenticator`` with ``headers(url) -> dict`` (credentials only
   for hosts that may see them) and ``renew(response) -> bool`` (after 401/403). One instance per run.
+* ``register_planner(protocol, planner)``: ``planner(targets, session)`` sees every ``(item, key)`` of that
+  protocol a run will fetch before any step starts, so a step can batch (DestinE decodes all requested frames
+  of one video in one pass); plans live in ``session.state`` (closed with the session).
 * ``register_resolver(resolver)`` to turn a key the item lacks (``SCL``) or a node pattern into a new asset.
 * ``register_host_limits(lambda: {"host:port or glob": n})``.
 """
@@ -55,8 +58,14 @@ from catalog.fetch.api import (
     store_materializer,
 )
 from catalog.fetch.errors import AuthFailed, Busy, FetchError, NotFetchable, VerificationFailed
-from catalog.fetch.job import Delivery, Job, Resolver, Step
-from catalog.fetch.registry import register_auth, register_host_limits, register_resolver, register_step
+from catalog.fetch.job import Delivery, Job, Planner, Resolver, Step
+from catalog.fetch.registry import (
+    register_auth,
+    register_host_limits,
+    register_planner,
+    register_resolver,
+    register_step,
+)
 from catalog.fetch.session import Authenticator, FetchSession
 
 __all__ = [
@@ -70,6 +79,7 @@ __all__ = [
     "FetchSession",
     "Job",
     "NotFetchable",
+    "Planner",
     "Resolver",
     "Step",
     "VerificationFailed",
@@ -82,6 +92,7 @@ __all__ = [
     "new_session",
     "register_auth",
     "register_host_limits",
+    "register_planner",
     "register_resolver",
     "register_step",
     "store_materializer",

@@ -173,6 +173,7 @@ def fetch_items(
             except EocatError as exc:
                 report.results.append(FetchResult(item["id"], str(item.get("collection")), str(asset), "failed",
                                                   error=str(exc)))  # fmt: skip
+        _plan(targets, session, target_dir)
         with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="fetch") as pool:
             futures = [pool.submit(materialize, item, key, session, root, target_dir) for item, key in targets]
             for future in as_completed(futures):
@@ -185,6 +186,21 @@ def fetch_items(
             session.close()
     report.elapsed = time.monotonic() - started
     return report
+
+
+def _plan(targets: list[tuple[dict[str, Any], str]], session: FetchSession, dest: Path | None) -> None:
+    """Show each protocol's planner the assets of that protocol still to fetch (those not already local)."""
+    by_protocol: dict[str, list[tuple[dict[str, Any], str]]] = {}
+    for item, key in targets:
+        asset = item["assets"][key]
+        cached = local_copy(asset)
+        if cached is not None and (dest is None or cached.parent == dest):
+            continue
+        by_protocol.setdefault(str(asset.get("eocat:protocol") or "http"), []).append((item, key))
+    for protocol, planned in by_protocol.items():
+        planner = registry.PLANNERS.get(protocol)
+        if planner is not None:
+            planner(planned, session)
 
 
 def select_assets(

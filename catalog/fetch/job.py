@@ -56,6 +56,16 @@ class Step(Protocol):
     def __call__(self, job: Job) -> Delivery: ...
 
 
+class Planner(Protocol):
+    """Sees every ``(item, asset key)`` of its protocol that a run will fetch, before the steps start.
+
+    A protocol that can do many assets in one go (DestinE: many frames of one video in one decoding pass)
+    keeps its plan in ``session.state``; its step then serves each job from that plan.
+    """
+
+    def __call__(self, targets: list[tuple[dict[str, Any], str]], session: FetchSession) -> None: ...
+
+
 class Resolver(Protocol):
     """Turns a requested key/pattern an item lacks into a new asset (e.g. a file inside a product).
 

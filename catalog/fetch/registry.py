@@ -11,12 +11,13 @@ import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
-from catalog.fetch.job import Resolver, Step
+from catalog.fetch.job import Planner, Resolver, Step
 from catalog.fetch.session import AuthFactory
 
 log = logging.getLogger("eocat.fetch")
 
 STEPS: dict[str, Step] = {}
+PLANNERS: dict[str, Planner] = {}
 AUTH: dict[str, AuthFactory] = {}
 RESOLVERS: list[Resolver] = []
 HOST_LIMITS: list[Callable[[], dict[str, int]]] = []
@@ -27,6 +28,11 @@ _lock = threading.Lock()
 def register_step(protocol: str, step: Step) -> None:
     """Materialize assets whose ``eocat:protocol`` is ``protocol`` with ``step``."""
     STEPS[protocol] = step
+
+
+def register_planner(protocol: str, planner: Planner) -> None:
+    """Show ``planner`` every asset of ``protocol`` a run will fetch, before its steps start (batching)."""
+    PLANNERS[protocol] = planner
 
 
 def register_auth(scheme: str, factory: AuthFactory) -> None:

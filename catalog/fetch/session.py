@@ -60,7 +60,7 @@ class FetchSession:
         self._factories = dict(auth_factories or {})
         self._auth: dict[str, Authenticator] = {}
         self._lock = threading.Lock()
-        self.state: dict[str, Any] = {}  # per-run caches of protocol steps (e.g. resolved node trees)
+        self.state: dict[str, Any] = {}  # per-run caches of protocol steps (closed with the session if closable)
 
     def authenticator(self, scheme: str, document: Mapping[str, Any]) -> Authenticator:
         """The run's authenticator for ``scheme`` (``oidc``, ``earthdata``, ``desp`` …), made on first use."""
@@ -74,8 +74,8 @@ class FetchSession:
             return found
 
     def close(self) -> None:
-        for auth in self._auth.values():
-            closer = getattr(auth, "close", None)
+        for thing in [*self.state.values(), *self._auth.values()]:
+            closer = getattr(thing, "close", None)
             if callable(closer):
                 closer()
         if self._owns_client:

@@ -8,7 +8,6 @@ a tile) and appears under its final name only once complete, so readers never se
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -79,17 +78,6 @@ def grid_transform(bbox: Sequence[float], width: int, height: int) -> Affine:
     """The affine transform of a north-up grid over ``[W, S, E, N]`` (rasterio's ``from_bounds``)."""
     west, south, east, north = (float(v) for v in bbox)
     return Affine((east - west) / width, 0.0, west, 0.0, -(north - south) / height, north)
-
-
-def file_digest(path: str | Path) -> tuple[int, str]:
-    """Size and SHA2-256 multihash (hex, ``1220…``) of a file."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, "1220" + digest.hexdigest()
 
 
 def _fsync_directory(directory: Path) -> None:

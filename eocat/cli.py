@@ -325,12 +325,11 @@ main.add_command(export)
 main.add_command(sql)
 main.add_command(inventory)
 # -- DestinE (issue 6) ------------------------------------------------------------------------
-from eocat.cli_destine import emulate_destine, fetch_frames, harvest_destine, timescan_command  # noqa: E402
+from eocat.cli_destine import emulate_destine, harvest_destine, timescan_command  # noqa: E402
 
 harvest.add_command(harvest_destine)
 emulate.add_command(emulate_destine)
 main.add_command(timescan_command)
-main.add_command(fetch_frames)
 # -- issue 5: the fetch layer (eocat/cli_fetch.py)
 from eocat.cli_fetch import fetch_command  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""DestinE commands: ``harvest destine``, ``emulate destine``, ``timescan`` and ``fetch-frames``.
+"""DestinE commands: ``harvest destine``, ``emulate destine`` and ``timescan`` (frames are fetched by ``eocat fetch``).
 
 Registered on the main CLI at the end of :mod:`eocat.cli`.
 """
@@ -12,7 +12,7 @@ from typing import Any
 import click
 import orjson
 
-from catalog.errors import EocatError, InvalidQuery
+from catalog.errors import InvalidQuery
 from catalog.search import check_collections, iter_items
 from eocat.cli import _store, _time_option, build_query, err, search_options
 
@@ -89,7 +89,7 @@ def timescan_command(
 ) -> None:
     """Per-pixel statistics over the NDVI frames a query selects, as one multi-band COG (one pass).
 
-    Frames with a local copy (from fetch-frames) are read from it; the others are decoded from their
+    Frames with a local copy (from ``eocat fetch``) are read from it; the others are decoded from their
     streams on the fly. NDVI is averaged as is: no dB/power conversion applies to it.
     """
     import itertools
@@ -115,38 +115,3 @@ def timescan_command(
         f"(bands {', '.join(names)})",
         highlight=False,
     )
-
-
-@click.command("fetch-frames")
-@click.argument("item_ids", nargs=-1, required=True)
-@click.option(
-    "--dest",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("data/frames"),
-    show_default=True,
-    help="Directory for the COGs.",
-)
-@click.option("--nodata", default="zero", show_default=True, help="No-data rule: zero, none, below:X.")
-@click.pass_context
-def fetch_frames(ctx: click.Context, item_ids: tuple[str, ...], dest: Path, nodata: str) -> None:
-    """Decode DestinE NDVI frame items to COGs (one pass per stream) and record the local copies."""
-    from indexer.destine.mapping import COLLECTION_ID
-    from indexer.destine.materialize import local_alternate, materialize_frames
-
-    store = _store(ctx)
-    ids = [i for raw in item_ids for i in raw.split(",") if i]
-    items = []
-    for item_id in ids:
-        try:
-            items.append(store.get_item(COLLECTION_ID, item_id))
-        except EocatError:
-            raise EocatError(f"no DestinE frame item {item_id!r} in the catalogue (harvest destine first)") from None
-    paths = materialize_frames(items, dest, _tokens(ctx), nodata=nodata)
-    extension = "https://stac-extensions.github.io/alternate-assets/v1.2.0/schema.json"
-    for item, path in zip(items, paths, strict=True):
-        item["assets"]["ndvi"]["alternate"] = {"local": local_alternate(path)}
-        if extension not in item["stac_extensions"]:
-            item["stac_extensions"].append(extension)
-        click.echo(str(path))
-    store.upsert_items(items, mode="merge")
-    err.print(f"fetch-frames: {len(paths)} COG(s) in {dest}", highlight=False)

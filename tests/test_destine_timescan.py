@@ -20,7 +20,7 @@ from emulators.destine import DestinEEmulator, VideoFormat
 from indexer.auth import Credentials
 from indexer.destine.auth import DespTokenProvider
 from indexer.destine.client import harvest_frames
-from indexer.destine.materialize import local_alternate, materialize_frames
+from indexer.destine.materialize import materialize_frames
 from indexer.destine.timescan import run_timescan
 from tests.destine_support import stored_items
 
@@ -118,7 +118,8 @@ def test_local_copies_are_used_and_give_the_same_result(
     _emulator, store, tokens = world
     items = stored_items(store, "Europe")[:20]
     for item, path in zip(items[:7], materialize_frames(items[:7], tmp_path / "frames"), strict=True):
-        item["assets"]["ndvi"]["alternate"] = {"local": local_alternate(path)}
+        local = {"href": path.resolve().as_uri(), "file:size": path.stat().st_size}
+        item["assets"]["ndvi"]["alternate"] = {"local": local}
     mixed = run_timescan(items, ["avg", "std"], tmp_path / "mixed.tif", tokens=tokens)
     plain = run_timescan(stored_items(store, "Europe")[:20], ["avg", "std"], tmp_path / "plain.tif", tokens=tokens)
     assert (mixed.from_local, mixed.decoded, plain.decoded) == (7, 13, 20)

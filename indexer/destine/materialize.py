@@ -25,7 +25,7 @@ import av
 import numpy as np
 
 from catalog.errors import EocatError
-from catalog.raster import COG_MEDIA_TYPE, grid_transform, write_cog
+from catalog.raster import grid_transform, write_cog
 from indexer.errors import UpstreamError
 
 LEVELS = 4095
@@ -282,20 +282,6 @@ def materialize_frames(
         )
         written[request.item_id] = path
     return [written[r.item_id] for r in requests]
-
-
-def local_alternate(path: Path) -> dict[str, Any]:
-    """The ``alternate.local`` record of a materialized COG."""
-    from catalog.raster import file_digest
-
-    size, checksum = file_digest(path)
-    return {
-        "href": path.resolve().as_uri(),
-        "type": COG_MEDIA_TYPE,
-        "file:size": size,
-        "file:checksum": checksum,
-        "title": "Local Cloud-Optimized GeoTIFF of the frame's NDVI",
-    }
 
 
 def _reason(exc: Exception) -> str:

@@ -4,11 +4,14 @@
 reads, the stream's own start time), dequantize it with the item's scale and write a Cloud-Optimized
 GeoTIFF of NDVI; the fetch machinery then verifies, publishes and records it like any other download.
 When a run fetches several frames of one stream, the planner groups them and the first job of that
-stream decodes them all in one pass (the others wait for it, then take their COG).
+stream decodes them all in one pass (the others wait for it, then take their COG). Which codes mean
+no data is inferred, not documented upstream: ``$EOCAT_DESTINE_NODATA`` = ``zero`` (default), ``none`` or
+``below:X``.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -87,7 +90,8 @@ class FramePlan:
                 for key in {k for _, (_, k) in pending}:  # materialize_frames takes one asset key per call
                     batch = [(ident, item) for ident, (item, k) in pending if k == key]
                     out = self.scratch / key
-                    paths = materialize_frames([item for _, item in batch], out, tokens, asset_key=key)
+                    nodata = os.environ.get("EOCAT_DESTINE_NODATA", "zero")
+                    paths = materialize_frames([item for _, item in batch], out, tokens, asset_key=key, nodata=nodata)
                     for (ident, _), path in zip(batch, paths, strict=True):
                         self.decoded[ident] = path
             return self.decoded.pop(wanted)

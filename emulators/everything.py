@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 
 from emulators.asf import AsfEmulator
-from emulators.asf_extractor import AsfExtractorEmulator
+from emulators.asf_extractor import AsfExtractorEmulator, burst_names
 from emulators.cdse import CdseEmulator, SyntheticProducts
 from emulators.destine import DestinEEmulator
 from emulators.s1truth import SyntheticBursts
@@ -27,7 +27,7 @@ def everything(products: int = 20_000, burst_frames: int = 4) -> Iterator[dict[s
     with (
         CdseEmulator(products=recipe, bursts=truth, range_mode="honour") as cdse,
         AsfEmulator(bursts=truth) as asf,
-        AsfExtractorEmulator() as extractor,
+        AsfExtractorEmulator(names=burst_names(truth)) as extractor,
         DestinEEmulator() as destine,
     ):
         yield {**cdse.environment(), **asf.environment(), **extractor.environment(), **destine.environment()}

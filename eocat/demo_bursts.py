@@ -9,7 +9,7 @@ from pathlib import Path
 
 from catalog.store import Store
 from emulators.asf import AsfEmulator
-from emulators.asf_extractor import AsfExtractorEmulator
+from emulators.asf_extractor import AsfExtractorEmulator, burst_names
 from emulators.cdse import CdseEmulator
 from emulators.s1truth import SyntheticBursts
 from indexer.bursts import collection
@@ -27,7 +27,7 @@ def bursts_demo(eocat: Callable[..., None], step: Callable[[str], None], db: Pat
     with (
         CdseEmulator(include_fixtures=True, bursts=truth) as cdse,
         AsfEmulator(bursts=truth) as asf,
-        AsfExtractorEmulator() as extractor,
+        AsfExtractorEmulator(names=burst_names(truth)) as extractor,
     ):
         credentials = {
             "CDSE_USERNAME": "demo",

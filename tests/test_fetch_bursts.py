@@ -17,7 +17,7 @@ from catalog.fetch import FetchSession, fetch
 from catalog.search import Query, iter_items
 from catalog.store import Store
 from emulators.asf import AsfEmulator
-from emulators.asf_extractor import AsfExtractorEmulator, content
+from emulators.asf_extractor import AsfExtractorEmulator, burst_names, content
 from emulators.cdse import CdseEmulator
 from emulators.earthdata import EarthdataEmulator
 from emulators.s1truth import SyntheticBursts
@@ -34,7 +34,7 @@ def world(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Store, CdseEmulator, AsfExtractorEmulator]]:
     earthdata = EarthdataEmulator().start()
-    extractor = AsfExtractorEmulator(earthdata).start()
+    extractor = AsfExtractorEmulator(earthdata, names=burst_names(TRUTH)).start()
     try:
         with (
             CdseEmulator(include_fixtures=False, bursts=TRUTH) as cdse,
@@ -94,6 +94,7 @@ def test_a_harvested_burst_is_fetched_from_both_sources(
     pol = props["sar:polarizations"][0]
     expected = content(granule, props["s1:subswath"], pol, props["s1:burst_index"], "tiff")
     assert paths["tiff"].read_bytes() == expected
+    assert paths["tiff"].name == f"{item['id']}-BURST.tiff"  # the server's name: ASF's fileID of this very burst
     assert paths["xml"].read_bytes() == content(granule, props["s1:subswath"], pol, props["s1:burst_index"], "xml")
 
     again = fetch(store, item["id"], ["cdse", "tiff", "xml"], session=session)
@@ -114,3 +115,17 @@ def test_an_unknown_burst_id_is_a_clear_404(
     report = fetch(store, item["id"], "cdse", session=session)
     (failure,) = report.failed
     assert "404" in (failure.error or "") or "not found" in (failure.error or "").lower()
+
+
+def test_a_burst_asf_does_not_have_is_a_404_with_its_errors(
+    world: tuple[Store, CdseEmulator, AsfExtractorEmulator], session: FetchSession
+) -> None:
+    store, _, _ = world
+    item = _merged_item(store)
+    item["id"] = "S1_000000_IW1_20240901T000000_VV_EEEE"
+    tiff = dict(item["assets"]["tiff"])
+    tiff["href"] = tiff["href"].rsplit("/", 1)[0] + "/9.tiff"  # a well-formed index this granule lacks
+    item["assets"] = {"tiff": tiff}
+    store.upsert_items([item])
+    (failure,) = fetch(store, item["id"], "tiff", session=session).failed
+    assert "no such burst file" in (failure.error or "") and "no burst" in (failure.error or "")  # its errors list

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, quote
 from emulators.cdse.app import Response, json_response
 from emulators.earthdata import EarthdataEmulator, header
 from emulators.hosting import Host
+from emulators.s1truth import SyntheticBursts
 from emulators.streamfaults import StreamFaults, deterministic_chunks
 
 GRANULE = re.compile(r"S1[A-D]_(IW|EW)_SLC__1S([SD])([VH])_\d{8}T\d{6}_\d{8}T\d{6}_\d{6}_[0-9A-F]{6}_[0-9A-F]{4}")
@@ -40,6 +41,12 @@ def file_id(granule: str, swath: str, pol: str, index: int) -> str:
     h = int(hashlib.blake2b(f"{granule}/{swath}/{index}".encode(), digest_size=6).hexdigest(), 16)
     start = granule.split("_")[5]
     return f"S1_{h % 375_000:06d}_{swath}_{start}_{pol}_{granule[-4:]}-BURST"
+
+
+def burst_names(truth: SyntheticBursts) -> dict[str, str]:
+    """The bursts of a truth that ASF publishes, by extractor path, with their ASF ``fileID``."""
+    return {f"/{b.parent}/{b.subswath}/{b.polarization}/{b.burst_index}": f"{b.item_id}-BURST"
+            for b in truth.generate() if b.at_asf}  # fmt: skip
 
 
 def body_size(key: str, ext: str, tiff_size: int) -> int:
@@ -59,6 +66,8 @@ class ExtractorApp:
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Response:
         owner = self.owner
         errors = validate(path, owner.burst_count)
+        if not errors and owner.names is not None and path.rsplit(".", 1)[0] not in owner.names:
+            errors = [f"no burst {path.rsplit('.', 1)[0].strip('/')} in this granule"]
         if errors:
             return json_response(404, {"message": "Not Found", "errors": errors})
         state = owner.earthdata.sessions.cookie_state(headers)
@@ -124,7 +133,8 @@ class StorageApp:
             return _s3_error(403, "AccessDenied", "Request has expired or the signature does not match")
         granule, swath, pol, last = burst.strip("/").split("/")
         ext = last.rpartition(".")[2]
-        name = self.owner.filename or f"{file_id(granule, swath, pol, int(last.partition('.')[0]))}.{ext}"
+        known = (self.owner.names or {}).get(burst.rsplit(".", 1)[0])
+        name = self.owner.filename or f"{known or file_id(granule, swath, pol, int(last.partition('.')[0]))}.{ext}"
         size = body_size(burst, ext, self.owner.tiff_size)
         owner = self.owner
 
@@ -176,12 +186,16 @@ class AsfExtractorEmulator:
         ready_after: int = 2,
         burst_count: int = 10,
         tiff_size: int = 200_000,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         self.earthdata = earthdata or EarthdataEmulator()
         self._owns_earthdata = earthdata is None
         self.ready_after = ready_after
         self.burst_count = burst_count
         self.tiff_size = tiff_size
+        # "/{granule}/{swath}/{pol}/{index}" -> ASF fileID: serve only these bursts, under their real names
+        # (burst_names(truth) gives them for the burst truth the search emulators serve); None: any burst
+        self.names = names
         self.filename: str | None = None
         self.streams = StreamFaults()
         self.authorization_at_storage = 0

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import threading
-
 from emulators.asf.app import AsfApp, Quota
 from emulators.asf.records import AsfRecord, fixture_records
 from emulators.cdse.faults import FaultPlan, RequestStats
-from emulators.cdse.server import EmulatorServer
+from emulators.cdse.server import Served
 from emulators.s1truth import SyntheticBursts, TruthBurst
 
 SEARCH_PATH = "/services/search/param"
 
 
-class AsfEmulator:
+class AsfEmulator(Served):
     """A local stand-in for ``api.daac.asf.alaska.edu/services/search/param`` (bursts only).
 
     ``bursts``: the shared burst ground truth (its ASF part is served); ``include_fixtures``: add the
     recorded burst products. ``quota``: accepted queries per ``quota_window_s`` before 429 (ASF: 250 per
     minute; None = unlimited). Faults (429/5xx/drops/truncation/delays) as in the CDSE emulator.
     """
+
+    thread_name = "asf-emulator"
 
     def __init__(
         self,
@@ -39,43 +39,6 @@ class AsfEmulator:
         self.faults = FaultPlan(fault_seed)
         self.requests = RequestStats()
         self.host, self.port = host, port
-        self._server: EmulatorServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> AsfEmulator:
-        """Bind and serve in a daemon thread; returns self."""
-        if self._server is None:
-            self._server = EmulatorServer((self.host, self.port), self)  # type: ignore[arg-type]
-            self.port = self._server.server_address[1]
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="asf-emulator", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted."""
-        self.start()
-        assert self._thread is not None
-        try:
-            while self._thread.is_alive():
-                self._thread.join(0.5)
-        finally:
-            self.stop()
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-            self._thread = None
-
-    def __enter__(self) -> AsfEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:

@@ -213,7 +213,7 @@ class BurstCatalogue:
     def handle_list(self, query: str, catalogue_url: str, reserialise: bool) -> tuple[int, dict[str, Any]]:
         """``GET /Bursts``: (status, JSON body)."""
         pairs = parse_qsl(query, keep_blank_values=True)
-        select = _select(next((v for k, v in reversed(pairs) if k == "$select"), None))
+        select = options.parse_select(next((v for k, v in reversed(pairs) if k == "$select"), None), SELECTABLE)
         opts = options.parse_options([(k, v) for k, v in pairs if k not in ("$select", "$orderby")])
         if opts.expand:
             raise errors.detail(400, "Invalid $expand: Bursts have no navigation properties")
@@ -238,7 +238,7 @@ class BurstCatalogue:
         if entry is None:
             raise errors.detail(404, "Not Found")
         pairs = parse_qsl(query, keep_blank_values=True)
-        select = _select(next((v for k, v in reversed(pairs) if k == "$select"), None))
+        select = options.parse_select(next((v for k, v in reversed(pairs) if k == "$select"), None), SELECTABLE)
         return 200, {"@odata.context": "$metadata#Bursts/$entity", **_apply_select(entry.record(), select)}
 
 
@@ -260,16 +260,6 @@ def _orderby(raw: str | None) -> tuple[tuple[str, bool], ...]:
             raise errors.detail(400, f"Invalid $orderby property {words[0]!r}: orderable are {', '.join(ORDERABLE)}")
         out.append((words[0], len(words) == 2 and words[1] == "desc"))
     return tuple(out)
-
-
-def _select(raw: str | None) -> tuple[str, ...] | None:
-    if raw is None or raw.strip() in ("", "*"):
-        return None
-    names = tuple(n.strip() for n in raw.split(","))
-    for name in names:
-        if name not in SELECTABLE:
-            raise errors.detail(400, f"Invalid $select property {name!r}: selectable are {', '.join(SELECTABLE)}")
-    return names
 
 
 def _apply_select(record: dict[str, Any], select: tuple[str, ...] | None) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +12,7 @@ from emulators.cdse.bursts import BurstCatalogue
 from emulators.cdse.faults import FaultPlan, RequestStats
 from emulators.cdse.fixtures_loader import product_records
 from emulators.cdse.product import Product, RecordProduct
-from emulators.cdse.server import EmulatorServer
+from emulators.cdse.server import Served
 from emulators.cdse.store import OrderBy, ProductStore
 from emulators.cdse.synthetic import SyntheticProduct, SyntheticProducts
 from emulators.cdse.tokens import Clock, TokenService
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 TOKEN_PATH = "/auth/realms/CDSE/protocol/openid-connect/token"
 
 
-class CdseEmulator:
+class CdseEmulator(Served):
     """A faithful local stand-in for CDSE OData + Keycloak (+ zipper downloads).
 
     ``products``: one or more :class:`SyntheticProducts` recipes (None = fixtures only).
@@ -37,6 +36,8 @@ class CdseEmulator:
     ``bursts``: the burst ground truth whose CDSE part ``/Bursts`` serves (with the recorded burst when
     ``include_fixtures``).
     """
+
+    thread_name = "cdse-emulator"
 
     def __init__(
         self,
@@ -79,48 +80,11 @@ class CdseEmulator:
         self._config = AppConfig("", range_mode, reserialise_nextlink, rewrite_links)
         self.app = CdseApp(self.store, self.tokens, self._config)
         self.app.bursts = BurstCatalogue.build(bursts, include_fixtures)
-        self._server: EmulatorServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle
-    def start(self) -> CdseEmulator:
-        """Bind and serve in a daemon thread; returns self."""
-        if self._server is not None:
-            return self
-        self._server = EmulatorServer((self.host, self.port), self)
-        self.port = self._server.server_address[1]
+    def _bound(self) -> None:
         self._config.base_url = f"http://{self.host}:{self.port}"
         self.tokens.issuer = f"{self._config.base_url}/auth/realms/CDSE"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="cdse-emulator", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Bind and serve in the calling thread until interrupted."""
-        self.start()
-        assert self._thread is not None
-        try:
-            while self._thread.is_alive():
-                self._thread.join(0.5)
-        finally:
-            self.stop()
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> CdseEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- URLs
     @property

@@ -94,7 +94,7 @@ def parse_options(pairs: list[tuple[str, str]]) -> QueryOptions:
         skip=skip,
         count=count,
         expand=_expand(pairs),
-        select=_select(_last(pairs, "$select")),
+        select=parse_select(_last(pairs, "$select")),
         pairs=tuple(pairs),
     )
 
@@ -128,13 +128,14 @@ def _expand(pairs: list[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _select(raw: str | None) -> tuple[str, ...] | None:
+def parse_select(raw: str | None, selectable: tuple[str, ...] = SELECTABLE) -> tuple[str, ...] | None:
+    """``$select``: the named properties (400 for one outside ``selectable``); None for all of them."""
     if raw is None or raw.strip() in ("", "*"):
         return None
     names = tuple(n.strip() for n in raw.split(","))
     for n in names:
-        if n not in SELECTABLE:
-            raise errors.detail(400, f"Invalid $select property {n!r}: selectable are {', '.join(SELECTABLE)}")
+        if n not in selectable:
+            raise errors.detail(400, f"Invalid $select property {n!r}: selectable are {', '.join(selectable)}")
     return names
 
 

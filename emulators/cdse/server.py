@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import unquote, urlsplit
 
 import orjson
@@ -38,6 +39,59 @@ def fault_response(fault: Fault) -> Response:
     if fault.kind == "503":
         headers["Retry-After"] = str(fault.retry_after)
     return Response(int(fault.kind), html, headers)
+
+
+class Served:
+    """Lifecycle of an emulator served by :class:`EmulatorServer` in a daemon thread.
+
+    The emulator provides ``host``, ``port``, ``app``, ``faults`` and ``requests``, and may override
+    :meth:`_bound` (called once the port is known, before serving starts).
+    """
+
+    host: str
+    port: int
+    thread_name = "emulator"
+    _server: EmulatorServer | None = None
+    _thread: threading.Thread | None = None
+
+    def _bound(self) -> None:
+        """Hook: the port is bound (``self.port`` is final); nothing is served yet."""
+
+    def start(self) -> Self:
+        """Bind and serve in a daemon thread; returns self."""
+        if self._server is None:
+            self._server = EmulatorServer((self.host, self.port), self)  # type: ignore[arg-type]
+            self.port = self._server.server_address[1]
+            self._bound()
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.thread_name, daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted."""
+        self.start()
+        assert self._thread is not None
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class EmulatorServer(ThreadingHTTPServer):

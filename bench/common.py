@@ -228,7 +228,7 @@ def proc_io() -> dict[str, int]:
 class MemorySampler:
     """Samples this process's resident memory in a thread; reports peaks, split anon/file.
 
-    ``peak_rss`` (VmHWM / ru_maxrss) counts file-backed pages too, e.g. SQLite's mmap of the
+    ``peak_rss`` (VmHWM) counts file-backed pages too, e.g. SQLite's mmap of the
     database it writes; ``peak_anon`` is the heap (Python objects, SQLite page cache), which is
     what streaming has to keep bounded.
     """
@@ -266,13 +266,13 @@ class MemorySampler:
     def report(self) -> dict[str, float]:
         status = proc_status()
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        maxrss_kib = usage.ru_maxrss  # KiB on Linux
         return {
             "cpu_user_s": round(usage.ru_utime - self._usage.ru_utime, 3),
             "cpu_sys_s": round(usage.ru_stime - self._usage.ru_stime, 3),
             "wall_s": round(time.perf_counter() - self._wall, 3),
             "written_mib": round((proc_io().get("wchar", 0) - self._io.get("wchar", 0)) / 2**20, 1),
-            "peak_rss_mib": round(max(status.get("VmHWM", 0), maxrss_kib) / 1024, 1),
+            # VmHWM only: ru_maxrss survives exec, so a child of a big process would report the parent's size
+            "peak_rss_mib": round(status.get("VmHWM", 0) / 1024, 1),
             "peak_anon_mib": round(self.peak_anon / 1024, 1),
             "peak_file_mib": round(self.peak_file / 1024, 1),
             "baseline_rss_mib": round(self.baseline.get("VmRSS", 0) / 1024, 1),

@@ -4,7 +4,8 @@ The emulator runs in its own process (so the server's CPU is not charged to eith
 fetch the same download-host URL alternately, ``rounds`` times each, best run kept. eocat's figure is the
 whole fetch as a user gets it (token, request, streaming to a ``.part`` file, MD5 verification against
 ``file:checksum``, fsync, atomic rename, catalogue update); curl just writes the bytes. Peak resident memory
-is the eocat process's own ``ru_maxrss``. Targets: throughput ≥ 90 % of curl's, RSS < 150 MiB.
+is the eocat process's own peak (``VmHWM``: ``ru_maxrss`` survives ``exec`` and would count the
+parent). Targets: throughput ≥ 90 % of curl's, RSS < 150 MiB.
 
     python -m bench.fetch [--size BYTES] [--rounds N]
 """
@@ -43,14 +44,16 @@ print(json.dumps({"env": emulator.environment(), "records": emulator.records(), 
 sys.stdin.read()
 """
 CLIENT = """
-import json, resource, sys
+import json, sys
 from catalog.fetch import fetch, registry
 from catalog.store import Store
 registry.load_plugins()  # imports are process start-up, as curl's loading is: not part of the timed fetch
 report = fetch(Store(sys.argv[1]), sys.argv[2], asset="product", dest=sys.argv[3])
 result = report.results[0]
+# VmHWM, not ru_maxrss: ru_maxrss survives exec, so a child of a big process would report the parent's size
+peak_kib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"status": result.status, "error": result.error, "size": result.size, "seconds": report.elapsed,
-                  "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "maxrss_kib": peak_kib}))
 """
 
 

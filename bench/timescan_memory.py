@@ -2,7 +2,7 @@
 
 Starts the DestinE emulator (lossless 12-bit HEVC/MP4, Europe grid 280x152), harvests enough frames, then
 runs the timescan (avg, max, min, std, cov; frames decoded from the stream over HTTP) in a fresh
-subprocess per frame count, reporting the child's peak RSS (``ru_maxrss``) and tracemalloc's peak of
+subprocess per frame count, reporting the child's peak RSS (``VmHWM``) and tracemalloc's peak of
 Python/numpy allocations. Results go to ``bench/results/timescan_memory.json``.
 """
 
@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,10 +38,16 @@ def child(db: str, frames: int, out: str) -> None:
             {
                 "frames": report.frames,
                 "tracemalloc_peak_mb": round(peak / 1e6, 2),
-                "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "max_rss_mb": round(_peak_kib() / 1024, 1),
             }
         )
     )
+
+
+def _peak_kib() -> int:
+    """This process's own peak RSS (VmHWM; ru_maxrss survives exec and would count the parent)."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 
 
 def main(argv: list[str] | None = None) -> int:

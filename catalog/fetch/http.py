@@ -128,9 +128,11 @@ def download(
                 total = part.size + int(declared) if declared is not None else None
                 job.bar.total(total)
                 job.bar.reset(part.size)
-                while n := response.readinto(view):
-                    part.write(view[:n])
-                    job.bar.advance(n)
+                while filled := response.readinto(view):
+                    while filled < len(view) and (n := response.readinto(view[filled:])):
+                        filled += n  # whole buffers: one write and one hash update per MiB, not per recv
+                    part.write(view[:filled])
+                    job.bar.advance(filled)
                 part.flush()
                 if total is not None and part.size != total:
                     raise ShortRead(f"got {part.size} of {total} bytes")

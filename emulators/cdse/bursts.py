@@ -213,11 +213,11 @@ class BurstCatalogue:
     def handle_list(self, query: str, catalogue_url: str, reserialise: bool) -> tuple[int, dict[str, Any]]:
         """``GET /Bursts``: (status, JSON body)."""
         pairs = parse_qsl(query, keep_blank_values=True)
-        select = options.parse_select(next((v for k, v in reversed(pairs) if k == "$select"), None), SELECTABLE)
+        select = options.parse_select(options.last_value(pairs, "$select"), SELECTABLE)
         opts = options.parse_options([(k, v) for k, v in pairs if k not in ("$select", "$orderby")])
         if opts.expand:
             raise errors.detail(400, "Invalid $expand: Bursts have no navigation properties")
-        orderby = _orderby(next((v for k, v in reversed(pairs) if k == "$orderby"), None))
+        orderby = options.parse_orderby(options.last_value(pairs, "$orderby"), ORDERABLE)
         try:
             positions = self.query(opts.filter, orderby)
         except FilterError as exc:
@@ -238,7 +238,7 @@ class BurstCatalogue:
         if entry is None:
             raise errors.detail(404, "Not Found")
         pairs = parse_qsl(query, keep_blank_values=True)
-        select = options.parse_select(next((v for k, v in reversed(pairs) if k == "$select"), None), SELECTABLE)
+        select = options.parse_select(options.last_value(pairs, "$select"), SELECTABLE)
         return 200, {"@odata.context": "$metadata#Bursts/$entity", **_apply_select(entry.record(), select)}
 
 
@@ -246,20 +246,6 @@ def _with_pairs(opts: options.QueryOptions, pairs: Sequence[tuple[str, str]]) ->
     from dataclasses import replace
 
     return replace(opts, pairs=tuple(pairs))
-
-
-def _orderby(raw: str | None) -> tuple[tuple[str, bool], ...]:
-    if raw is None or not raw.strip():
-        return ()
-    out = []
-    for term in raw.split(","):
-        words = term.split()
-        if not words or len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
-            raise errors.detail(400, f"Invalid $orderby term {term.strip()!r}: use '<property> [asc|desc]'")
-        if words[0] not in ORDERABLE:
-            raise errors.detail(400, f"Invalid $orderby property {words[0]!r}: orderable are {', '.join(ORDERABLE)}")
-        out.append((words[0], len(words) == 2 and words[1] == "desc"))
-    return tuple(out)
 
 
 def _apply_select(record: dict[str, Any], select: tuple[str, ...] | None) -> dict[str, Any]:

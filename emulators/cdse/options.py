@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus, urlencode
@@ -49,7 +50,8 @@ class QueryOptions:
     pairs: tuple[tuple[str, str], ...]
 
 
-def _last(pairs: list[tuple[str, str]], name: str) -> str | None:
+def last_value(pairs: Sequence[tuple[str, str]], name: str) -> str | None:
+    """The value of the last ``name=`` pair (OData: a repeated system query option counts once, the last)."""
     found = None
     for k, v in pairs:
         if k == name:
@@ -58,7 +60,7 @@ def _last(pairs: list[tuple[str, str]], name: str) -> str | None:
 
 
 def _int(pairs: list[tuple[str, str]], name: str, default: int, limit: int, problems: list[dict[str, Any]]) -> int:
-    raw = _last(pairs, name)
+    raw = last_value(pairs, name)
     if raw is None:
         return default
     try:
@@ -79,7 +81,7 @@ def parse_options(pairs: list[tuple[str, str]]) -> QueryOptions:
     top = _int(pairs, "$top", DEFAULT_TOP, MAX_TOP, problems)
     skip = _int(pairs, "$skip", 0, MAX_SKIP, problems)
     count = False
-    raw_count = _last(pairs, "$count")
+    raw_count = last_value(pairs, "$count")
     if raw_count is not None:
         if raw_count in _TRUE:
             count = True
@@ -88,18 +90,19 @@ def parse_options(pairs: list[tuple[str, str]]) -> QueryOptions:
     if problems:
         raise errors.validation(problems)
     return QueryOptions(
-        filter=_last(pairs, "$filter"),
-        orderby=_orderby(_last(pairs, "$orderby")),
+        filter=last_value(pairs, "$filter"),
+        orderby=parse_orderby(last_value(pairs, "$orderby")),
         top=top,
         skip=skip,
         count=count,
         expand=_expand(pairs),
-        select=parse_select(_last(pairs, "$select")),
+        select=parse_select(last_value(pairs, "$select")),
         pairs=tuple(pairs),
     )
 
 
-def _orderby(raw: str | None) -> OrderBy:
+def parse_orderby(raw: str | None, orderable: Collection[str] = ORDERABLE) -> OrderBy:
+    """``$orderby``: ``(property, descending)`` terms (400 for a malformed term or a property outside ``orderable``)."""
     if raw is None or not raw.strip():
         return ()
     out = []
@@ -107,8 +110,8 @@ def _orderby(raw: str | None) -> OrderBy:
         words = term.split()
         if not words or len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
             raise errors.detail(400, f"Invalid $orderby term {term.strip()!r}: use '<property> [asc|desc]'")
-        if words[0] not in ORDERABLE:
-            allowed = ", ".join(ORDERABLE)
+        if words[0] not in orderable:
+            allowed = ", ".join(orderable)
             raise errors.detail(400, f"Invalid $orderby property {words[0]!r}: orderable are {allowed}")
         out.append((words[0], len(words) == 2 and words[1] == "desc"))
     return tuple(out)

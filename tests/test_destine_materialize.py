@@ -19,24 +19,13 @@ from emulators.destine import DestinEEmulator, VideoFormat
 from indexer.auth import Credentials
 from indexer.destine import materialize
 from indexer.destine.auth import DespTokenProvider
-from indexer.destine.client import harvest_frames
 from indexer.destine.materialize import decode_frames, dequantize, materialize_frames, nodata_mask
 from indexer.errors import UpstreamError
-from tests.destine_support import END, START, stored_items
+from tests.destine_support import END, START, harvest, stored_items
 
 
 def _harvest(emulator: DestinEEmulator, store: Store) -> list[dict[str, Any]]:
-    with DespTokenProvider(Credentials("u", "p"), auth_url=emulator.auth_url, streamer_url=emulator.base_url) as tokens:
-        for continent in emulator.streams:
-            harvest_frames(
-                store,
-                continent,
-                "2021-01-01T00:00:00Z",
-                "2022-01-01T00:00:00Z",
-                tokens=tokens,
-                streamer_url=emulator.base_url,
-                progress=False,
-            )
+    harvest(store, emulator, tuple(emulator.streams), "2021-01-01T00:00:00Z", "2022-01-01T00:00:00Z")
     return stored_items(store)
 
 

@@ -12,10 +12,7 @@ import rasterio
 from catalog.fetch import fetch, fetch_items, fetch_one
 from catalog.store import Store
 from emulators.destine import DestinEEmulator
-from indexer.auth import Credentials
-from indexer.destine.auth import DespTokenProvider
-from indexer.destine.client import harvest_frames
-from tests.destine_support import END, START, stored_items
+from tests.destine_support import END, START, harvest, stored_items
 
 
 def test_fetch_decodes_the_frame_records_it_and_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -23,16 +20,7 @@ def test_fetch_decodes_the_frame_records_it_and_is_cached(tmp_path: Path, monkey
         for key, value in emulator.environment().items():
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("EOCAT_ASSET_DIR", str(tmp_path / "assets"))
-        with DespTokenProvider(Credentials("u", "p"), auth_url=emulator.auth_url) as tokens:
-            harvest_frames(
-                store,
-                "Europe",
-                "2021-06-01T00:00:00Z",
-                "2021-07-15T00:00:00Z",
-                tokens=tokens,
-                streamer_url=emulator.base_url,
-                progress=False,
-            )
+        harvest(store, emulator, ("Europe",), "2021-06-01T00:00:00Z", "2021-07-15T00:00:00Z")
         items = stored_items(store, "Europe")
         item = items[len(items) // 2]
         props = item["properties"]
@@ -59,16 +47,7 @@ def test_fetch_decodes_the_frame_records_it_and_is_cached(tmp_path: Path, monkey
 
 def test_fetch_without_desp_credentials_fails_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with DestinEEmulator(start=START, end=END) as emulator, Store(tmp_path / "e.db") as store:
-        with DespTokenProvider(Credentials("u", "p"), auth_url=emulator.auth_url) as tokens:
-            harvest_frames(
-                store,
-                "Africa",
-                "2021-06-01T00:00:00Z",
-                "2021-07-15T00:00:00Z",
-                tokens=tokens,
-                streamer_url=emulator.base_url,
-                progress=False,
-            )
+        harvest(store, emulator, ("Africa",), "2021-06-01T00:00:00Z", "2021-07-15T00:00:00Z")
         for key, value in emulator.environment().items():
             if not key.startswith("DESP_"):
                 monkeypatch.setenv(key, value)
@@ -98,10 +77,7 @@ def test_a_bulk_fetch_decodes_each_stream_once(tmp_path: Path, monkeypatch: pyte
         for key, value in emulator.environment().items():
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("EOCAT_ASSET_DIR", str(tmp_path / "assets"))
-        with DespTokenProvider(Credentials("u", "p"), auth_url=emulator.auth_url) as tokens:
-            for continent in ("Europe", "Africa"):
-                harvest_frames(store, continent, "2021-06-01T00:00:00Z", "2021-06-10T00:00:00Z", tokens=tokens,
-                               streamer_url=emulator.base_url, progress=False)  # fmt: skip
+        harvest(store, emulator, ("Europe", "Africa"), "2021-06-01T00:00:00Z", "2021-06-10T00:00:00Z")
         items = stored_items(store)
         report = fetch_items(store, items, asset="ndvi", jobs=3)
         assert not report.failed and report.count("fetched") == len(items) >= 6

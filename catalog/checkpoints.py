@@ -7,9 +7,10 @@ redoes at most the windows that were in flight (idempotent upserts make that har
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from catalog.store import Store
-from catalog.timeutil import utc_now
+if TYPE_CHECKING:
+    from catalog.backend import CatalogStore
 
 
 @dataclass(frozen=True)
@@ -24,40 +25,21 @@ class FinishedWindow:
 class Checkpoints:
     """Checkpoints of one harvest: a source name and a fingerprint of its query."""
 
-    def __init__(self, store: Store, source: str, query: str) -> None:
+    def __init__(self, store: CatalogStore, source: str, query: str) -> None:
         self.store, self.source, self.query = store, source, query
 
     def finished(self) -> list[FinishedWindow]:
-        rows = self.store.conn.execute(
-            "SELECT start, end, expected, received, rejected FROM harvest_windows "
-            "WHERE source = ? AND query = ? ORDER BY start",
-            [self.source, self.query],
-        ).fetchall()
-        return [FinishedWindow(*row) for row in rows]
+        return self.store.finished_windows(self.source, self.query)
 
     def finish(self, window: FinishedWindow) -> None:
-        with self.store.db.atomic():
-            self.store.conn.execute(
-                "INSERT OR REPLACE INTO harvest_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [self.source, self.query, window.start, window.end, window.expected, window.received,
-                 window.rejected, utc_now()],
-            )  # fmt: skip
+        self.store.finish_window(self.source, self.query, window)
 
     def reset(self) -> None:
         """Forget finished windows (a fresh, complete re-harvest)."""
-        with self.store.db.atomic():
-            self.store.conn.execute(
-                "DELETE FROM harvest_windows WHERE source = ? AND query = ?", [self.source, self.query]
-            )
+        self.store.reset_windows(self.source, self.query)
 
     def watermark(self) -> str | None:
-        row = self.store.conn.execute(
-            "SELECT watermark FROM harvest_watermarks WHERE source = ? AND query = ?", [self.source, self.query]
-        ).fetchone()
-        return None if row is None else str(row[0])
+        return self.store.watermark(self.source, self.query)
 
     def set_watermark(self, value: str) -> None:
-        with self.store.db.atomic():
-            self.store.conn.execute(
-                "INSERT OR REPLACE INTO harvest_watermarks VALUES (?, ?, ?)", [self.source, self.query, value]
-            )
+        self.store.set_watermark(self.source, self.query, value)

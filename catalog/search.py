@@ -24,6 +24,7 @@ from catalog.geo import Box, SpatialFilter, parse_bbox
 from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical, parse_interval
 
 if TYPE_CHECKING:
+    from catalog.backend import CatalogStore
     from catalog.store import Store
 
 # Above this many R*Tree hits a spatial filter is applied row by row along the sort order
@@ -377,7 +378,7 @@ def _drop_path(target: dict[str, Any], parts: list[str]) -> None:
 # -- execution ---------------------------------------------------------------------------------
 
 
-def check_collections(store: Store, query: Query) -> None:
+def check_collections(store: CatalogStore, query: Query) -> None:
     """Raise NotFound when the query names collections the catalogue does not have."""
     missing = sorted(set(query.collections) - store.collection_ids())
     if missing:
@@ -385,23 +386,35 @@ def check_collections(store: Store, query: Query) -> None:
         raise NotFound(f"unknown collection(s): {', '.join(missing)} (known: {known})")
 
 
-def count(store: Store, query: Query) -> int:
+def count(store: CatalogStore, query: Query) -> int:
     """The exact number of items matching the query (ignoring limit and token)."""
+    return store.count(query)
+
+
+def count_upto(store: CatalogStore, query: Query, cap: int) -> int | None:
+    """The exact match count when it is below ``cap`` (cheap: stops counting there), else None."""
+    return store.count_upto(query, cap)
+
+
+def search(store: CatalogStore, query: Query, *, with_count: bool = False) -> SearchPage:
+    """One page of results in sort order, with keyset tokens for the next and previous page."""
+    return store.search_page(query, with_count=with_count)
+
+
+def sqlite_count(store: Store, query: Query) -> int:
     compiled = _Compiled(store, query)
     row = store.conn.execute("SELECT count(*) FROM items" + compiled.where_sql(), compiled.params).fetchone()
     return int(row[0])
 
 
-def count_upto(store: Store, query: Query, cap: int) -> int | None:
-    """The exact match count when it is below ``cap`` (cheap: stops counting there), else None."""
+def sqlite_count_upto(store: Store, query: Query, cap: int) -> int | None:
     compiled = _Compiled(store, query)
     sql = f"SELECT count(*) FROM (SELECT 1 FROM items{compiled.where_sql()} LIMIT {compiled.bind(cap)})"
     number = int(store.conn.execute(sql, compiled.params).fetchone()[0])
     return number if number < cap else None
 
 
-def search(store: Store, query: Query, *, with_count: bool = False) -> SearchPage:
-    """One page of results in sort order, with keyset tokens for the next and previous page."""
+def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> SearchPage:
     compiled = _Compiled(store, query)
     signature = _sort_signature(query.sortby)
     expressions = [(_sort_expression(key, compiled), key.descending) for key in query.sortby]
@@ -437,11 +450,11 @@ def search(store: Store, query: Query, *, with_count: bool = False) -> SearchPag
         if has_prev:
             page.prev_token = _encode_token("prev", list(first[2:]), first[0], signature)
     if with_count:
-        page.matched = count(store, replace(query, token=None))
+        page.matched = sqlite_count(store, replace(query, token=None))
     return page
 
 
-def iter_items(store: Store, query: Query, *, page_size: int = 1000) -> Iterator[dict[str, Any]]:
+def iter_items(store: CatalogStore, query: Query, *, page_size: int = 1000) -> Iterator[dict[str, Any]]:
     """Every matching item in sort order, paging by keyset under the hood."""
     current = replace(query, limit=page_size, token=None)
     while True:

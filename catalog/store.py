@@ -15,17 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
 from catalog import geo
+from catalog.checkpoints import FinishedWindow
 from catalog.columns import HOT_PROPERTIES, hot_values
 from catalog.errors import InvalidItem, NotFound
 from catalog.merge import merge_collections, merge_items
 from catalog.migrations import migrate
 from catalog.sqlite import sqlite_utils
 from catalog.timeutil import canonical_lenient, utc_now
+
+if TYPE_CHECKING:
+    from catalog.search import Query, SearchPage
 
 BATCH_SIZE = 25_000  # items per transaction: fewer, larger commits rewrite index pages less often
 MAX_REPORTED_ERRORS = 100
@@ -137,6 +141,7 @@ class Store:
 
     def __init__(self, path: str | Path, *, timeout: float = 60.0) -> None:
         self.path = Path(path)
+        self.location = str(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
@@ -394,11 +399,62 @@ class Store:
         if cursor.rowcount == 0:
             raise NotFound(f"item {item_id!r} not found in collection {collection_id!r}")
 
+    def item_counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT collection, count(*) FROM items GROUP BY collection").fetchall()
+        return {str(collection): int(number) for collection, number in rows}
+
     def count_items(self, collection_id: str | None = None) -> int:
         if collection_id is None:
             return int(self.conn.execute("SELECT count(*) FROM items").fetchone()[0])
         sql = "SELECT count(*) FROM items WHERE collection = ?"
         return int(self.conn.execute(sql, [collection_id]).fetchone()[0])
+
+    # -- search (the compiler lives in catalog.search) ---------------------------------------
+    def search_page(self, query: Query, *, with_count: bool = False) -> SearchPage:
+        from catalog.search import sqlite_search
+
+        return sqlite_search(self, query, with_count=with_count)
+
+    def count(self, query: Query) -> int:
+        from catalog.search import sqlite_count
+
+        return sqlite_count(self, query)
+
+    def count_upto(self, query: Query, cap: int) -> int | None:
+        from catalog.search import sqlite_count_upto
+
+        return sqlite_count_upto(self, query, cap)
+
+    # -- harvest checkpoints ---------------------------------------------------------------
+    def finished_windows(self, source: str, query: str) -> list[FinishedWindow]:
+        rows = self.conn.execute(
+            "SELECT start, end, expected, received, rejected FROM harvest_windows "
+            "WHERE source = ? AND query = ? ORDER BY start",
+            [source, query],
+        ).fetchall()
+        return [FinishedWindow(*row) for row in rows]
+
+    def finish_window(self, source: str, query: str, window: FinishedWindow) -> None:
+        with self.db.atomic():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO harvest_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [source, query, window.start, window.end, window.expected, window.received,
+                 window.rejected, utc_now()],
+            )  # fmt: skip
+
+    def reset_windows(self, source: str, query: str) -> None:
+        with self.db.atomic():
+            self.conn.execute("DELETE FROM harvest_windows WHERE source = ? AND query = ?", [source, query])
+
+    def watermark(self, source: str, query: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT watermark FROM harvest_watermarks WHERE source = ? AND query = ?", [source, query]
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_watermark(self, source: str, query: str, value: str) -> None:
+        with self.db.atomic():
+            self.conn.execute("INSERT OR REPLACE INTO harvest_watermarks VALUES (?, ?, ?)", [source, query, value])
 
     # -- planner statistics ----------------------------------------------------------------
     def max_span_us(self) -> int:

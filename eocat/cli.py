@@ -203,7 +203,7 @@ def _print_table(items: Iterable[dict[str, Any]]) -> None:
 def collections(ctx: click.Context, output: str) -> None:
     """List the catalogue's collections with their item counts."""
     store = _store(ctx)
-    counts = dict(store.conn.execute("SELECT collection, count(*) FROM items GROUP BY collection").fetchall())
+    counts = store.item_counts()
     documents = store.collections()
     if output == "json":
         for document in documents:

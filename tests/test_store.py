@@ -220,3 +220,22 @@ def test_killed_writer_leaves_a_consistent_store_and_reimport_has_no_duplicates(
         report = store.upsert_items(make_item(f"i{n}", x=(n % 300) - 150, y=(n % 120) - 60) for n in range(6000))
         assert report.inserted == 6000 - stored and report.unchanged == stored
         assert store.count_items() == 6000 and rtree_size(store) == 6000
+
+
+def test_sqlite_store_implements_the_backend_interface(tmp_path):
+    from catalog.backend import CatalogStore, open_store
+
+    store = open_store(tmp_path / "c.db")
+    assert isinstance(store, CatalogStore)
+    store.close()
+
+
+def test_open_store_refuses_a_missing_catalogue_for_read_commands(tmp_path):
+    import pytest
+
+    from catalog.backend import open_store
+    from catalog.errors import NotFound
+
+    with pytest.raises(NotFound):
+        open_store(tmp_path / "nope" / "c.db", must_exist=True)
+    assert not (tmp_path / "nope").exists()

@@ -8,8 +8,13 @@ from typing import Any
 MAX_LIMIT = 10_000
 
 
-def _param(name: str, description: str, schema: dict[str, Any], where: str = "query") -> dict[str, Any]:
-    return {"name": name, "in": where, "required": where == "path", "description": description, "schema": schema}
+def _param(
+    name: str, description: str, schema: dict[str, Any], where: str = "query", example: str | None = None
+) -> dict[str, Any]:
+    param = {"name": name, "in": where, "required": where == "path", "description": description, "schema": schema}
+    if example is not None:
+        param["example"] = example
+    return param
 
 
 _STRING = {"type": "string"}
@@ -49,7 +54,7 @@ def _get(summary: str, content: dict[str, Any], params: list[dict[str, Any]] | N
 
 def document(base_url: str) -> dict[str, Any]:
     """The OpenAPI document, with ``base_url`` as its only server."""
-    collection_id = _param("collectionId", "collection id", _STRING, "path")
+    collection_id = _param("collectionId", "collection id", _STRING, "path", example="sentinel-2-l2a")
     item_id = _param("itemId", "item id", _STRING, "path")
     asset_key = _param("assetKey", "asset key", _STRING, "path")
     search_body = {
@@ -67,8 +72,24 @@ def document(base_url: str) -> dict[str, Any]:
                         "limit": {"type": "integer"},
                         "filter": {},
                         "filter-lang": _STRING,
-                        "sortby": {"type": "array", "items": {"type": "object"}},
-                        "fields": {"type": "object"},
+                        "sortby": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "field": _STRING,
+                                    "direction": {"type": "string", "enum": ["asc", "desc"]},
+                                },
+                                "required": ["field"],
+                            },
+                        },
+                        "fields": {
+                            "type": "object",
+                            "properties": {
+                                "include": {"type": "array", "items": _STRING},
+                                "exclude": {"type": "array", "items": _STRING},
+                            },
+                        },
                         "token": _STRING,
                     },
                 }

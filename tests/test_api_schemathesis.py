@@ -30,7 +30,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from emulators import samples
+    from eocat import samples
 
     db = Path(tmp_path_factory.mktemp("schemathesis")) / "api.db"
     with Store(db) as store:

@@ -218,7 +218,7 @@ def test_every_command_and_option_is_in_the_readme() -> None:
             if not set(names) & documented[path]:
                 missing.append(
                     f"`eocat {path} {names[0]}`: use {names[0]} in an `eocat {path}` line of a ```sh block "
-                    "(an example, or the line of the \"Command reference\" block)"
+                    '(an example, or the line of the "Command reference" block)'
                 )
     assert missing == [], "README.md does not document:\n" + "\n".join(missing)
 

@@ -293,9 +293,9 @@ def property_json_sql(name: str, bind: Callable[[Any], str]) -> str:
     SQLite JSON paths cannot escape a double quote, so such (rare) names go through json_each.
     """
     if '"' in name:
-        return f"(SELECT value FROM json_each(content, '$.properties') WHERE key = {bind(name)})"
+        return f"(SELECT value FROM json_each(eocat_item(content), '$.properties') WHERE key = {bind(name)})"
     path = '$.properties."' + name + '"'
-    return f"json_extract(content, {bind(path)})"
+    return f"json_extract(eocat_item(content), {bind(path)})"
 
 
 def _time_literal(text: str) -> str:

@@ -20,29 +20,31 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 
 from catalog import geo
+from catalog.bodies import Bodies
 from catalog.checkpoints import FinishedWindow
-from catalog.columns import HOT_PROPERTIES, hot_values
+from catalog.columns import HOT_PROPERTIES, geometry_wkb, hot_values, index_days
 from catalog.errors import InvalidItem, NotFound
 from catalog.merge import merge_collections, merge_items
 from catalog.migrations import migrate
 from catalog.sqlite import sqlite_utils
-from catalog.timeutil import canonical_lenient, utc_now
+from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, utc_now
 
 if TYPE_CHECKING:
     from catalog.search import Query, SearchPage
 
 BATCH_SIZE = 25_000  # items per transaction: fewer, larger commits rewrite index pages less often
 MAX_REPORTED_ERRORS = 100
+_DAY_MARGIN = 1e-3  # days around a time range probed in the R*Tree (its float32 boxes round outwards too)
 
 _ITEM_COLUMNS = (
     "id", "collection", "datetime", "start_datetime", "end_datetime", "minx", "miny", "maxx", "maxy",
-    "content", "updated", *(hot.column for hot in HOT_PROPERTIES),
+    "content", "geometry", "updated", *(hot.column for hot in HOT_PROPERTIES),
 )  # fmt: skip
 # New rows get explicit keys so their R*Tree entries go in with one executemany (measured 1.24x
-# faster than a per-row trigger); changed rows are updated in place, a trigger moves their box.
+# faster than a per-row trigger); changed rows are updated in place, a trigger moves their entry.
 _INSERT_SQL = f"INSERT INTO items (pk, {', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * (len(_ITEM_COLUMNS) + 1))})"
 _UPDATE_SQL = f"UPDATE items SET {', '.join(f'{name} = ?' for name in _ITEM_COLUMNS[2:])} WHERE pk = ?"
-_RTREE_SQL = "INSERT INTO items_rtree VALUES (?, ?, ?, ?, ?)"
+_RTREE_SQL = "INSERT INTO items_rtree VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 @dataclass
@@ -103,18 +105,31 @@ class PartitionKeys:
 
 @dataclass
 class _Row:
-    key: tuple[str, str]
-    values: tuple[Any, ...]  # column values; values[9] is the item's JSON text
+    """One item ready to be written: its key columns by name and its JSON text."""
+
+    id: str
+    collection: str
+    datetime: str  # canonical UTC, the sort time
+    start: str  # earliest of start_datetime and datetime
+    end: str  # latest of end_datetime and datetime
+    box: geo.Box | None
+    text: bytes  # the item as stored (compact JSON)
+    geometry: bytes | None  # GeoJSON text of the geometry (made WKB per batch)
+    hot: list[Any]
     span_us: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.id, self.collection
 
     @property
     def item(self) -> dict[str, Any]:
         """The item, parsed again from its JSON (only merges need it, so rows stay small)."""
-        document: dict[str, Any] = orjson.loads(self.values[9])
+        document: dict[str, Any] = orjson.loads(self.text)
         return document
 
 
-def _item_row(item: Any, updated: str) -> _Row:
+def _item_row(item: Any) -> _Row:
     """Validate an item and compute its column values; raise InvalidItem with the reason."""
     if not isinstance(item, dict):
         raise InvalidItem("not a JSON object")
@@ -150,11 +165,11 @@ def _item_row(item: Any, updated: str) -> _Row:
         box = geo.item_bbox(item)
     except (ValueError, TypeError) as exc:
         raise InvalidItem(f"item {item_id!r}: bad geometry or bbox: {exc}") from None
-    minx, miny, maxx, maxy = box if box is not None else (None, None, None, None)
-    content = orjson.dumps(item).decode()
-    values = (item_id, collection, sort_time, first, last, minx, miny, maxx, maxy, content, updated,
-              *hot_values(properties))  # fmt: skip
-    return _Row((item_id, collection), values, span_us)
+    geometry = item["geometry"]
+    return _Row(
+        item_id, collection, sort_time, first, last, box, orjson.dumps(item),
+        None if geometry is None else orjson.dumps(geometry), hot_values(properties), span_us,
+    )  # fmt: skip
 
 
 class Store:
@@ -182,7 +197,12 @@ class Store:
         geo.register_functions(self.conn)
         self.conn.create_function("eocat_timestamp", 1, _timestamp_udf, deterministic=True)
         self.schema_version = migrate(self.conn)
+        self.bodies = Bodies(self.conn)
+        self.conn.create_function("eocat_item", 1, self.bodies.decode, deterministic=True)
         self._collection_ids: set[str] | None = None
+        self._collection_numbers: dict[str, int] = {}
+        self._probe_memo: tuple[Any, list[int] | None] | None = None
+        self._writes = 0  # this connection's own commits (data_version only sees other connections')
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -237,6 +257,7 @@ class Store:
             if self.conn.execute("DELETE FROM collections WHERE id = ?", [collection_id]).rowcount == 0:
                 raise NotFound(f"collection {collection_id!r} not found")
         self._collection_ids = None
+        self._collection_numbers = {}
         return int(deleted)
 
     def refresh_extent(self, collection_id: str) -> None:
@@ -292,52 +313,53 @@ class Store:
                 continue
             where, item = entry if isinstance(entry, tuple) else (f"item {number}", entry)
             try:
-                row = _item_row(item, updated)
+                row = _item_row(item)
             except InvalidItem as exc:
                 report.reject(where, str(exc))
                 continue
             previous = batch.get(row.key)
             if previous is not None and mode == "merge":
-                row = _item_row(merge_items(previous.item, item), updated)
+                row = _item_row(merge_items(previous.item, item))
             batch[row.key] = row
             if len(batch) >= batch_size:
-                self._write_batch(list(batch.values()), mode, report, collections)
+                self._write_batch(list(batch.values()), mode, report, collections, updated)
                 batch = {}
                 updated = utc_now()
         if batch:
-            self._write_batch(list(batch.values()), mode, report, collections)
+            self._write_batch(list(batch.values()), mode, report, collections, updated)
 
     def _write_batch(
-        self, rows: list[_Row], mode: str, report: WriteReport, collections: Callable[[str], dict[str, Any] | None]
+        self,
+        rows: list[_Row],
+        mode: str,
+        report: WriteReport,
+        collections: Callable[[str], dict[str, Any] | None],
+        updated: str,
     ) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
+        trained: list[str] = []
         try:
             existing = self._existing_rows([row.key for row in rows])
-            inserts: list[tuple[Any, ...]] = []
-            boxes: list[tuple[Any, ...]] = []
-            updates: list[tuple[Any, ...]] = []
+            changed: list[tuple[_Row, int | None]] = []  # (row, pk of the stored row it replaces)
             unchanged = 0
-            next_pk = int(self.conn.execute("SELECT coalesce(max(pk), 0) + 1 FROM items").fetchone()[0])
             for row in rows:
                 found = existing.get(row.key)
                 if found is None:
-                    inserts.append((next_pk, *row.values))
-                    minx, miny, maxx, maxy = row.values[5:9]
-                    if minx is not None:  # unwrapped longitude across the antimeridian, see migrations
-                        boxes.append((next_pk, minx, maxx + 360 if minx > maxx else maxx, miny, maxy))
-                    next_pk += 1
+                    changed.append((row, None))
                     continue
                 pk, old = found
                 if mode == "merge":
                     new = row.item
                     merged = merge_items(orjson.loads(old), new)
                     if merged != new:
-                        row = _item_row(merged, row.values[10])
-                if row.values[9] == old:
+                        row = _item_row(merged)
+                if row.text == old:
                     unchanged += 1
                 else:
-                    updates.append((*row.values[2:], pk))
-            created = self._ensure_collections({row.key[1] for row in rows}, collections)
+                    changed.append((row, pk))
+            created = self._ensure_collections({row.collection for row in rows}, collections)
+            trained = self._train_dictionaries([row for row, _ in changed])
+            inserts, boxes, updates = self._encode(changed, updated)
             self.conn.executemany(_INSERT_SQL, inserts)
             self.conn.executemany(_RTREE_SQL, boxes)
             self.conn.executemany(_UPDATE_SQL, updates)
@@ -349,19 +371,73 @@ class Store:
                     [str(span)],
                 )
             self.conn.execute("COMMIT")
+            self._writes += 1
         except BaseException:
             self.conn.execute("ROLLBACK")
             self._collection_ids = None
+            self._collection_numbers = {}
+            for collection in trained:
+                self.bodies.forget(collection)
             raise
         report.inserted += len(inserts)
         report.updated += len(updates)
         report.unchanged += unchanged
         report.collections_created.extend(created)
 
-    def _existing_rows(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    def _train_dictionaries(self, rows: list[_Row]) -> list[str]:
+        """Train the dictionary of each collection that has none yet and enough new items in this batch."""
+        samples: dict[str, list[bytes]] = {}
+        if any(not self.bodies.has_dictionary(row.collection) for row in rows):
+            self.bodies.reload()  # another writer may have trained it (we hold the write lock now)
+        for row in rows:
+            if not self.bodies.has_dictionary(row.collection):
+                samples.setdefault(row.collection, []).append(row.text)
+        return [collection for collection, texts in samples.items() if self.bodies.train(collection, texts)]
+
+    def _encode(
+        self, changed: list[tuple[_Row, int | None]], updated: str
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Column values of new rows, their R*Tree entries, and values of changed rows."""
+        wkbs = geometry_wkb([row.geometry for row, _ in changed])
+        numbers = self._collection_number
+        next_pk = int(self.conn.execute("SELECT coalesce(max(pk), 0) + 1 FROM items").fetchone()[0])
+        inserts: list[tuple[Any, ...]] = []
+        boxes: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        for (row, pk), wkb in zip(changed, wkbs, strict=True):
+            minx, miny, maxx, maxy = row.box if row.box is not None else (None, None, None, None)
+            values = (row.datetime, row.start, row.end, minx, miny, maxx, maxy,
+                      self.bodies.encode(row.collection, row.text), wkb, updated, *row.hot)  # fmt: skip
+            if pk is not None:
+                updates.append((*values, pk))
+                continue
+            inserts.append((next_pk, row.id, row.collection, *values))
+            if row.box is not None:  # unwrapped longitude across the antimeridian, see migrations
+                minx, miny, maxx, maxy = row.box
+                number = numbers(row.collection)
+                boxes.append((next_pk, minx, maxx + 360 if minx > maxx else maxx, miny, maxy,
+                              index_days(row.start), index_days(row.end), number, number))  # fmt: skip
+            next_pk += 1
+        return inserts, boxes, updates
+
+    def _collection_number(self, collection_id: str) -> int:
+        """The collection's number on the R*Tree's collection axis (its rowid)."""
+        number = self._collection_numbers.get(collection_id)
+        if number is None:
+            row = self.conn.execute("SELECT rowid FROM collections WHERE id = ?", [collection_id]).fetchone()
+            number = self._collection_numbers[collection_id] = int(row[0])
+        return number
+
+    def collection_numbers(self, collection_ids: Sequence[str]) -> list[int]:
+        """Numbers of the named collections on the R*Tree's collection axis (unknown ones left out)."""
+        marks = ", ".join("?" * len(collection_ids))
+        rows = self.conn.execute(f"SELECT rowid FROM collections WHERE id IN ({marks})", list(collection_ids))
+        return [int(row[0]) for row in rows]
+
+    def _existing_rows(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, bytes]]:
         """(pk, stored JSON) of the keys that are already stored."""
         wanted = set(keys)
-        found: dict[tuple[str, str], tuple[int, str]] = {}
+        found: dict[tuple[str, str], tuple[int, bytes]] = {}
         ids = sorted({item_id for item_id, _ in keys})
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
@@ -370,7 +446,7 @@ class Store:
             )
             for item_id, collection, pk, content in rows:
                 if (item_id, collection) in wanted:
-                    found[(item_id, collection)] = (pk, content)
+                    found[(item_id, collection)] = (pk, self.bodies.decode_bytes(content))
         return found
 
     def _ensure_collections(
@@ -411,7 +487,7 @@ class Store:
         ).fetchone()
         if row is None:
             raise NotFound(f"item {item_id!r} not found in collection {collection_id!r}")
-        item: dict[str, Any] = orjson.loads(row[0])
+        item: dict[str, Any] = orjson.loads(self.bodies.decode_bytes(row[0]))
         return item
 
     def delete_item(self, collection_id: str, item_id: str) -> None:
@@ -459,7 +535,7 @@ class Store:
         rows = self.conn.execute(
             "SELECT pk, content FROM items WHERE pk IN (SELECT value FROM json_each(?))", [orjson.dumps(list(keys))]
         ).fetchall()
-        return {int(pk): _text(content) for pk, content in rows}
+        return {int(pk): self.bodies.decode(content) for pk, content in rows}
 
     def sample_item_texts(self, collection: str, size: int) -> list[str]:
         """About ``size`` stored JSON texts spread over a collection (schema inference)."""
@@ -468,13 +544,13 @@ class Store:
         rows = self.conn.execute(
             "SELECT content FROM items WHERE collection = ? AND pk % ? = 0 LIMIT ?", [collection, step, size]
         )
-        return [_text(row[0]) for row in rows]
+        return [self.bodies.decode(row[0]) for row in rows]
 
     def iter_item_texts(self, collection: str, chunk: int = 20_000) -> Iterator[list[str]]:
         """Every stored JSON text of a collection, in chunks (bounded memory)."""
         cursor = self.conn.execute("SELECT content FROM items WHERE collection = ?", [collection])
         while rows := cursor.fetchmany(chunk):
-            yield [_text(row[0]) for row in rows]
+            yield [self.bodies.decode(row[0]) for row in rows]
 
     # -- search (the compiler lives in catalog.search) ---------------------------------------
     def search_page(self, query: Query, *, with_count: bool = False) -> SearchPage:
@@ -529,19 +605,45 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_span_us'").fetchone()
         return int(row[0]) if row else 0
 
-    def rtree_hits(self, boxes: Sequence[geo.Box], cap: int) -> int:
-        """How many R*Tree entries the boxes hit, counting no further than ``cap``."""
-        total = 0
+    def datetime_range(self) -> tuple[str, str]:
+        """The smallest and largest sort datetime stored (MAX_TIME, MIN_TIME when empty)."""
+        low = self.conn.execute("SELECT min(datetime) FROM items").fetchone()[0]
+        high = self.conn.execute("SELECT max(datetime) FROM items").fetchone()[0]
+        return (MAX_TIME, MIN_TIME) if low is None else (str(low), str(high))
+
+    def rtree_candidates(
+        self, boxes: Sequence[geo.Box], collections: tuple[int, int] | None, days: tuple[float, float], cap: int
+    ) -> list[int] | None:
+        """Keys of the items whose index entry meets a box, the collection range and the time range.
+
+        None when there are more than ``cap``. The last answer is remembered until the file changes,
+        so a page and its count (the API's ``numberMatched``) probe once.
+        """
+        key = (tuple(boxes), collections, days, cap)
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._probe_memo is not None and self._probe_memo[0] == (key, version, self._writes):
+            return self._probe_memo[1]
+        terms = "minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ? AND mint <= ? AND maxt >= ?"
+        params: list[Any] = []
+        parts = []
         for minx, miny, maxx, maxy in boxes:
-            row = self.conn.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM items_rtree WHERE minx <= ? AND maxx >= ? "
-                "AND miny <= ? AND maxy >= ? LIMIT ?)",
-                [maxx, minx, maxy, miny, cap - total],
-            ).fetchone()
-            total += int(row[0])
-            if total >= cap:
-                break
-        return total
+            part = terms
+            params += [maxx, minx, maxy, miny, days[1] + _DAY_MARGIN, days[0] - _DAY_MARGIN]
+            if collections is not None:
+                part += " AND minc <= ? AND maxc >= ?"
+                params += [collections[1], collections[0]]
+            parts.append(f"SELECT pk FROM items_rtree WHERE {part}")
+        sql = " UNION ".join(parts) + f" LIMIT {int(cap) + 1}"
+        found: list[int] | None = [row[0] for row in self.conn.execute(sql, params)]
+        if found is not None and len(found) > cap:
+            found = None
+        self._probe_memo = ((key, version, self._writes), found)
+        return found
+
+    def rtree_hits(self, boxes: Sequence[geo.Box], cap: int) -> int:
+        """How many R*Tree entries the boxes hit (any time, any collection), counting no further than ``cap``."""
+        found = self.rtree_candidates(boxes, None, (-1e7, 1e7), cap)
+        return cap if found is None else len(found)
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics (cheap; run after large imports)."""
@@ -564,11 +666,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _text(content: Any) -> str:
-    """An item's stored JSON text."""
-    return str(content)
 
 
 def _timestamp_udf(value: Any) -> str | None:

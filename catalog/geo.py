@@ -91,6 +91,12 @@ class SpatialFilter:
         if not self.wkb:
             object.__setattr__(self, "wkb", bytes(shapely.to_wkb(self.geometry)))
 
+    @property
+    def prepared(self) -> BaseGeometry:
+        """The geometry, prepared for repeated predicate tests (shapely keeps it prepared)."""
+        shapely.prepare(self.geometry)
+        return self.geometry
+
     @classmethod
     def from_bbox(cls, box: Box) -> SpatialFilter:
         parts = bbox_parts(box)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy
 import orjson
+import shapely
 
 from catalog.columns import HOT_BY_NAME, index_days
 from catalog.cql2sql import FilterCompiler, parse_filter, property_json_sql
@@ -210,13 +213,15 @@ class Compiled:
             self.where += [f"start_datetime <= {self.bind(end)}", f"end_datetime >= {self.bind(start)}"]
         if query.filter is not None:
             self.where.append(FilterCompiler(self._filter_spatial_sql, self.params).compile(query.filter))
-        if query.area is not None:  # last: SQLite tests the terms in order, the exact test costs most
-            self.where.append(self.exact_sql(query.area, "intersects"))
+        # The top-level area's exact test runs in Python on the candidates in sort order (see
+        # _exact_rows): a bbox inside a query rectangle matches outright, others go to shapely.
+        self.inside = self.inside_sql(query.area) if query.area is not None else "0"
 
     def copy(self) -> Compiled:
         """A copy to add plan-specific terms to."""
         clone = object.__new__(Compiled)
         clone.query, clone.params, clone.where = self.query, list(self.params), list(self.where)
+        clone.inside = self.inside
         return clone
 
     def bind(self, value: Any) -> str:
@@ -226,16 +231,25 @@ class Compiled:
     def _bind_list(self, values: Sequence[Any]) -> str:
         return ", ".join(self.bind(value) for value in values)
 
-    def exact_sql(self, spatial: SpatialFilter, predicate: str) -> str:
-        """The exact test: a bbox inside a query rectangle matches outright, others go to shapely."""
-        exact = f"eocat_spatial('{predicate}', geometry, {self.bind(spatial.wkb)})"
-        if predicate == "intersects" and spatial.rectangles:
-            inside = " OR ".join(
+    def inside_sql(self, spatial: SpatialFilter) -> str:
+        """True for items whose bbox lies inside one of the area's rectangles (they match for sure)."""
+        if not spatial.rectangles:
+            return "0"
+        return (
+            "("
+            + " OR ".join(
                 f"(minx <= maxx AND minx >= {self.bind(x0)} AND maxx <= {self.bind(x1)} "
                 f"AND miny >= {self.bind(y0)} AND maxy <= {self.bind(y1)})"
                 for x0, y0, x1, y1 in spatial.rectangles
             )
-            exact = f"({inside} OR {exact})"
+            + ")"
+        )
+
+    def exact_sql(self, spatial: SpatialFilter, predicate: str) -> str:
+        """The exact test in SQL: a bbox inside a query rectangle matches outright, others go to shapely."""
+        exact = f"eocat_spatial('{predicate}', geometry, {self.bind(spatial.wkb)})"
+        if predicate == "intersects" and spatial.rectangles:
+            exact = f"({self.inside_sql(spatial)} OR {exact})"
         return exact
 
     def box_sql(self, spatial: SpatialFilter) -> str:
@@ -474,8 +488,25 @@ def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> list[
         pks = store.rtree_candidates(probe.boxes, probe.collections, (_days(low), _days(high)), CANDIDATE_CAP)
         if pks is not None:
             return [f"pk IN (SELECT value FROM json_each({compiled.bind(orjson.dumps(pks).decode())}))"]
-        return [compiled.box_sql(query.area)] if query.area is not None else []
+        return [_rtree_sql(compiled, probe, (_days(low), _days(high)))]
     return _datetime_terms(store, compiled)
+
+
+def _rtree_sql(compiled: Compiled, probe: Probe, days: tuple[float, float]) -> str:
+    """``pk IN (R*Tree lookup)`` for the probe's boxes, collections and time range."""
+    parts = []
+    for minx, miny, maxx, maxy in probe.boxes:
+        part = (
+            f"minx <= {compiled.bind(maxx)} AND maxx >= {compiled.bind(minx)} AND miny <= {compiled.bind(maxy)} "
+            f"AND maxy >= {compiled.bind(miny)} AND mint <= {compiled.bind(days[1] + _DAY_MARGIN)} "
+            f"AND maxt >= {compiled.bind(days[0] - _DAY_MARGIN)}"
+        )
+        if probe.collections is not None:
+            part += (
+                f" AND minc <= {compiled.bind(probe.collections[1])} AND maxc >= {compiled.bind(probe.collections[0])}"
+            )
+        parts.append(f"SELECT pk FROM items_rtree WHERE {part}")
+    return f"pk IN ({' UNION ALL '.join(parts)})"
 
 
 def _datetime_terms(store: Store, compiled: Compiled) -> list[str]:
@@ -494,22 +525,58 @@ def _datetime_terms(store: Store, compiled: Compiled) -> list[str]:
 
 
 def sqlite_count(store: Store, query: Query) -> int:
-    compiled = compile_query(query).copy()
-    terms = _index_terms(store, compiled, _probe(store, query))
-    if terms is None:
-        return 0
-    row = store.conn.execute("SELECT count(*) FROM items" + compiled.where_sql(terms), compiled.params).fetchone()
-    return int(row[0])
+    number = _count(store, query, None)
+    assert number is not None
+    return number
 
 
 def sqlite_count_upto(store: Store, query: Query, cap: int) -> int | None:
+    number = _count(store, query, cap)
+    return number if number is not None and number < cap else None
+
+
+def _count(store: Store, query: Query, cap: int | None) -> int | None:
+    """Exact count, or (with ``cap``) None once ``cap`` matches are found."""
     compiled = compile_query(query).copy()
-    terms = _index_terms(store, compiled, _probe(store, query))
+    probe = _probe(store, query)
+    terms = _index_terms(store, compiled, probe)
     if terms is None:
         return 0
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM items{compiled.where_sql(terms)} LIMIT {compiled.bind(cap)})"
-    number = int(store.conn.execute(sql, compiled.params).fetchone()[0])
-    return number if number < cap else None
+    if query.area is None:
+        limit = f" LIMIT {compiled.bind(cap)}" if cap is not None else ""
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM items{compiled.where_sql(terms)}{limit})"
+        return int(store.conn.execute(sql, compiled.params).fetchone()[0])
+    sql = f"SELECT {compiled.inside}, geometry FROM items{compiled.where_sql(terms)}"
+    cursor = store.conn.execute(sql, compiled.params)
+    total = 0
+    while chunk := cursor.fetchmany(_EXACT_CHUNK):
+        total += int(_exact_mask(query.area, [row[0] for row in chunk], [row[1] for row in chunk]).sum())
+        if cap is not None and total >= cap:
+            return None
+    return total
+
+
+_EXACT_CHUNK = 256
+
+
+def _exact_mask(area: SpatialFilter, inside: list[int], geometries: list[bytes | None]) -> Any:
+    """Which rows really intersect the area: inside a rectangle, or by shapely on their WKB (vectorized)."""
+    mask = numpy.array(inside, dtype=bool)
+    todo = ~mask
+    if todo.any():
+        blobs = numpy.array(geometries, dtype=object)[todo]
+        shapes = shapely.from_wkb(blobs, on_invalid="ignore")
+        mask[todo] = shapely.intersects(area.prepared, shapes)
+    return mask
+
+
+def _exact_rows(area: SpatialFilter, cursor: sqlite3.Cursor, need: int) -> list[Any]:
+    """The first ``need`` rows (pk, keys..., inside, geometry) of a sorted cursor that match the area exactly."""
+    found: list[Any] = []
+    while len(found) < need and (chunk := cursor.fetchmany(_EXACT_CHUNK)):
+        mask = _exact_mask(area, [row[-2] for row in chunk], [row[-1] for row in chunk])
+        found += [row for row, keep in zip(chunk, mask, strict=True) if keep]
+    return found[:need]
 
 
 def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> SearchPage:
@@ -534,11 +601,13 @@ def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> Se
     need = query.limit + 1
 
     def run(statement: Compiled, terms: list[str], wanted: int) -> list[Any]:
-        sql = (
-            f"SELECT pk, content{key_columns} FROM items{statement.where_sql([*keyset, *terms])} "
-            f"ORDER BY {order} LIMIT {statement.bind(wanted)}"
-        )
-        return store.conn.execute(sql, statement.params).fetchall()
+        """(pk, key values...) of the first ``wanted`` matching rows in travel order."""
+        where = statement.where_sql([*keyset, *terms])
+        if query.area is None:
+            sql = f"SELECT pk{key_columns} FROM items{where} ORDER BY {order} LIMIT {statement.bind(wanted)}"
+            return store.conn.execute(sql, statement.params).fetchall()
+        sql = f"SELECT pk{key_columns}, {statement.inside}, geometry FROM items{where} ORDER BY {order}"
+        return [row[:-2] for row in _exact_rows(query.area, store.conn.execute(sql, statement.params), wanted)]
 
     candidates: int | None = None
     rows: list[Any] = []
@@ -552,17 +621,17 @@ def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> Se
     rows = rows[: query.limit]
     if direction == "prev":
         rows.reverse()
-    decode = store.bodies.decode_bytes
-    items = [apply_fields(orjson.loads(decode(row[1])), query.fields) for row in rows]
+    bodies = store.item_bodies([row[0] for row in rows])
+    items = [apply_fields(orjson.loads(bodies[row[0]]), query.fields) for row in rows]
     page = SearchPage(items, candidates=candidates)
     if rows:
         first, last = rows[0], rows[-1]
         has_next = more if direction == "next" else True
         has_prev = bool(query.token) if direction == "next" else more
         if has_next:
-            page.next_token = _encode_token("next", list(last[2:]), last[0], signature)
+            page.next_token = _encode_token("next", list(last[1:]), last[0], signature)
         if has_prev:
-            page.prev_token = _encode_token("prev", list(first[2:]), first[0], signature)
+            page.prev_token = _encode_token("prev", list(first[1:]), first[0], signature)
     if with_count:
         page.matched = sqlite_count(store, replace(query, token=None))
     return page

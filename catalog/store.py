@@ -537,6 +537,13 @@ class Store:
         ).fetchall()
         return {int(pk): self.bodies.decode(content) for pk, content in rows}
 
+    def item_bodies(self, keys: Sequence[int]) -> dict[int, bytes]:
+        """Stored JSON (bytes) of the items with these store keys: what a search page parses."""
+        rows = self.conn.execute(
+            "SELECT pk, content FROM items WHERE pk IN (SELECT value FROM json_each(?))", [orjson.dumps(list(keys))]
+        ).fetchall()
+        return {int(pk): self.bodies.decode_bytes(content) for pk, content in rows}
+
     def sample_item_texts(self, collection: str, size: int) -> list[str]:
         """About ``size`` stored JSON texts spread over a collection (schema inference)."""
         total = self.count_items(collection)

@@ -141,7 +141,12 @@ def make_queries(naive: sqlite3.Connection, placements: int, seed: int = 13) -> 
             w, s, e, n = LAND[regions[number % len(regions)]]
             width = mix.uniform(1, 5)
             cx, cy = mix.uniform(w, e), mix.uniform(s, n)
-            bbox = (round(cx - width / 2, 4), round(cy - width / 2, 4), round(cx + width / 2, 4), round(cy + width / 2, 4))
+            bbox = (
+                round(cx - width / 2, 4),
+                round(cy - width / 2, 4),
+                round(cx + width / 2, 4),
+                round(cy + width / 2, 4),
+            )
             years = mix.uniform(1, 6)
             end = t1 - timedelta(days=mix.uniform(0, 120))
             start = max(t0 - timedelta(days=30), end - timedelta(days=365 * years))
@@ -415,15 +420,21 @@ def run(sizes: list[int], *, placements: int = 3, rounds: int = 3, rebuild: bool
         "sizes": results,
         "targets": {
             "every_shape_median_ms": {
-                "target": TARGET_MEDIAN_MS, "n": largest["n"], "measured": largest["worst_shape_median_ms"],
+                "target": TARGET_MEDIAN_MS,
+                "n": largest["n"],
+                "measured": largest["worst_shape_median_ms"],
                 "met": largest["worst_shape_median_ms"] <= TARGET_MEDIAN_MS,
             },
             "every_shape_p95_ms": {
-                "target": TARGET_P95_MS, "n": largest["n"], "measured": largest["worst_shape_p95_ms"],
+                "target": TARGET_P95_MS,
+                "n": largest["n"],
+                "measured": largest["worst_shape_p95_ms"],
                 "met": largest["worst_shape_p95_ms"] <= TARGET_P95_MS,
             },
-            "shapes_oracle": {"mismatches": sum(r["oracle_mismatches"] for r in results),
-                              "met": all(r["oracle_mismatches"] == 0 for r in results)},
+            "shapes_oracle": {
+                "mismatches": sum(r["oracle_mismatches"] for r in results),
+                "met": all(r["oracle_mismatches"] == 0 for r in results),
+            },
         },  # fmt: skip
     }
     common.write_result("shapes", payload)

@@ -32,7 +32,8 @@ from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, utc_now
 if TYPE_CHECKING:
     from catalog.search import Query, SearchPage
 
-BATCH_SIZE = 25_000  # items per transaction: fewer, larger commits rewrite index pages less often
+BATCH_SIZE = 4_000  # items per transaction: larger commits rewrite index pages less often, but hold more
+WRITE_CACHE_MIB = 64  # page cache while writing: memory stays flat however many items come in
 MAX_REPORTED_ERRORS = 100
 _DAY_MARGIN = 1e-3  # days around a time range probed in the R*Tree (its float32 boxes round outwards too)
 
@@ -276,6 +277,22 @@ class Store:
         self.upsert_collection(document, mode="replace")
 
     # -- items -----------------------------------------------------------------------------
+    @contextmanager
+    def _bounded_memory(self) -> Iterator[None]:
+        """Writes use a small page cache and no memory map.
+
+        Pages read through the map count in the process's resident set, so with it a bulk load's
+        RSS grew with the file (1.5 GB at 1M items); the cache is capped the same way.
+        """
+        mmap, cache = (self.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("mmap_size", "cache_size"))
+        self.conn.execute("PRAGMA mmap_size = 0")
+        self.conn.execute(f"PRAGMA cache_size = {-1024 * WRITE_CACHE_MIB}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA mmap_size = {int(mmap)}")
+            self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
     def upsert_items(
         self,
         items: Iterable[dict[str, Any] | tuple[str, dict[str, Any]] | Rejected],
@@ -293,7 +310,7 @@ class Store:
         (a harvester's), or else a placeholder reported in ``collections_created``.
         """
         report = report or WriteReport()
-        with _gc_paused():
+        with _gc_paused(), self._bounded_memory():
             self._upsert(items, mode, batch_size, report, collections or (lambda _: None))
         return report
 
@@ -640,10 +657,11 @@ class Store:
                 part += " AND minc <= ? AND maxc >= ?"
                 params += [collections[1], collections[0]]
             parts.append(f"SELECT pk FROM items_rtree WHERE {part}")
-        sql = " UNION ".join(parts) + f" LIMIT {int(cap) + 1}"
-        found: list[int] | None = [row[0] for row in self.conn.execute(sql, params)]
-        if found is not None and len(found) > cap:
-            found = None
+        # UNION ALL streams (UNION would build the whole set before LIMIT); an item found by two
+        # boxes counts twice here, which only makes the cap a little stricter.
+        sql = " UNION ALL ".join(parts) + f" LIMIT {int(cap) + 1}"
+        rows = self.conn.execute(sql, params).fetchall()
+        found = None if len(rows) > cap else list(dict.fromkeys(row[0] for row in rows))
         self._probe_memo = ((key, version, self._writes), found)
         return found
 

@@ -435,7 +435,7 @@ def run(sizes: list[int], *, placements: int = 3, rounds: int = 3, rebuild: bool
                 "mismatches": sum(r["oracle_mismatches"] for r in results),
                 "met": all(r["oracle_mismatches"] == 0 for r in results),
             },
-        },  # fmt: skip
+        },
     }
     common.write_result("shapes", payload)
     return payload

@@ -129,7 +129,8 @@ def make_queries(naive: sqlite3.Connection, placements: int, seed: int = 13) -> 
                         x0, x1 = cx - 2.5, cx + 2.5
                         bbox = (x0 + 360 if x0 < -180 else x0, cy - 2.0, x1 - 360 if x1 > 180 else x1, cy + 2.0)
                     else:
-                        bbox = box_around(*rng.choice(centres), BOXES[box_name])
+                        cx, cy = rng.choice(centres)
+                        bbox = box_around(float(cx), float(cy), BOXES[box_name])
                     collections = (MAIN,) if filter_name != "none" else ()
                     queries.append(ShapeQuery(shape, bbox, *window(days), collections, filter_name != "none"))
     # The mix: 20 random land boxes of 1-5 deg, windows of 1-6 years (clamped to the archive).
@@ -276,7 +277,8 @@ class DuckDB:
         self.conn.execute(f"CREATE VIEW items AS SELECT * FROM read_parquet('{path}')")
 
     def sql(self, query: ShapeQuery, select: str) -> tuple[str, list[Any]]:
-        spatial, params = overlap_sql(query.bbox, ("bbox.xmin", "bbox.ymin", "bbox.xmax", "bbox.ymax"))
+        spatial, box_params = overlap_sql(query.bbox, ("bbox.xmin", "bbox.ymin", "bbox.xmax", "bbox.ymax"))
+        params: list[Any] = list(box_params)
         sql = f"SELECT {select} FROM items WHERE {spatial}"
         if query.start is not None:
             sql += " AND datetime >= CAST(? AS TIMESTAMPTZ) AND datetime <= CAST(? AS TIMESTAMPTZ)"
@@ -295,7 +297,8 @@ class DuckDB:
 
     def count(self, query: ShapeQuery) -> int:
         sql, params = self.sql(query, "count(*)")
-        return int(self.conn.execute(sql, params).fetchone()[0])
+        row = self.conn.execute(sql, params).fetchone()
+        return int(row[0]) if row else 0
 
     def close(self) -> None:
         self.conn.close()
@@ -384,7 +387,7 @@ def run_size(n: int, *, placements: int, rounds: int, rebuild: bool) -> dict[str
     matched: dict[str, list[int]] = {}
     for query, total in zip(queries, totals, strict=True):
         matched.setdefault(query.shape.name, []).append(total)
-    shapes = {
+    shapes: dict[str, dict[str, Any]] = {
         name: {
             "matches_median": int(statistics.median(matched[name])),
             **{engine: common.summarize_ms(values) for engine, values in entries.items()},

@@ -670,6 +670,10 @@ class Store:
         found = self.rtree_candidates(boxes, None, (-1e7, 1e7), cap)
         return cap if found is None else len(found)
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file and truncate it (before copying the file)."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def optimize(self) -> None:
         """Refresh the query planner's statistics (cheap; run after large imports)."""
         self.conn.execute("PRAGMA analysis_limit = 1000")

@@ -33,7 +33,7 @@ from catalog.api.conformance import CONFORMANCE
 from catalog.api.params import check_post_types, has_spatial_operator, parse_params
 from catalog.api.queryables import queryables, sortables
 from catalog.errors import EocatError, InvalidQuery, NotFound
-from catalog.search import Query, count_upto, search
+from catalog.search import Query, SearchPage, count_upto, search
 from catalog.store import Store
 
 GEOJSON = "application/geo+json"
@@ -256,13 +256,13 @@ class _Api:
                 )
         result: dict[str, Any] = {"type": "FeatureCollection", "features": features, "links": links}
         if query.token is None:
-            matched = len(features) if page.next_token is None else self._matched(store, query)
+            matched = len(features) if page.next_token is None else self._matched(store, query, page)
             if matched is not None:
                 result["numberMatched"] = matched
         result["numberReturned"] = len(features)
         return JsonResponse(result, media_type=GEOJSON)
 
-    def _matched(self, store: Store, query: Query) -> int | None:
+    def _matched(self, store: Store, query: Query, page: SearchPage) -> int | None:
         """``numberMatched`` when counting is cheap, else None (the field is optional).
 
         Counting costs one exact geometry test per R*Tree candidate for spatial queries, one JSON
@@ -272,10 +272,8 @@ class _Api:
         cap = self.config.count_cap
         if cap <= 0:
             return None
-        spatial = query.spatial()
-        if spatial is not None and store.rtree_hits(spatial.index_boxes(), SPATIAL_COUNT_CANDIDATES) >= (
-            SPATIAL_COUNT_CANDIDATES
-        ):
+        # the page's own index probe says how many candidates the area has (None: too many to read)
+        if query.spatial() is not None and (page.candidates is None or page.candidates >= SPATIAL_COUNT_CANDIDATES):
             return None
         if query.filter is not None:
             if has_spatial_operator(query.filter):

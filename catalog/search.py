@@ -12,7 +12,7 @@ import base64
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -21,7 +21,7 @@ from catalog.columns import HOT_BY_NAME
 from catalog.cql2sql import FilterCompiler, parse_filter, property_json_sql
 from catalog.errors import InvalidQuery, NotFound
 from catalog.geo import Box, SpatialFilter, parse_bbox
-from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical, parse_interval
+from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical, parse_canonical, parse_interval
 
 if TYPE_CHECKING:
     from catalog.backend import CatalogStore
@@ -262,7 +262,7 @@ class _Compiled:
 
 
 def _shift(canonical: str, delta: timedelta) -> str:
-    moment = datetime.fromisoformat(canonical.replace("Z", "+00:00"))
+    moment = parse_canonical(canonical)
     try:
         return format_canonical(moment + delta)
     except OverflowError:

@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from catalog.stac import EXTENSIONS, STAC_VERSION
 from emulators.s1truth import LINE_TIME, N_BURST_IDS, T_BEAM, T_PRE, absolute_burst_id
 from eocat.samples.clock import DAY_US, PRECISIONS, US, compact, iso
 from eocat.samples.constellations import S1A, first_pass, layout
@@ -15,11 +16,8 @@ from eocat.samples.vocabulary import (
     ASF_BURST,
     COLLECTION_IDS,
     COPERNICUS_ZIPPER,
-    EXTENSIONS,
-    STAC_VERSION,
-    cdse_schemes,
+    burst_schemes,
     collection_link,
-    edl_scheme,
 )
 
 _SWATHS = (("IW1", -0.92, 390.0, 92.0, 21_400), ("IW2", 0.0, 478.0, 86.0, 25_000), ("IW3", 0.92, 560.0, 80.0, 24_500))
@@ -143,7 +141,7 @@ def burst_items(n: int, seed: int, t0: int, t1: int) -> Iterator[dict[str, Any]]
                         "s1:burst_index": g["index"],
                         "s1:parent_product": slc,
                         "s1:azimuth_anx_time": round((t_az - anx) / US, 6),
-                        "auth:schemes": {**cdse_schemes(), "edl": edl_scheme()},
+                        "auth:schemes": burst_schemes(),
                     }
                     yield {
                         "type": "Feature",
@@ -170,14 +168,14 @@ def burst_items(n: int, seed: int, t0: int, t1: int) -> Iterator[dict[str, Any]]
                                 "title": "Burst SLC (ASF burst extractor)",
                                 "roles": ["data"],
                                 "file:size": size,
-                                "auth:refs": ["edl"],
+                                "auth:refs": ["earthdata"],
                             },
                             "xml": {
                                 "href": xml,
                                 "type": "application/xml",
                                 "title": "Burst metadata (ASF burst extractor)",
                                 "roles": ["metadata"],
-                                "auth:refs": ["edl"],
+                                "auth:refs": ["earthdata"],
                             },
                         },
                     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from catalog.timeutil import parse_canonical
+
 US = 1_000_000
 DAY_US = 86_400 * US
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -15,10 +17,7 @@ PRECISIONS = (6,) * 12 + (3,) * 5 + (0,) * 3
 
 def parse_time(value: str) -> int:
     """Microseconds since the epoch of an RFC 3339 text (no offset means UTC)."""
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return (dt - _EPOCH) // timedelta(microseconds=1)
+    return (parse_canonical(value) - _EPOCH) // timedelta(microseconds=1)
 
 
 def _day_strings(day: int) -> tuple[str, str]:

@@ -8,6 +8,7 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from catalog.stac import EXTENSIONS, STAC_VERSION
 from eocat.samples.clock import DAY_US, PRECISIONS, US, compact, iso, parse_time
 from eocat.samples.constellations import S2A, S2B, S2C, S2C_START, first_pass, layout
 from eocat.samples.draws import kind_rng, md5_multihash, uuid4
@@ -16,9 +17,7 @@ from eocat.samples.mgrs import mgrs_tile, tile_ring
 from eocat.samples.vocabulary import (
     COPERNICUS_QUICKLOOK,
     COPERNICUS_ZIPPER,
-    EXTENSIONS,
     SENTINEL_LICENSE,
-    STAC_VERSION,
     cdse_schemes,
     collection_link,
     license_link,

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from catalog.stac import EXTENSIONS, STAC_VERSION
 from eocat.samples.clock import DAY_US, US, compact, iso, parse_time
 from eocat.samples.draws import kind_rng
 from eocat.samples.vocabulary import (
     COLLECTION_IDS,
     DESTINE_STREAMER,
-    EXTENSIONS,
-    STAC_VERSION,
     collection_link,
     desp_schemes,
 )

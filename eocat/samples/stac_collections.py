@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog.stac import EXTENSIONS, STAC_VERSION
 from emulators.s1truth import N_BURST_IDS
 from eocat.samples.sentinel3 import CONTINENTS
 from eocat.samples.vocabulary import (
     COLLECTION_IDS,
     DESTINE_LICENSE,
-    EXTENSIONS,
     SENTINEL_LICENSE,
-    STAC_VERSION,
+    burst_schemes,
     cdse_schemes,
     desp_schemes,
-    edl_scheme,
 )
 
 
@@ -167,11 +166,11 @@ def collections() -> list[dict[str, Any]]:
         },
         {
             "cdse": {"type": "application/zip", "roles": ["data", "archive"], "auth:refs": ["oidc"]},
-            "tiff": {"type": "image/tiff; application=geotiff", "roles": ["data"], "auth:refs": ["edl"]},
-            "xml": {"type": "application/xml", "roles": ["metadata"], "auth:refs": ["edl"]},
+            "tiff": {"type": "image/tiff; application=geotiff", "roles": ["data"], "auth:refs": ["earthdata"]},
+            "xml": {"type": "application/xml", "roles": ["metadata"], "auth:refs": ["earthdata"]},
         },
         [x["authentication"], x["sar"], x["sat"]],
-        {"auth:schemes": {**cdse_schemes(), "edl": edl_scheme()}},
+        {"auth:schemes": burst_schemes()},
     )
     collection(
         "s2-l2a",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from catalog.checkpoints import Checkpoints
 from catalog.errors import EocatError
 from catalog.store import Store
-from catalog.timeutil import format_canonical, utc_now
+from catalog.timeutil import format_canonical, parse_canonical, utc_now
 from indexer.cdse.mapping import collections, product_to_item
 from indexer.endpoints import endpoint
 from indexer.errors import UpstreamError
@@ -198,5 +198,5 @@ def harvest_products(
 
 
 def _minus_minutes(canonical: str, minutes: int) -> str:
-    moment = datetime.fromisoformat(canonical.replace("Z", "+00:00")) - timedelta(minutes=minutes)
+    moment = parse_canonical(canonical) - timedelta(minutes=minutes)
     return format_canonical(moment)

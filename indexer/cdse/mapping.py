@@ -48,10 +48,10 @@ import antimeridian
 import orjson
 
 from catalog.errors import EocatError
+from catalog.stac import EXTENSIONS, STAC_VERSION, auth_schemes
 from catalog.timeutil import canonical_lenient, format_canonical
 
 __all__ = [
-    "CDSE_OPENID_CONFIGURATION",
     "TABLES",
     "MalformedRecord",
     "collection_id",
@@ -62,13 +62,6 @@ __all__ = [
 
 _HERE = Path(__file__).resolve().parent
 TABLES: dict[str, Any] = orjson.loads((_HERE / "mapping.json").read_bytes())
-
-CDSE_OPENID_CONFIGURATION = "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/.well-known/openid-configuration"
-_OIDC_SCHEME = {
-    "type": "openIdConnect",
-    "description": "CDSE Keycloak (client_id cdse-public); send the access token as Bearer.",
-    "openIdConnectUrl": CDSE_OPENID_CONFIGURATION,
-}
 
 
 class MalformedRecord(EocatError):
@@ -321,12 +314,11 @@ _COLLECTION_CONSTANTS: dict[str, dict[str, Any]] = {
 _PRODUCT_TYPE_CONSTANTS: dict[str, dict[str, Any]] = {
     k: v for k, v in TABLES["product_type_constants"].items() if not k.startswith("$")
 }
-_EXTENSION_URLS: dict[str, str] = TABLES["extensions"]
+_EXTENSION_URLS: dict[str, str] = EXTENSIONS
 _PREFIX_EXTENSION: dict[str, str] = {
     prefix: _EXTENSION_URLS[name] for prefix, name in TABLES["field_prefix_extension"].items()
 }
 _TIMESTAMP_FIELDS = frozenset(TABLES["timestamp_fields"])
-_STAC_VERSION: str = TABLES["stac_version"]
 
 
 def _field_extension(key: str) -> str | None:
@@ -701,7 +693,7 @@ def product_to_item(record: dict[str, Any], *, download_url: str, catalogue_url:
             for key, value in constants.items():
                 props.setdefault(key, value)
 
-    props["auth:schemes"] = {"oidc": dict(_OIDC_SCHEME)}
+    props["auth:schemes"] = auth_schemes("oidc")
     props["cdse:id"] = rid
     online = get("Online")
     if type(online) is bool:
@@ -764,7 +756,7 @@ def product_to_item(record: dict[str, Any], *, download_url: str, catalogue_url:
 
     item: dict[str, Any] = {
         "type": "Feature",
-        "stac_version": _STAC_VERSION,
+        "stac_version": STAC_VERSION,
         "stac_extensions": sorted(urls),
         "id": _item_id(name),
         "collection": cid,

@@ -20,6 +20,7 @@ import httpx
 
 from catalog.errors import EocatError
 from catalog.store import Store
+from catalog.timeutil import parse_canonical
 from indexer.destine.auth import DespTokenProvider
 from indexer.destine.mapping import COLLECTION_ID, collection, frame_item, parse_start, record_id
 from indexer.endpoints import endpoint
@@ -170,4 +171,4 @@ def harvest_frames(
 
 
 def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_canonical(text)

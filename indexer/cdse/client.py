@@ -21,13 +21,13 @@ from shapely.geometry.base import BaseGeometry
 
 from catalog.checkpoints import Checkpoints
 from catalog.errors import EocatError
+from catalog.http import RetryPolicy, get_json, new_client
 from catalog.store import Store
 from catalog.timeutil import format_canonical, parse_canonical, utc_now
 from indexer.cdse.mapping import collections, product_to_item
 from indexer.endpoints import endpoint
 from indexer.errors import UpstreamError
 from indexer.harvest import HarvestReport, Window, fingerprint, harvest
-from indexer.http import RetryPolicy, get_json, new_client
 
 PAGE_SIZE = 1000
 MAX_SKIP = 10_000

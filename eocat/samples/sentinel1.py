@@ -8,7 +8,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from catalog.stac import EXTENSIONS, STAC_VERSION
+from catalog.stac import EXTENSIONS
 from eocat.samples.clock import DAY_US, PRECISIONS, US, compact, iso, parse_time
 from eocat.samples.constellations import S1A, S1C, s1_platforms
 from eocat.samples.draws import kind_rng, md5_multihash, uuid4
@@ -21,6 +21,8 @@ from eocat.samples.vocabulary import (
     cdse_schemes,
     collection_link,
     license_link,
+    skeleton,
+    zipped_product,
 )
 
 _S1_IPF = (
@@ -197,26 +199,11 @@ def sentinel1_items(kind: str, n: int, seed: int, t0: int, t1: int) -> Iterator[
         if r() < 0.3:
             links.append(license_link(SENTINEL_LICENSE))
         yield {
-            "type": "Feature",
-            "stac_version": STAC_VERSION,
-            "stac_extensions": list(extensions),
-            "id": item_id,
-            "collection": cid,
-            "geometry": copy_geometry(geometry),
-            "bbox": list(bbox),
+            **skeleton(item_id, cid, list(extensions), copy_geometry(geometry), list(bbox)),
             "properties": props,
             "links": links,
             "assets": {
-                "product": {
-                    "href": f"{base}/$value",
-                    "type": "application/zip",
-                    "title": "Zipped product",
-                    "roles": ["data", "metadata", "archive"],
-                    "file:size": size,
-                    "file:checksum": md5_multihash(rng),
-                    "file:local_path": f"{safe}.zip",
-                    "auth:refs": ["oidc"],
-                },
+                "product": zipped_product(base, size, md5_multihash(rng), f"{safe}.zip"),
                 "safe_manifest": {
                     "href": f"{base}/Nodes({safe})/Nodes(manifest.safe)/$value",
                     "type": "application/xml",

@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from catalog.stac import EXTENSIONS, STAC_VERSION
+from catalog.stac import EXTENSIONS
 from eocat.samples.clock import DAY_US, PRECISIONS, US, compact, iso, parse_time
 from eocat.samples.constellations import S2A, S2B, S2C, S2C_START, first_pass, layout
 from eocat.samples.draws import kind_rng, md5_multihash, uuid4
@@ -21,6 +21,8 @@ from eocat.samples.vocabulary import (
     cdse_schemes,
     collection_link,
     license_link,
+    skeleton,
+    zipped_product,
 )
 
 _D2R = math.pi / 180.0
@@ -228,26 +230,11 @@ def sentinel2_items(n: int, seed: int, t0: int, t1: int) -> Iterator[dict[str, A
             if r() < 0.3:
                 links.append(license_link(SENTINEL_LICENSE))
             yield {
-                "type": "Feature",
-                "stac_version": STAC_VERSION,
-                "stac_extensions": extensions,
-                "id": item_id,
-                "collection": cid,
-                "geometry": copy_geometry(tl["geometry"]),
-                "bbox": list(tl["bbox"]),
+                **skeleton(item_id, cid, extensions, copy_geometry(tl["geometry"]), list(tl["bbox"])),
                 "properties": props,
                 "links": links,
                 "assets": {
-                    "product": {
-                        "href": f"{base}/$value",
-                        "type": "application/zip",
-                        "title": "Zipped product",
-                        "roles": ["data", "metadata", "archive"],
-                        "file:size": size,
-                        "file:checksum": md5_multihash(rng),
-                        "file:local_path": f"{safe}.zip",
-                        "auth:refs": ["oidc"],
-                    },
+                    "product": zipped_product(base, size, md5_multihash(rng), f"{safe}.zip"),
                     "product_metadata": {
                         "href": f"{base}/Nodes({safe})/Nodes(MTD_MSIL2A.xml)/$value",
                         "type": "application/xml",

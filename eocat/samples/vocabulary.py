@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.stac import auth_schemes
+from catalog.stac import STAC_VERSION, auth_schemes
 
 KINDS = ("s1-slc", "s1-grd", "s1-burst", "s2-l2a", "s3-ndvi")
 
@@ -46,3 +46,32 @@ def collection_link(cid: str) -> dict[str, str]:
 
 def license_link(href: str) -> dict[str, str]:
     return {"rel": "license", "href": href, "type": "text/html", "title": "Legal notice"}
+
+
+def skeleton(
+    item_id: str, cid: str, extensions: list[str], geometry: dict[str, Any], bbox: list[float]
+) -> dict[str, Any]:
+    """The first fields of a generated item, in the generator's key order (properties, links, assets follow)."""
+    return {
+        "type": "Feature",
+        "stac_version": STAC_VERSION,
+        "stac_extensions": extensions,
+        "id": item_id,
+        "collection": cid,
+        "geometry": geometry,
+        "bbox": bbox,
+    }
+
+
+def zipped_product(base: str, size: int, checksum: str, local_path: str) -> dict[str, Any]:
+    """The ``product`` asset of a CDSE product: the zip at ``{base}/$value``."""
+    return {
+        "href": f"{base}/$value",
+        "type": "application/zip",
+        "title": "Zipped product",
+        "roles": ["data", "metadata", "archive"],
+        "file:size": size,
+        "file:checksum": checksum,
+        "file:local_path": local_path,
+        "auth:refs": ["oidc"],
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import UTC, datetime, timedelta
 
 from catalog.timeutil import parse_canonical
@@ -53,3 +54,16 @@ def compact(t: int) -> str:
     ds = _DATES.get(day) or _day_strings(day)
     hm, s = divmod(rem // US, 60)
     return f"{ds[1]}T{_HMC[hm]}{_SS[s]}"
+
+
+class DatedVersions:
+    """Which version was current at an instant: ``(until, version)`` rows, ``until`` exclusive, in order;
+    instants after the last row get the last version."""
+
+    def __init__(self, rows: tuple[tuple[str, str], ...]) -> None:
+        self._limits = [parse_time(until) for until, _version in rows]
+        self._versions = [version for _until, version in rows]
+
+    def at(self, t: int) -> str:
+        """The version current at ``t`` (µs)."""
+        return self._versions[min(bisect.bisect_right(self._limits, t), len(self._versions) - 1)]

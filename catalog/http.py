@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
+from urllib.parse import unquote_plus
 
 import httpx
 
@@ -145,8 +146,11 @@ def redact(url: str | httpx.URL) -> str:
         parsed = parsed.copy_with(username=None, password=None)
     if not parsed.query:
         return str(parsed)
-    params = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parsed.params.multi_items()]
-    return str(parsed.copy_with(params=params))
+    pieces = []
+    for piece in parsed.query.decode("ascii", "replace").split("&"):
+        name, equals, _value = piece.partition("=")
+        pieces.append(f"{name}=***" if equals and unquote_plus(name).lower() in SECRET_PARAMS else piece)
+    return str(parsed.copy_with(query="&".join(pieces).encode("ascii", "replace")))
 
 
 # -- failures ------------------------------------------------------------------------------------------

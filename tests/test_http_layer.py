@@ -190,6 +190,8 @@ def test_redact_drops_user_info_and_keeps_plain_urls() -> None:
     assert redact("https://h.test/x/$value") == "https://h.test/x/$value"
     shown = redact("https://streamer.test/v.mp4?sig=abc&se=2030&X-Amz-Credential=AKIA/x&X-Amz-Signature=f00")
     assert "abc" not in shown and "AKIA" not in shown and "f00" not in shown
+    assert "sig=***&se=2030" in shown  # readable in messages, other parameters untouched
+    assert "SeCrEt" not in redact("https://h.test/p?tok%65n=SeCrEt")  # percent-encoded names too
 
 
 # -- the raw download path uses the same redirect rules (real sockets on 127.0.0.1) ----------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
+import pystac
 
 from catalog import geo
 from catalog.bodies import Bodies
@@ -26,6 +27,7 @@ from catalog.columns import HOT_PROPERTIES, geometry_wkb, hot_values, index_days
 from catalog.errors import InvalidItem, NotFound
 from catalog.merge import merge_collections, merge_items
 from catalog.migrations import migrate
+from catalog.pystac_io import collection_dict, item_dicts
 from catalog.sqlite import sqlite_utils
 from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, utc_now
 
@@ -216,8 +218,11 @@ class Store:
         self.close()
 
     # -- collections -----------------------------------------------------------------------
-    def upsert_collection(self, collection: dict[str, Any], *, mode: Literal["merge", "replace"] = "merge") -> None:
-        """Store a collection document; an existing one is merged (or replaced)."""
+    def upsert_collection(
+        self, collection: dict[str, Any] | pystac.Collection, *, mode: Literal["merge", "replace"] = "merge"
+    ) -> None:
+        """Store a collection document (a dict or a ``pystac.Collection``); an existing one is merged (or replaced)."""
+        collection = collection_dict(collection)
         if not isinstance(collection, dict) or collection.get("type") != "Collection":
             raise InvalidItem("not a STAC Collection (type must be 'Collection')")
         collection_id = collection.get("id")
@@ -304,14 +309,15 @@ class Store:
     ) -> WriteReport:
         """Insert or update items in batches; bad records are counted in the report, not fatal.
 
-        Each entry is an item, a ``(where, item)`` pair naming its origin for error messages
+        Each entry is an item (a dict or a ``pystac.Item``; a ``pystac.ItemCollection`` may stand for
+        ``items``), a ``(where, item)`` pair naming its origin for error messages
         (e.g. ``"line 17"``), or a :class:`Rejected` record from a reader. An item whose
         collection is not stored yet brings it in: the document ``collections(id)`` returns
         (a harvester's), or else a placeholder reported in ``collections_created``.
         """
         report = report or WriteReport()
         with _gc_paused(), self._bounded_memory():
-            self._upsert(items, mode, batch_size, report, collections or (lambda _: None))
+            self._upsert(item_dicts(items), mode, batch_size, report, collections or (lambda _: None))
         return report
 
     def _upsert(

@@ -34,6 +34,7 @@ from catalog.api.params import check_post_types, has_spatial_operator, parse_par
 from catalog.api.queryables import queryables, sortables
 from catalog.errors import EocatError, InvalidQuery, NotFound
 from catalog.search import Query, SearchPage, count_upto, search
+from catalog.stac import EXTENSIONS, STAC_VERSION
 from catalog.store import Store
 
 GEOJSON = "application/geo+json"
@@ -42,7 +43,7 @@ SCHEMA_JSON = "application/schema+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 REL_SORTABLES = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
-ALTERNATE_EXTENSION = "https://stac-extensions.github.io/alternate-assets/v1.2.0/schema.json"
+ALTERNATE_EXTENSION = EXTENSIONS["alternate"]
 _OWN_RELS = {"self", "root", "parent", "collection", "items", "child", "item", REL_QUERYABLES, REL_SORTABLES}
 SPATIAL_COUNT_CANDIDATES = 2_000  # spatial queries: count only below this many R*Tree candidates
 FILTER_COUNT_CAP = 10_000  # CQL2 filters: count no further than this
@@ -110,7 +111,7 @@ class _Api:
         return JsonResponse(
             {
                 "type": "Catalog",
-                "stac_version": "1.1.0",
+                "stac_version": STAC_VERSION,
                 "id": self.config.title,
                 "title": self.config.title,
                 "description": self.config.description,

@@ -27,6 +27,7 @@ from catalog.merge import merge_collections, merge_items
 from catalog.migrations import migrate
 from catalog.sqlite import sqlite_utils
 from catalog.timeutil import canonical_lenient, utc_now
+from catalog.validate import validated
 
 if TYPE_CHECKING:
     from catalog.search import Query, SearchPage
@@ -63,11 +64,26 @@ class WriteReport:
     rejected: int = 0
     errors: list[str] = field(default_factory=list)
     collections_created: list[str] = field(default_factory=list)
+    repaired: int = 0  # stored after a faithful repair (catalog.validate)
+    duplicates: int = 0  # ids seen again in the same input (merged into the first, as upserts are)
+    notes: list[str] = field(default_factory=list)  # the first repairs and duplicates, each with where
 
     def reject(self, where: str, reason: str) -> None:
         self.rejected += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(f"{where}: {reason}")
+
+    def repair(self, where: str, what: str) -> None:
+        self.repaired += 1
+        self._note(f"repaired {where}: {what}")
+
+    def duplicate(self, where: str, what: str) -> None:
+        self.duplicates += 1
+        self._note(f"duplicate {where}: {what}")
+
+    def _note(self, message: str) -> None:
+        if len(self.notes) < MAX_REPORTED_ERRORS:
+            self.notes.append(message)
 
     @property
     def written(self) -> int:
@@ -77,6 +93,7 @@ class WriteReport:
         return {
             "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
             "rejected": self.rejected, "errors": self.errors, "collections_created": self.collections_created,
+            "repaired": self.repaired, "duplicates": self.duplicates, "notes": self.notes,
         }  # fmt: skip
 
 
@@ -251,9 +268,17 @@ class Store:
         (a harvester's), or else a placeholder reported in ``collections_created``.
         """
         report = report or WriteReport()
+        documents = collections or (lambda _: None)
+        checked = validated(items, lambda name: documents(name) or self._stored_collection(name), report)
         with _gc_paused():
-            self._upsert(items, mode, batch_size, report, collections or (lambda _: None))
+            self._upsert(checked, mode, batch_size, report, documents)
         return report
+
+    def _stored_collection(self, collection_id: str) -> dict[str, Any] | None:
+        try:
+            return self.get_collection(collection_id)
+        except NotFound:
+            return None
 
     def _upsert(
         self,

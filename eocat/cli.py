@@ -89,6 +89,8 @@ def import_command(ctx: click.Context, files: tuple[str, ...], as_json: bool) ->
     )
     for name in report.collections_created:
         err.print(f"created collection {name!r} (no collection document was given)", highlight=False)
+    for message in report.notes:
+        err.print(f"  {message}", highlight=False, markup=False)
     for message in report.errors:
         err.print(f"  rejected {message}", highlight=False, markup=False)
     if report.rejected > len(report.errors):

@@ -52,12 +52,8 @@ def test_a_mistyped_property_is_rejected_at_import_with_its_line_and_the_export_
 
 
 def test_property_types_come_from_the_hot_table_and_the_collections_summaries(store: Store) -> None:
-    store.upsert_collection(
-        {
-            **store._placeholder("typed"),
-            "summaries": {"s2:mgrs_tile": ["31TCJ", "32TQM"], "view:sun_elevation": {"minimum": 10.0, "maximum": 60.0}},
-        }  # fmt: skip
-    )
+    summaries = {"s2:mgrs_tile": ["31TCJ", "32TQM"], "view:sun_elevation": {"minimum": 10.0, "maximum": 60.0}}
+    store.upsert_collection({**store._placeholder("typed"), "summaries": summaries})
     report = store.upsert_items(
         [
             make_item("a", "typed", properties={"s2:mgrs_tile": 31, "eo:cloud_cover": 5}),
@@ -66,7 +62,8 @@ def test_property_types_come_from_the_hot_table_and_the_collections_summaries(st
             make_item("d", "typed", properties={"eo:cloud_cover": 140}),
             make_item("e", "typed", properties={"sar:polarizations": ["VV", 2]}),
             # a value outside a summary's range or enum is new, not wrong: accepted
-            make_item("f", "typed", properties={"s2:mgrs_tile": "33UUP", "view:sun_elevation": 75, "sat:relative_orbit": 12.0}),
+            make_item("f", "typed", properties={"s2:mgrs_tile": "33UUP", "view:sun_elevation": 75,
+                                                "sat:relative_orbit": 12.0}),
         ]
     )  # fmt: skip
     assert (report.inserted, report.rejected) == (1, 5)
@@ -133,8 +130,9 @@ def test_a_bbox_that_does_not_contain_the_geometry_is_rejected(store: Store) -> 
     shrunk = make_item("shrunk", x=10, size=1)
     shrunk["bbox"] = [10.0, 45.0, 10.5, 46.0]
     crossing = make_item("crossing")  # an antimeridian box holding both halves of a split footprint
-    crossing["geometry"] = {"type": "MultiPolygon", "coordinates": [
-        [[[179, 0], [180, 0], [180, 1], [179, 1], [179, 0]]], [[[-180, 0], [-179, 0], [-179, 1], [-180, 1], [-180, 0]]]]}  # fmt: skip
+    east = [[179, 0], [180, 0], [180, 1], [179, 1], [179, 0]]
+    west = [[-180, 0], [-179, 0], [-179, 1], [-180, 1], [-180, 0]]
+    crossing["geometry"] = {"type": "MultiPolygon", "coordinates": [[east], [west]]}
     crossing["bbox"] = [179, 0, -179, 1]
     report = store.upsert_items([shrunk, crossing])
     assert (report.inserted, report.rejected) == (1, 1)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -36,13 +37,13 @@ CHUNK = 2000  # records validated together (vectorised geometry checks)
 CURRENT_VERSIONS = frozenset({"1.0.0", "1.1.0"})
 OLD_VERSIONS = ("0.", "1.0.0-")  # what pystac migrates (0.6 … 1.0.0-rc.x)
 BBOX_TOLERANCE = 1e-6  # degrees: float rounding of a bbox written from the same geometry
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "number": (int, float),
-    "integer": (int, float),  # 12.0 is an integer in JSON Schema; 12.5 is caught below
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
+_JSON_TYPES: dict[str, frozenset[type]] = {  # the classes a JSON parser gives for each type
+    "string": frozenset({str}),
+    "number": frozenset({int, float}),
+    "integer": frozenset({int, float}),  # 12.0 is an integer in JSON Schema; 12.5 is caught in _has_type
+    "boolean": frozenset({bool}),
+    "array": frozenset({list}),
+    "object": frozenset({dict}),
 }
 _chain = itertools.chain.from_iterable
 
@@ -56,15 +57,29 @@ class Notes(Protocol):
     def duplicate(self, where: str, what: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class _Rule:
+    kind: str  # JSON Schema type
+    element: str | None  # type of an array's members
+    minimum: Any
+    maximum: Any
+
+    @property
+    def simple(self) -> bool:
+        """True when the value's class alone decides (the common case, checked inline)."""
+        return self.kind not in ("integer", "array") and self.minimum is None and self.maximum is None
+
+
 class PropertyTypes:
     """Per collection: the JSON type of each queryable property, and the ranges of the hot ones."""
 
     def __init__(self, collection: Callable[[str], dict[str, Any] | None]) -> None:
         self._collection = collection
-        self._cache: dict[str, list[tuple[str, str, str | None, Any, Any]]] = {}
+        self._cache: dict[str, dict[str, _Rule]] = {}
+        self._simple: dict[str, dict[str, frozenset[type]]] = {}
 
-    def rules(self, collection_id: str) -> list[tuple[str, str, str | None, Any, Any]]:
-        """(name, type, element type, minimum, maximum) of every property with a declared type."""
+    def rules(self, collection_id: str) -> dict[str, _Rule]:
+        """The rule of every property with a declared type in this collection."""
         rules = self._cache.get(collection_id)
         if rules is None:
             from catalog.api.queryables import queryables
@@ -72,7 +87,7 @@ class PropertyTypes:
             document = self._collection(collection_id)
             schema = queryables([document] if document else [], "", "")["properties"]
             hot = queryables([], "", "")["properties"]
-            rules = []
+            rules = {}
             for name, spec in schema.items():
                 kind = spec.get("type")
                 if kind not in _JSON_TYPES or name in ("datetime", "start_datetime", "end_datetime"):
@@ -81,30 +96,34 @@ class PropertyTypes:
                 # ranges only from the hot table (a STAC rule such as cloud cover 0..100); a
                 # summary's range is what was seen so far, not a limit
                 bounds = hot.get(name, {})
-                rules.append((name, kind, element, bounds.get("minimum"), bounds.get("maximum")))
+                rules[name] = _Rule(kind, element, bounds.get("minimum"), bounds.get("maximum"))
             self._cache[collection_id] = rules
+            self._simple[collection_id] = {name: _JSON_TYPES[rule.kind] for name, rule in rules.items() if rule.simple}
         return rules
 
     def problem(self, item: dict[str, Any]) -> str | None:
         """Why the item's properties do not fit its collection's types, or None."""
         properties = item["properties"]
-        for name, kind, element, minimum, maximum in self.rules(item["collection"]):
-            value = properties.get(name)
-            if value is None:
+        rules = self.rules(item["collection"])
+        simple = self._simple[item["collection"]]
+        for name in rules.keys() & properties.keys():
+            value = properties[name]
+            if value is None or value.__class__ in simple.get(name, ()):
                 continue
-            if not _has_type(value, kind):
-                return f"property {name!r} must be {_article(kind)}, got {_describe(value)}"
-            if element is not None and not all(_has_type(member, element) for member in value):
-                return f"property {name!r} must be an array of {element}s, got {_describe(value)}"
-            if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-                return f"property {name!r} must be within [{minimum}, {maximum}], got {value!r}"
+            rule = rules[name]
+            if not _has_type(value, rule.kind):
+                return f"property {name!r} must be {_article(rule.kind)}, got {_describe(value)}"
+            if rule.element is not None and not all(_has_type(member, rule.element) for member in value):
+                return f"property {name!r} must be an array of {rule.element}s, got {_describe(value)}"
+            if (rule.minimum is not None and value < rule.minimum) or (
+                rule.maximum is not None and value > rule.maximum
+            ):
+                return f"property {name!r} must be within [{rule.minimum}, {rule.maximum}], got {value!r}"
         return None
 
 
 def _has_type(value: Any, kind: str) -> bool:
-    if value.__class__ is bool:
-        return kind == "boolean"
-    if not isinstance(value, _JSON_TYPES[kind]):
+    if value.__class__ not in _JSON_TYPES[kind]:  # exact classes: True is not a number
         return False
     return kind != "integer" or isinstance(value, int) or (isinstance(value, float) and value.is_integer())
 
@@ -147,11 +166,11 @@ class _Seen:
         new &= ~repeated
         level = np.sort(hashes[new])
         if not len(level):
-            return [bool(flag) for flag in new]
+            return new.tolist()
         while self._levels and len(self._levels[-1]) <= len(level):  # merge like an LSM tree: log n levels
             level = np.sort(np.concatenate([self._levels.pop(), level]))
         self._levels.append(level)
-        return [bool(flag) for flag in new]
+        return new.tolist()
 
 
 def validated(
@@ -174,16 +193,23 @@ def validated(
     numbers = itertools.count(1)
     iterator = iter(entries)
     while batch := list(itertools.islice(iterator, chunk)):
-        checked: list[tuple[str, dict[str, Any]] | Rejected] = []
+        checked: list[Any] = []
+        accepted: list[int] = []  # indexes of well-formed items that passed so far
         for entry in batch:
             number = next(numbers)
             if isinstance(entry, Rejected):
                 checked.append(entry)
                 continue
             where, item = entry if isinstance(entry, tuple) else (f"item {number}", entry)
-            checked.append(_check_item(where, item, types))
-        _check_geometries(checked, notes)
-        _check_duplicates(checked, seen, notes)
+            if not _well_formed(item):
+                checked.append((where, item))
+                continue
+            result = _check_item(where, item, types)
+            if not isinstance(result, Rejected):
+                accepted.append(len(checked))
+            checked.append(result)
+        accepted = _check_geometries(checked, accepted, notes)
+        _check_duplicates(checked, accepted, seen, notes)
         yield from checked
 
 
@@ -196,11 +222,9 @@ def _well_formed(item: Any) -> bool:
     )
 
 
-def _check_item(where: str, item: Any, types: PropertyTypes) -> tuple[str, Any] | Rejected:
+def _check_item(where: str, item: dict[str, Any], types: PropertyTypes) -> tuple[str, Any] | Rejected:
     from catalog.store import Rejected
 
-    if not _well_formed(item):
-        return where, item
     version = item.get("stac_version")
     if version not in CURRENT_VERSIONS and isinstance(version, str) and version.startswith(OLD_VERSIONS):
         try:
@@ -214,7 +238,7 @@ def _check_item(where: str, item: Any, types: PropertyTypes) -> tuple[str, Any] 
 
 
 def _rings(geometry: Any) -> list[list[Any]] | None:
-    """The rings of a 2D polygon with closed rings, or None when it needs the slow path."""
+    """The rings of a polygon with closed rings, or None when it needs the slow path."""
     if geometry.__class__ is not dict or geometry.get("type") != "Polygon":
         return None
     rings = geometry.get("coordinates")
@@ -223,72 +247,107 @@ def _rings(geometry: Any) -> list[list[Any]] | None:
     for ring in rings:
         if ring.__class__ is not list or len(ring) < 4 or ring[0] != ring[-1]:
             return None
-        for point in ring:
-            if point.__class__ is not list or len(point) != 2:
-                return None
-    return rings
+    return rings  # that every point is 2 numbers is checked when the chunk is built (_polygons)
 
 
-def _check_geometries(checked: list[Any], notes: Notes) -> None:
-    """Build the chunk's polygons at once; check ranges, validity and bbox (in place)."""
+def _check_geometries(checked: list[Any], accepted: list[int], notes: Notes) -> list[int]:
+    """Build the chunk's polygons at once; check ranges, validity and bbox (in place).
+
+    Returns the indexes still accepted."""
     from catalog.store import Rejected
 
     fast: list[int] = []
     rings: list[list[Any]] = []
     ring_counts: list[int] = []
     shapes: dict[int, Any] = {}
-    for index, entry in enumerate(checked):
-        if isinstance(entry, Rejected) or not _well_formed(entry[1]) or entry[1].get("geometry") is None:
+    for index in accepted:
+        where, item = checked[index]
+        geometry = item.get("geometry")
+        if geometry is None:
             continue
-        item = entry[1]
-        polygon = _rings(item["geometry"])
+        polygon = _rings(geometry)
         if polygon is not None:
             fast.append(index)
             rings.extend(polygon)
             ring_counts.append(len(polygon))
             continue
         try:
-            shapes[index] = _slow_shape(item["geometry"])
+            shapes[index] = _slow_shape(geometry)
         except ValueError as exc:
-            checked[index] = Rejected(entry[0], f"item {item['id']!r}: bad geometry: {exc}")
+            checked[index] = Rejected(where, f"item {item['id']!r}: bad geometry: {exc}")
     if fast:
         try:
-            polygons = _polygons(rings, ring_counts)
+            shapes.update(zip(fast, _polygons(rings, ring_counts), strict=True))
         except (ValueError, TypeError, shapely.errors.GEOSException):
-            polygons = []  # a non-numeric coordinate somewhere: find it item by item
-            for index in fast:
+            for index in fast:  # a non-numeric coordinate somewhere: find it item by item
+                where, item = checked[index]
                 try:
-                    shapes[index] = _slow_shape(checked[index][1]["geometry"])
+                    shapes[index] = _slow_shape(item["geometry"])
                 except ValueError as exc:
-                    checked[index] = Rejected(
-                        checked[index][0], f"item {checked[index][1]['id']!r}: bad geometry: {exc}"
-                    )
-            fast = []
-        shapes.update(zip(fast, polygons, strict=True))
-    if not shapes:
-        return
-    indexes = list(shapes)
-    geometries = np.array([shapes[index] for index in indexes], dtype=object)
-    valid = shapely.is_valid(geometries)
-    bounds = shapely.bounds(geometries)
-    for index, geometry, is_valid, box in zip(indexes, geometries, valid, bounds, strict=True):
-        where, item = checked[index]
-        problem = _range_problem(box)
-        if problem is None and not is_valid:
-            fixed = _faithful_repair(geometry)
-            if fixed is None:
-                problem = (
-                    f"invalid geometry ({shapely.is_valid_reason(geometry)}) that make_valid cannot repair faithfully"
-                )
-            else:
-                item = {**item, "geometry": orjson.loads(shapely.to_geojson(fixed))}
-                notes.repair(where, f"item {item['id']!r}: invalid geometry ({shapely.is_valid_reason(geometry)}) "
-                         f"repaired with make_valid into a {fixed.geom_type}")  # fmt: skip
-                checked[index] = (where, item)
-        if problem is None:
-            problem = _bbox_problem(item.get("bbox"), box)
-        if problem is not None:
-            checked[index] = Rejected(where, f"item {item['id']!r}: {problem}")
+                    checked[index] = Rejected(where, f"item {item['id']!r}: bad geometry: {exc}")
+    if shapes:
+        indexes = list(shapes)
+        geometries = np.array(list(shapes.values()), dtype=object)
+        bounds = shapely.bounds(geometries)
+        suspect = (
+            ~shapely.is_valid(geometries)
+            | ~_in_range(bounds)
+            | ~_bbox_contains([checked[index][1].get("bbox") for index in indexes], bounds)
+        )
+        for position in np.flatnonzero(suspect).tolist():
+            _judge(checked, indexes[position], geometries[position], bounds[position], notes)
+    return [index for index in accepted if not isinstance(checked[index], Rejected)]
+
+
+def _in_range(bounds: Any) -> Any:
+    with np.errstate(invalid="ignore"):
+        return (bounds[:, 0] >= -180) & (bounds[:, 2] <= 180) & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90)
+
+
+def _bbox_contains(bboxes: list[Any], bounds: Any) -> Any:
+    """For each geometry, whether its item's bbox (if any) contains its bounds (vectorised)."""
+    missing = [np.nan] * 4
+    rows = []
+    for bbox in bboxes:
+        if bbox is None:
+            rows.append(missing)
+        elif bbox.__class__ is list and len(bbox) == 4:
+            rows.append(bbox)
+        else:
+            return np.zeros(len(bboxes), bool)  # unusual bboxes (6 numbers, malformed): judged one by one
+    try:
+        boxes = np.fromiter(_chain(rows), np.float64, 4 * len(rows)).reshape(-1, 4)
+    except (TypeError, ValueError):
+        return np.zeros(len(bboxes), bool)
+    west, south, east, north = boxes.T
+    minx, miny, maxx, maxy = bounds.T
+    tolerance = BBOX_TOLERANCE
+    with np.errstate(invalid="ignore"):
+        inside = (miny >= south - tolerance) & (maxy <= north + tolerance)
+        inside &= (west > east) | ((minx >= west - tolerance) & (maxx <= east + tolerance))
+    return inside | np.isnan(boxes).any(axis=1)
+
+
+def _judge(checked: list[Any], index: int, geometry: Any, box: Any, notes: Notes) -> None:
+    """The slow, explaining path for an item whose geometry failed a vectorised check."""
+    from catalog.store import Rejected
+
+    where, item = checked[index]
+    problem = _range_problem(box)
+    if problem is None and not shapely.is_valid(geometry):
+        fixed = _faithful_repair(geometry)
+        reason = shapely.is_valid_reason(geometry)
+        if fixed is None:
+            problem = f"invalid geometry ({reason}) that make_valid cannot repair faithfully"
+        else:
+            item = {**item, "geometry": orjson.loads(shapely.to_geojson(fixed))}
+            notes.repair(where, f"item {item['id']!r}: invalid geometry ({reason}) repaired with make_valid into a "
+                                f"{fixed.geom_type}")  # fmt: skip
+            checked[index] = (where, item)
+    if problem is None:
+        problem = _bbox_problem(item.get("bbox"), box)
+    if problem is not None:
+        checked[index] = Rejected(where, f"item {item['id']!r}: {problem}")
 
 
 def _slow_shape(geometry: Any) -> Any:
@@ -311,8 +370,12 @@ def _slow_shape(geometry: Any) -> Any:
 
 
 def _polygons(rings: list[list[Any]], ring_counts: list[int]) -> Any:
+    """Shapely polygons from many rings at once; ValueError/TypeError unless every point is 2 numbers."""
     lengths = np.fromiter(map(len, rings), np.int64, len(rings))
-    coordinates = np.fromiter(_chain(_chain(rings)), np.float64).reshape(-1, 2)
+    numbers = np.fromiter(_chain(_chain(rings)), np.float64)
+    if numbers.size != 2 * lengths.sum():
+        raise ValueError("points are not all [x, y]")
+    coordinates = numbers.reshape(-1, 2)
     ring_offsets = np.concatenate([[0], np.cumsum(lengths)])
     polygon_offsets = np.concatenate([[0], np.cumsum(ring_counts)])
     return shapely.from_ragged_array(shapely.GeometryType.POLYGON, coordinates, (ring_offsets, polygon_offsets))
@@ -360,14 +423,9 @@ def _bbox_problem(bbox: Any, bounds: Any) -> str | None:
     return f"bbox {bbox} does not contain the geometry (its bounds are [{minx}, {miny}, {maxx}, {maxy}])"
 
 
-def _check_duplicates(checked: list[Any], seen: _Seen, notes: Notes) -> None:
-    from catalog.store import Rejected
-
-    indexes = [
-        index for index, entry in enumerate(checked) if not isinstance(entry, Rejected) and _well_formed(entry[1])
-    ]
-    keys = [(checked[index][1]["collection"], checked[index][1]["id"]) for index in indexes]
-    for index, key, new in zip(indexes, keys, seen.add_new(keys), strict=True):
+def _check_duplicates(checked: list[Any], accepted: list[int], seen: _Seen, notes: Notes) -> None:
+    keys = [(checked[index][1]["collection"], checked[index][1]["id"]) for index in accepted]
+    for index, key, new in zip(accepted, keys, seen.add_new(keys), strict=True):
         if not new:
             notes.duplicate(checked[index][0], f"item {key[1]!r} of collection {key[0]!r} appeared earlier in this "
                                                "input; merged into it")  # fmt: skip

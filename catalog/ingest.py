@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import orjson
 
-from catalog.store import Rejected, Store, WriteReport
+from catalog.store import Rejected, Store, WriteReport, is_placeholder
 
 Record = tuple[str, dict[str, Any]] | Rejected
 
@@ -104,9 +104,11 @@ def import_files(store: Store, sources: list[str | Path], *, report: WriteReport
     """Import files into the store: collections first come as they appear, items in batches.
 
     Collections created implicitly (items naming a collection the store lacks) get an extent
-    computed from their items at the end.
+    computed from their items at the end, by every import that adds items to them (so with
+    concurrent imports the last one to finish leaves the extent of all of them).
     """
     report = report or WriteReport()
+    touched: set[str] = set()
 
     def items() -> Iterator[tuple[str, dict[str, Any]] | Rejected]:
         for source in sources:
@@ -121,9 +123,13 @@ def import_files(store: Store, sources: list[str | Path], *, report: WriteReport
                     except Exception as exc:
                         report.reject(where, str(exc))
                     continue
+                collection = document.get("collection")
+                if collection.__class__ is str:
+                    touched.add(collection)
                 yield where, document
 
     store.upsert_items(items(), report=report)
-    for collection_id in report.collections_created:
-        store.refresh_extent(collection_id)
+    for collection_id in sorted(touched & store.collection_ids()):  # not those whose items were all rejected
+        if collection_id in report.collections_created or is_placeholder(store.get_collection(collection_id)):
+            store.refresh_extent(collection_id)
     return report

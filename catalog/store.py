@@ -22,7 +22,7 @@ import orjson
 from catalog import geo
 from catalog.checkpoints import FinishedWindow
 from catalog.columns import HOT_PROPERTIES, hot_values
-from catalog.errors import InvalidItem, NotFound
+from catalog.errors import InvalidItem, NotFound, StoreBusy
 from catalog.merge import merge_collections, merge_items
 from catalog.migrations import migrate
 from catalog.sqlite import sqlite_utils
@@ -159,6 +159,7 @@ class Store:
     def __init__(self, path: str | Path, *, timeout: float = 60.0) -> None:
         self.path = Path(path)
         self.location = str(path)
+        self.timeout = timeout
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
@@ -179,6 +180,7 @@ class Store:
         self.conn.create_function("eocat_timestamp", 1, _timestamp_udf, deterministic=True)
         self.schema_version = migrate(self.conn)
         self._collection_ids: set[str] | None = None
+        self._data_version = 0
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -190,6 +192,32 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- writing -------------------------------------------------------------------------
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction that holds the write lock from its start (BEGIN IMMEDIATE).
+
+        What it reads cannot change before it writes, so a read-modify-write (a merge, an extent)
+        never loses another process's work. Writers queue for the lock; one waiting longer than the
+        store's timeout gets :class:`StoreBusy` instead of SQLite's bare "database is locked".
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise StoreBusy(
+                f"another process has been writing to {self.location} for more than {self.timeout:g} s; "
+                "run this again when it has finished"
+            ) from None
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._collection_ids = None
+            raise
+
     # -- collections -----------------------------------------------------------------------
     def upsert_collection(self, collection: dict[str, Any], *, mode: Literal["merge", "replace"] = "merge") -> None:
         """Store a collection document; an existing one is merged (or replaced)."""
@@ -198,17 +226,20 @@ class Store:
         collection_id = collection.get("id")
         if not isinstance(collection_id, str) or not collection_id:
             raise InvalidItem("collection has no 'id'")
-        with self.db.atomic():
-            row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
-            document = collection
-            if row is not None and mode == "merge":
-                document = merge_collections(orjson.loads(row[0]), collection)
-            self.conn.execute(
-                "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET content = excluded.content, updated = excluded.updated",
-                [collection_id, orjson.dumps(document).decode(), utc_now()],
-            )
+        with self._writing():
+            self._put_collection(collection_id, collection, mode)
         self._collection_ids = None
+
+    def _put_collection(self, collection_id: str, collection: dict[str, Any], mode: str) -> None:
+        row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
+        document = collection
+        if row is not None and mode == "merge":
+            document = merge_collections(orjson.loads(row[0]), collection)
+        self.conn.execute(
+            "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET content = excluded.content, updated = excluded.updated",
+            [collection_id, orjson.dumps(document).decode(), utc_now()],
+        )
 
     def get_collection(self, collection_id: str) -> dict[str, Any]:
         row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
@@ -222,13 +253,15 @@ class Store:
         return [orjson.loads(row[0]) for row in rows]
 
     def collection_ids(self) -> set[str]:
-        if self._collection_ids is None:
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]  # changes when another connection commits
+        if self._collection_ids is None or version != self._data_version:
             self._collection_ids = {row[0] for row in self.conn.execute("SELECT id FROM collections")}
+            self._data_version = version
         return self._collection_ids
 
     def delete_collection(self, collection_id: str) -> int:
         """Delete a collection and its items; return the number of items deleted."""
-        with self.db.atomic():
+        with self._writing():
             deleted = self.conn.execute("DELETE FROM items WHERE collection = ?", [collection_id]).rowcount
             if self.conn.execute("DELETE FROM collections WHERE id = ?", [collection_id]).rowcount == 0:
                 raise NotFound(f"collection {collection_id!r} not found")
@@ -236,19 +269,23 @@ class Store:
         return int(deleted)
 
     def refresh_extent(self, collection_id: str) -> None:
-        """Recompute a collection's extent from its items (used for collections made from items)."""
-        row = self.conn.execute(
-            "SELECT min(minx), min(miny), max(maxx), max(maxy), min(start_datetime), max(end_datetime), "
-            "max(minx > maxx) FROM items WHERE collection = ?",
-            [collection_id],
-        ).fetchone()
-        if row[4] is None:
-            return
-        minx, miny, maxx, maxy, start, end, crosses = row
-        bbox = [-180.0, miny, 180.0, maxy] if crosses else [minx, miny, maxx, maxy]
-        document = self.get_collection(collection_id)
-        document["extent"] = {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[start, end]]}}
-        self.upsert_collection(document, mode="replace")
+        """Recompute a collection's extent from its items (used for collections made from items).
+
+        Read and write are one transaction, so a concurrent writer's items are either all counted
+        or written after (and that writer refreshes the extent itself)."""
+        with self._writing():
+            row = self.conn.execute(
+                "SELECT min(minx), min(miny), max(maxx), max(maxy), min(start_datetime), max(end_datetime), "
+                "max(minx > maxx) FROM items WHERE collection = ?",
+                [collection_id],
+            ).fetchone()
+            if row[4] is None:
+                return
+            minx, miny, maxx, maxy, start, end, crosses = row
+            bbox = [-180.0, miny, 180.0, maxy] if crosses else [minx, miny, maxx, maxy]
+            document = self.get_collection(collection_id)
+            document["extent"] = {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[start, end]]}}
+            self._put_collection(collection_id, document, "replace")
 
     # -- items -----------------------------------------------------------------------------
     def upsert_items(
@@ -314,8 +351,7 @@ class Store:
     def _write_batch(
         self, rows: list[_Row], mode: str, report: WriteReport, collections: Callable[[str], dict[str, Any] | None]
     ) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._writing():
             existing = self._existing_rows([row.key for row in rows])
             inserts: list[tuple[Any, ...]] = []
             boxes: list[tuple[Any, ...]] = []
@@ -352,11 +388,6 @@ class Store:
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     [str(span)],
                 )
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            self._collection_ids = None
-            raise
         report.inserted += len(inserts)
         report.updated += len(updates)
         report.unchanged += unchanged
@@ -380,34 +411,32 @@ class Store:
     def _ensure_collections(
         self, collection_ids: set[str], documents: Callable[[str], dict[str, Any] | None]
     ) -> list[str]:
-        """Store the collections of new items; return those that got a placeholder document."""
+        """Store the collections of new items; return those that got a placeholder document.
+
+        A document the writer brings (a harvester's) replaces a placeholder made up earlier, by this
+        or another process, so which of two concurrent writers came first does not matter."""
         placeholders = []
-        for collection_id in sorted(collection_ids - self.collection_ids()):
+        for collection_id in sorted(collection_ids):
             document = documents(collection_id)
-            if document is None:
-                placeholders.append(collection_id)
-                document = self._placeholder(collection_id)
-            self.conn.execute(
-                "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?)",
-                [collection_id, orjson.dumps(document).decode(), utc_now()],
-            )
-            self.collection_ids().add(collection_id)
+            if collection_id not in self.collection_ids():
+                cursor = self.conn.execute(  # another process may have created it since the cache was read
+                    "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    [collection_id, orjson.dumps(document or self._placeholder(collection_id)).decode(), utc_now()],
+                )
+                self.collection_ids().add(collection_id)
+                if cursor.rowcount == 1:
+                    if document is None:
+                        placeholders.append(collection_id)
+                    continue
+            if document is not None:
+                row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
+                if row is not None and is_placeholder(orjson.loads(row[0])):
+                    self._put_collection(collection_id, document, "replace")
         return placeholders
 
     @staticmethod
     def _placeholder(collection_id: str) -> dict[str, Any]:
-        return {
-            "type": "Collection",
-            "stac_version": "1.1.0",
-            "id": collection_id,
-            "description": f"Created by eocat for imported items of collection {collection_id!r}.",
-            "license": "other",
-            "extent": {
-                "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
-                "temporal": {"interval": [[None, None]]},
-            },
-            "links": [],
-        }
+        return placeholder_collection(collection_id)
 
     def get_item(self, collection_id: str, item_id: str) -> dict[str, Any]:
         row = self.conn.execute(
@@ -419,7 +448,7 @@ class Store:
         return item
 
     def delete_item(self, collection_id: str, item_id: str) -> None:
-        with self.db.atomic():
+        with self._writing():
             cursor = self.conn.execute("DELETE FROM items WHERE id = ? AND collection = ?", [item_id, collection_id])
         if cursor.rowcount == 0:
             raise NotFound(f"item {item_id!r} not found in collection {collection_id!r}")
@@ -460,7 +489,7 @@ class Store:
         return [FinishedWindow(*row) for row in rows]
 
     def finish_window(self, source: str, query: str, window: FinishedWindow) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.conn.execute(
                 "INSERT OR REPLACE INTO harvest_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [source, query, window.start, window.end, window.expected, window.received,
@@ -468,7 +497,7 @@ class Store:
             )  # fmt: skip
 
     def reset_windows(self, source: str, query: str) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.conn.execute("DELETE FROM harvest_windows WHERE source = ? AND query = ?", [source, query])
 
     def watermark(self, source: str, query: str) -> str | None:
@@ -478,7 +507,7 @@ class Store:
         return None if row is None else str(row[0])
 
     def set_watermark(self, source: str, query: str, value: str) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.conn.execute("INSERT OR REPLACE INTO harvest_watermarks VALUES (?, ?, ?)", [source, query, value])
 
     # -- planner statistics ----------------------------------------------------------------
@@ -505,6 +534,27 @@ class Store:
         """Refresh the query planner's statistics (cheap; run after large imports)."""
         self.conn.execute("PRAGMA analysis_limit = 1000")
         self.conn.execute("ANALYZE")
+
+
+def placeholder_collection(collection_id: str) -> dict[str, Any]:
+    """The document eocat makes up for a collection whose items came without one."""
+    return {
+        "type": "Collection",
+        "stac_version": "1.1.0",
+        "id": collection_id,
+        "description": f"Created by eocat for imported items of collection {collection_id!r}.",
+        "license": "other",
+        "extent": {
+            "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
+            "temporal": {"interval": [[None, None]]},
+        },
+        "links": [],
+    }
+
+
+def is_placeholder(document: dict[str, Any]) -> bool:
+    """Whether a collection document is one eocat made up (its extent is computed from its items)."""
+    return document.get("description") == placeholder_collection(str(document.get("id")))["description"]
 
 
 @contextmanager

@@ -25,3 +25,7 @@ class NotFound(EocatError):
 
 class StoreBusy(EocatError):
     """Another process held the catalogue's write lock for longer than the store waits."""
+
+
+class NotACatalogue(NotFound):
+    """``--db`` names a file that is not an eocat catalogue (not SQLite, or another program's database)."""

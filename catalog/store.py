@@ -22,7 +22,7 @@ import orjson
 from catalog import geo
 from catalog.checkpoints import FinishedWindow
 from catalog.columns import HOT_PROPERTIES, hot_values
-from catalog.errors import InvalidItem, NotFound, StoreBusy
+from catalog.errors import InvalidItem, NotACatalogue, NotFound, StoreBusy
 from catalog.merge import merge_collections, merge_items
 from catalog.migrations import migrate
 from catalog.sqlite import sqlite_utils
@@ -163,6 +163,21 @@ class Store:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:  # not a database at all, unreadable, or locked while migrating
+            self.conn.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise self._busy() from None
+            raise NotACatalogue(f"{self.location} is not an eocat catalogue ({exc})") from None
+        self._collection_ids: set[str] | None = None
+        self._data_version = 0
+
+    def _open(self) -> None:
+        """Check the file is a catalogue (or new), set the connection up and migrate the schema."""
+        tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]  # reads the header
+        if tables and self.conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+            raise NotACatalogue(f"{self.location} is a SQLite database of something else, not an eocat catalogue")
         # 16 KiB pages hold several 2-4 KiB items each (measured: bulk import 1.14x faster than 4 KiB);
         # it only takes effect on a new, empty file.
         self.conn.execute("PRAGMA page_size = 16384")
@@ -170,7 +185,7 @@ class Store:
         for pragma in (
             "journal_mode = WAL",
             "synchronous = NORMAL",
-            f"busy_timeout = {int(timeout * 1000)}",
+            f"busy_timeout = {int(self.timeout * 1000)}",
             "cache_size = -262144",
             "mmap_size = 1073741824",
             "temp_store = MEMORY",
@@ -179,8 +194,6 @@ class Store:
         geo.register_functions(self.conn)
         self.conn.create_function("eocat_timestamp", 1, _timestamp_udf, deterministic=True)
         self.schema_version = migrate(self.conn)
-        self._collection_ids: set[str] | None = None
-        self._data_version = 0
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -206,10 +219,7 @@ class Store:
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
-            raise StoreBusy(
-                f"another process has been writing to {self.location} for more than {self.timeout:g} s; "
-                "run this again when it has finished"
-            ) from None
+            raise self._busy() from None
         try:
             yield
             self.conn.execute("COMMIT")
@@ -217,6 +227,12 @@ class Store:
             self.conn.execute("ROLLBACK")
             self._collection_ids = None
             raise
+
+    def _busy(self) -> StoreBusy:
+        return StoreBusy(
+            f"another process has been writing to {self.location} for more than {self.timeout:g} s; "
+            "run this again when it has finished"
+        )
 
     # -- collections -----------------------------------------------------------------------
     def upsert_collection(self, collection: dict[str, Any], *, mode: Literal["merge", "replace"] = "merge") -> None:

@@ -56,6 +56,8 @@ def import_command(ctx: click.Context, files: tuple[str, ...], output: str) -> N
     )
     for name in report.collections_created:
         err.print(f"created collection {name!r} (no collection document was given)")
+    for message in report.notes:
+        err.print(f"  {message}")
     for message in report.errors:
         err.print(f"  rejected {message}")
     if report.rejected > len(report.errors):

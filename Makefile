@@ -50,17 +50,17 @@ chromium:
 #   make harvest BBOX=5,44,16,52 START=2025-06-01 END=2025-06-30 [AOI=area.geojson] [CLOUD=20] [CONTINENT=Europe]
 #   SOURCES picks among s2 s1 cdse-bursts asf-bursts destine (default: all of them).
 SOURCES ?= s2 s1 cdse-bursts asf-bursts destine
-AREA = $(if $(AOI),--aoi $(AOI),$(if $(BBOX),--bbox $(BBOX)))
+AREA = $(if $(AOI),--intersects $(AOI),$(if $(BBOX),--bbox $(BBOX)))
 harvest: install
 	@test -n "$(START)" -a -n "$(END)" || { echo "make harvest needs START=YYYY-MM-DD END=YYYY-MM-DD (and BBOX= or AOI=)"; exit 2; }
 	$(if $(filter s2,$(SOURCES)),$(BIN)/eocat harvest cdse --collection SENTINEL-2 --product-type S2MSI2A $(AREA) \
-		--start $(START) --end $(END) $(if $(CLOUD),--cloud-cover-max $(CLOUD)))
+		--datetime $(START)/$(END) $(if $(CLOUD),--cloud-cover-max $(CLOUD)))
 	$(if $(filter s1,$(SOURCES)),$(BIN)/eocat harvest cdse --collection SENTINEL-1 --product-type IW_SLC__1S $(AREA) \
-		--start $(START) --end $(END))
-	$(if $(filter cdse-bursts,$(SOURCES)),$(BIN)/eocat harvest cdse-bursts $(AREA) --start $(START) --end $(END))
-	$(if $(filter asf-bursts,$(SOURCES)),$(BIN)/eocat harvest asf-bursts $(AREA) --start $(START) --end $(END))
+		--datetime $(START)/$(END))
+	$(if $(filter cdse-bursts,$(SOURCES)),$(BIN)/eocat harvest cdse-bursts $(AREA) --datetime $(START)/$(END))
+	$(if $(filter asf-bursts,$(SOURCES)),$(BIN)/eocat harvest asf-bursts $(AREA) --datetime $(START)/$(END))
 	$(if $(filter destine,$(SOURCES)),$(BIN)/eocat harvest destine --continent $(or $(CONTINENT),Europe) \
-		--start $(START) --end $(END))
+		--datetime $(START)/$(END))
 
 bench: install
 	$(BIN)/python -m bench.run

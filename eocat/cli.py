@@ -154,17 +154,25 @@ def build_query(
     "--format", "output", type=click.Choice(["table", "ndjson", "geojson", "count"]), default="table",
     show_default=True, help="table for people; ndjson/geojson for programs; count prints the number.",
 )  # fmt: skip
+@click.option("--lake", metavar="DIR|s3://…", help="Search a GeoParquet lake (from eocat export parquet).")
 @click.pass_context
-def search(ctx: click.Context, limit: int | None, output: str, **options: Any) -> None:
+def search(ctx: click.Context, limit: int | None, output: str, lake: str | None, **options: Any) -> None:
     """Search the catalogue (bbox, intersects, datetime, CQL2 filter, sort, fields)."""
     query = build_query(limit=limit, **options)
-    store = _store(ctx)
+    if lake:  # the same query over a GeoParquet lake, through DuckDB (eocat/cli_parquet.py)
+        from eocat.cli_parquet import lake_catalog
+
+        store: Any = lake_catalog(ctx, lake)
+    else:
+        store = _store(ctx)
     check_collections(store, query)
     if output == "count":
         total = count(store, query)
         click.echo(str(min(total, limit) if limit else total))
         return
-    items: Iterable[dict[str, Any]] = iter_items(store, query, page_size=query.limit)
+    items: Iterable[dict[str, Any]] = (
+        store.iter_items(query) if lake else iter_items(store, query, page_size=query.limit)
+    )
     if limit:
         items = itertools.islice(items, limit)
     out = sys.stdout.buffer

@@ -22,6 +22,15 @@ def _store(ctx: click.Context) -> Any:
     return store
 
 
+def lake_catalog(ctx: click.Context, target: str) -> Any:
+    """``eocat search --lake``: a read-only catalogue over a GeoParquet lake (closed with the command)."""
+    from catalog.parquet.lake_search import LakeCatalog
+
+    catalog = LakeCatalog(target)
+    ctx.call_on_close(catalog.close)
+    return catalog
+
+
 def _default_parquet_dir(ctx: click.Context) -> Path:
     return Path(ctx.obj).parent / "parquet"
 

@@ -76,11 +76,11 @@ def define_views(conn: duckdb.DuckDBPyConnection, files: dict[str, list[str]]) -
     every: list[str] = []
     for collection, names in files.items():
         every += names
-        conn.execute(f"CREATE VIEW {_quote_identifier(collection)} AS SELECT * FROM {_read(names)}")
-    conn.execute(f"CREATE VIEW items AS SELECT * FROM {_read(every)}")
+        conn.execute(f"CREATE VIEW {_quote_identifier(collection)} AS SELECT * FROM {read_parquet_sql(names)}")
+    conn.execute(f"CREATE VIEW items AS SELECT * FROM {read_parquet_sql(every)}")
 
 
-def _read(names: list[str]) -> str:
+def read_parquet_sql(names: list[str]) -> str:
     listing = ", ".join(_quote_literal(name) for name in names)
     return f"read_parquet([{listing}], hive_partitioning = true, union_by_name = true)"
 

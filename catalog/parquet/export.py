@@ -319,7 +319,8 @@ def export_parquet(
             report.removed.extend(sorted(entry.get("partitions", {})))
     report.items = sum(sum(p["rows"] for p in entry["partitions"].values()) for entry in after.values())
     document = {"format": FORMAT, "collections": after}
-    lake.write_bytes(MANIFEST, json.dumps(document, indent=1).encode())  # the switch
+    if document != manifest:
+        lake.write_bytes(MANIFEST, json.dumps(document, indent=1).encode())  # the switch
     referenced = {file for files in partition_files(document).values() for file in files}
     for file in sorted(existing - referenced):
         if _OUR_FILE.search(file) and file.startswith("collection="):

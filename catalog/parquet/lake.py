@@ -22,6 +22,8 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -29,6 +31,19 @@ import pyarrow.fs as pafs
 from catalog.errors import EocatError
 
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://")
+
+
+def _s3(bucket: str) -> pafs.S3FileSystem:
+    """pyarrow's S3 client from the standard AWS settings (credentials: the SDK's default chain)."""
+    options: dict[str, Any] = {}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+        options.update(endpoint_override=parts.netloc + parts.path.rstrip("/"), scheme=parts.scheme)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region and not endpoint:
+        region = pafs.resolve_s3_region(bucket)
+    return pafs.S3FileSystem(region=region, **options)
 
 
 def is_remote(target: str | Path) -> bool:
@@ -51,11 +66,15 @@ class Lake:
         if not is_remote(text):
             return cls(text, pafs.LocalFileSystem(), str(Path(text).absolute()), remote=False)
         try:
-            fs, root = pafs.FileSystem.from_uri(text)
-        except (pa.ArrowException, ValueError) as exc:
+            if text.startswith("s3://"):
+                root = text[len("s3://") :]
+                fs: pafs.FileSystem = _s3(root.split("/", 1)[0])
+            else:
+                fs, root = pafs.FileSystem.from_uri(text)
+        except (pa.ArrowException, ValueError, OSError) as exc:
             raise EocatError(f"cannot open {text}: {exc}") from None
-        root = root.rstrip("/")
-        if "/" not in root and not root:
+        root = root.strip("/")
+        if not root:
             raise EocatError(f"{text}: give a bucket (s3://bucket/prefix)")
         return cls(text.rstrip("/"), fs, root, remote=True)
 
@@ -142,7 +161,8 @@ class Lake:
         self.publish(relative)
 
     def delete(self, relative: str) -> bool:
-        """Delete a file; False when it was not there. Local directories left empty are removed."""
+        """Delete a file; False when it was not there. Local directories left empty are removed
+        (on object stores pyarrow keeps the "directory" as an empty ``…/`` marker object)."""
         try:
             self.fs.delete_file(self.path(relative))
         except FileNotFoundError:

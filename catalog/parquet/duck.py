@@ -51,6 +51,7 @@ def connect(*, remote: bool = False) -> duckdb.DuckDBPyConnection:
         for name in names:
             conn.execute(f"LOAD {_literal(str(extension_file(name)))}")
         conn.execute("SET enable_geoparquet_conversion = false")
+        conn.execute("SET TimeZone = 'UTC'")  # STAC times are UTC: month(), date_trunc() … in UTC
         if remote:
             _s3_secret(conn)
     except BaseException:

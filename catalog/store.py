@@ -160,7 +160,9 @@ def _item_row(item: Any, updated: str) -> _Row:
 class Store:
     """An eocat catalogue in one SQLite file. Use one Store per thread."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 60.0, cache_mib: int = 256) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 60.0, cache_mib: int = 256, mmap_mib: int = 1024) -> None:
+        """Open (or create) the catalogue. ``cache_mib`` is SQLite's page cache and ``mmap_mib`` its
+        memory-mapped window: long one-pass readers (exports) keep both small so their RSS stays flat."""
         self.path = Path(path)
         self.location = str(path)
         if str(path) != ":memory:":
@@ -175,7 +177,7 @@ class Store:
             "synchronous = NORMAL",
             f"busy_timeout = {int(timeout * 1000)}",
             f"cache_size = {-1024 * cache_mib}",
-            "mmap_size = 1073741824",
+            f"mmap_size = {mmap_mib * 2**20}",
             "temp_store = MEMORY",
         ):
             self.conn.execute(f"PRAGMA {pragma}")
@@ -453,6 +455,21 @@ class Store:
             [row[3:7] for row in rows],
             max((row[2] for row in rows), default=""),
         )
+
+    def partition_key_chunks(
+        self, collection: str, start: str, end: str, chunk: int = 50_000
+    ) -> Iterator[PartitionKeys]:
+        """:meth:`partition_keys` in chunks of at most ``chunk`` items (bounded memory for big partitions)."""
+        cursor = self.conn.execute(
+            "SELECT pk, id, updated, minx, miny, maxx, maxy FROM items "
+            "WHERE collection = ? AND datetime >= ? AND datetime < ?",
+            [collection, start, end],
+        )
+        while rows := cursor.fetchmany(chunk):
+            yield PartitionKeys(
+                [row[0] for row in rows], [row[1] for row in rows], [row[3:7] for row in rows],
+                max((row[2] for row in rows), default=""),
+            )  # fmt: skip
 
     def item_texts(self, keys: Sequence[int]) -> dict[int, str]:
         """Stored JSON text of the items with these store keys (missing keys are absent)."""

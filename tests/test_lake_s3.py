@@ -21,8 +21,8 @@ from catalog.parquet.export import MANIFEST
 from catalog.parquet.sql import lake_files, run_sql
 from catalog.search import Query, count, iter_items
 from catalog.store import Store
+from emulators import s3 as s3_support
 from eocat.cli import main
-from tests import s3_support
 from tests.items import make_item
 
 POLYGON = "POLYGON((-10 30, 20 30, 20 60, -10 60, -10 30))"

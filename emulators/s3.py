@@ -1,7 +1,8 @@
-"""A real local S3 endpoint for tests: moto's standalone server on a free port of 127.0.0.1.
+"""A local S3 endpoint for tests and benchmarks: moto's standalone server on a free port of 127.0.0.1.
 
-The server runs in its own process and logs every request (``"PUT /bucket/key HTTP/1.1" 200``),
-so tests count what a client really sent: :meth:`MotoServer.requests`.
+The server runs in its own process (``python -m moto.server``; moto is a dev dependency) and logs
+every request (``"PUT /bucket/key HTTP/1.1" 200``), so callers count what a client really sent:
+:meth:`MotoServer.requests`.
 """
 
 from __future__ import annotations

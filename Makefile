@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export EOCAT_DB ?= data/eocat.db
 
-.PHONY: install test demo serve harvest bench bench-quick lint format clean browser chromium
+.PHONY: install test demo serve harvest bench bench-quick lint format clean browser chromium spark
 
 install: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: install browser chromium
+test: install browser chromium spark
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install
@@ -45,6 +45,12 @@ browser:
 # Headless Chromium for the STAC Browser test (Debian package; the test fails without it).
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+# PySpark and a Java runtime for the Spark recipe over the GeoParquet lake (tests/test_lake_spark.py).
+spark: install
+	@command -v java >/dev/null 2>&1 || { apt-get update -qq && \
+		apt-get install -y -qq -o DPkg::Lock::Timeout=900 openjdk-17-jre-headless; }
+	@$(BIN)/python -c "import pyspark" 2>/dev/null || $(BIN)/python -m pip install --quiet 'pyspark>=4.0'
 
 # The real services (credentials from the environment or ~/.netrc, never the command line), into $(EOCAT_DB):
 #   make harvest BBOX=5,44,16,52 START=2025-06-01 END=2025-06-30 [AOI=area.geojson] [CLOUD=20] [CONTINENT=Europe]

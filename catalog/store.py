@@ -195,11 +195,13 @@ def _item_row(item: Any) -> _Row:
 class Store:
     """An eocat catalogue in one SQLite file. Use one Store per thread."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 60.0, cache_mib: int = 256) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 60.0, cache_mib: int = 256, mmap_mib: int = 1024) -> None:
+        """Open (or create) the catalogue. ``cache_mib`` is SQLite's page cache and ``mmap_mib`` its
+        memory-mapped window: long one-pass readers (exports) keep both small so their RSS stays flat."""
         self.path = Path(path)
         self.location = str(path)
         self.timeout = timeout
-        self._cache_mib = cache_mib
+        self._cache_mib, self._mmap_mib = cache_mib, mmap_mib
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
@@ -230,7 +232,7 @@ class Store:
             "synchronous = NORMAL",
             f"busy_timeout = {int(self.timeout * 1000)}",
             f"cache_size = {-1024 * self._cache_mib}",
-            "mmap_size = 1073741824",
+            f"mmap_size = {self._mmap_mib * 2**20}",
             "temp_store = MEMORY",
         ):
             self.conn.execute(f"PRAGMA {pragma}")
@@ -626,6 +628,21 @@ class Store:
             [row[3:7] for row in rows],
             max((row[2] for row in rows), default=""),
         )
+
+    def partition_key_chunks(
+        self, collection: str, start: str, end: str, chunk: int = 50_000
+    ) -> Iterator[PartitionKeys]:
+        """:meth:`partition_keys` in chunks of at most ``chunk`` items (bounded memory for big partitions)."""
+        cursor = self.conn.execute(
+            "SELECT pk, id, updated, minx, miny, maxx, maxy FROM items "
+            "WHERE collection = ? AND datetime >= ? AND datetime < ?",
+            [collection, start, end],
+        )
+        while rows := cursor.fetchmany(chunk):
+            yield PartitionKeys(
+                [row[0] for row in rows], [row[1] for row in rows], [row[3:7] for row in rows],
+                max((row[2] for row in rows), default=""),
+            )  # fmt: skip
 
     def item_texts(self, keys: Sequence[int]) -> dict[int, str]:
         """Stored JSON text of the items with these store keys (missing keys are absent)."""

@@ -116,7 +116,7 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 def pgstac_sample_store(pg_cluster: Any, sample_items: list[dict[str, Any]]) -> Iterator[Any]:
     """Like ``sample_store``, in pgstac."""
     from catalog.pgstac import PgstacStore
-    from emulators import samples
+    from eocat import samples
 
     # yearly partitions: the sample spreads 6000 items over 300 collection-months, which monthly
     # partitions would turn into 300 tiny tables (each with its indexes) for a handful of items

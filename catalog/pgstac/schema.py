@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS eocat.harvest_windows (
     expected bigint, received bigint NOT NULL, rejected bigint NOT NULL, updated text NOT NULL,
     PRIMARY KEY (source, query, start, "end")
 );
+-- store keys of items (kept in pgstac's items.private, stable across updates; the export uses them)
+CREATE SEQUENCE IF NOT EXISTS eocat.item_keys;
 CREATE TABLE IF NOT EXISTS eocat.harvest_watermarks (
     source text NOT NULL, query text NOT NULL, watermark text NOT NULL, PRIMARY KEY (source, query)
 );

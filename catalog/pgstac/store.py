@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -36,6 +36,7 @@ from catalog.checkpoints import FinishedWindow
 from catalog.errors import EocatError, InvalidItem, NotFound
 from catalog.merge import merge_collections, merge_items
 from catalog.pgstac.schema import ensure_schema
+from catalog.store import MonthSummary, PartitionKeys
 from catalog.timeutil import format_canonical, utc_now
 
 PARTITION_TRUNCS = ("month", "year")  # what pgstac offers; month keeps busy collections' partitions small
@@ -63,6 +64,13 @@ def _check_url(url: str) -> None:
             f"{redact_url(url)}: do not put the password in the URL (it ends up in shell history and logs); "
             "set PGPASSWORD or use ~/.pgpass"
         )
+
+
+def _prefix_time(prefix: str) -> str:
+    """A timestamp text prefix (``2024-``, ``2024-06-``) as the instant it starts."""
+    parts = prefix.rstrip("-").split("-")
+    year, month = parts[0], parts[1] if len(parts) > 1 else "01"
+    return f"{year}-{month}-01T00:00:00Z"
 
 
 def _placeholder(collection_id: str) -> dict[str, Any]:
@@ -101,6 +109,7 @@ class PgstacStore:
         set_json_loads(orjson.loads, self.conn)
         self._collection_ids: set[str] | None = None
         self._base_items: dict[tuple[str, int | None], dict[str, Any]] = {}
+        self._key_index: dict[int, tuple[str, str]] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -273,21 +282,25 @@ class PgstacStore:
                     document = _placeholder(collection_id)
                 self._create_collection(document)
             stored = self._stored(by_collection)
+            fresh = [key for key in batch if key not in stored]
+            new_keys = iter(self._new_store_keys(len(fresh)))
+            now = utc_now()
             to_load: list[dict[str, Any]] = []
             stale: dict[str, list[str]] = {}
             inserted = updated = unchanged = 0
             for key, item in batch.items():
-                old = stored.get(key)
-                if old is None:
+                found = stored.get(key)
+                if found is None:
                     inserted += 1
-                    to_load.append(item)
+                    to_load.append({**item, "private": {"key": next(new_keys), "updated": now}})
                     continue
+                old, store_key = found
                 new = merge_items(old, item) if mode == "merge" else item
                 if new == old:
                     unchanged += 1
                     continue
                 updated += 1
-                to_load.append(new)
+                to_load.append({**new, "private": {"key": store_key, "updated": now}})
                 stale.setdefault(key[0], []).append(key[1])
             for collection_id, ids in stale.items():
                 self.conn.execute("DELETE FROM items WHERE collection = %s AND id = ANY(%s)", [collection_id, ids])
@@ -299,16 +312,23 @@ class PgstacStore:
         report.unchanged += unchanged
         report.collections_created.extend(created)
 
-    def _stored(self, by_collection: dict[str, list[str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """The stored (hydrated) versions of the given keys."""
-        found: dict[tuple[str, str], dict[str, Any]] = {}
+    def _stored(self, by_collection: dict[str, list[str]]) -> dict[tuple[str, str], tuple[dict[str, Any], int]]:
+        """The stored (hydrated) versions of the given keys, with their store keys."""
+        found: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
         for collection_id, ids in by_collection.items():
             rows = self.conn.execute(
-                f"SELECT {ITEM_COLUMNS} FROM items WHERE collection = %s AND id = ANY(%s)", [collection_id, ids]
+                f"SELECT {ITEM_COLUMNS}, (private->>'key')::bigint FROM items WHERE collection = %s AND id = ANY(%s)",
+                [collection_id, ids],
             )
             for row in rows:
-                found[(collection_id, row[0])] = self.hydrate(*row)
+                found[(collection_id, row[0])] = (self.hydrate(*row[:4]), row[4])
         return found
+
+    def _new_store_keys(self, number: int) -> list[int]:
+        if not number:
+            return []
+        rows = self.conn.execute("SELECT nextval('eocat.item_keys') FROM generate_series(1, %s)", [number])
+        return [int(row[0]) for row in rows]
 
     def _load(self, items: list[dict[str, Any]]) -> None:
         """Bulk-load new rows through pypgstac's loader, on this connection and transaction."""
@@ -339,6 +359,81 @@ class PgstacStore:
         else:
             row = self.conn.execute("SELECT count(*) FROM items WHERE collection = %s", [collection_id]).fetchone()
         return int(row[0]) if row else 0
+
+    # -- bulk reads (the GeoParquet export) -------------------------------------------------
+    # Store keys live in items.private (assigned from a sequence, kept across updates), like
+    # SQLite's row keys; partition_keys remembers where each key lives so item_texts can use
+    # pgstac's per-partition id index.
+    def month_summaries(self, *, with_updated: bool = False) -> list[MonthSummary]:
+        """Per collection and month of the sort datetime: item count, key sum (and last write)."""
+        updated = "coalesce(max(private->>'updated'), '')" if with_updated else "''"
+        rows = self.conn.execute(
+            f"SELECT collection, to_char(datetime AT TIME ZONE 'UTC', 'YYYY-MM') AS month, count(*), {updated}, "
+            "coalesce(sum((private->>'key')::bigint), 0) FROM items GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        return [MonthSummary(str(c), str(m), int(n), str(u), int(k)) for c, m, n, u, k in rows]
+
+    def partition_keys(self, collection: str, start: str, end: str) -> PartitionKeys:
+        """Keys, ids and boxes of a collection's items with ``start <= datetime < end`` (text prefixes)."""
+        rows = self.conn.execute(
+            "SELECT (private->>'key')::bigint, id, coalesce(private->>'updated', ''), content->'bbox', "
+            "st_xmin(geometry), st_ymin(geometry), st_xmax(geometry), st_ymax(geometry) FROM items "
+            "WHERE collection = %s AND datetime >= %s::timestamptz AND datetime < %s::timestamptz",
+            [collection, _prefix_time(start), _prefix_time(end)],
+        ).fetchall()
+        boxes: list[tuple[float | None, float | None, float | None, float | None]] = []
+        for row in rows:
+            self._key_index[int(row[0])] = (collection, row[1])
+            bbox = row[3]
+            if isinstance(bbox, list) and len(bbox) in (4, 6):
+                half = len(bbox) // 2
+                boxes.append((bbox[0], bbox[1], bbox[half], bbox[half + 1]))
+            else:
+                boxes.append((row[4], row[5], row[6], row[7]))
+        return PartitionKeys(
+            [int(r[0]) for r in rows], [r[1] for r in rows], boxes, max((r[2] for r in rows), default="")
+        )
+
+    def item_texts(self, keys: Sequence[int]) -> dict[int, str]:
+        """Stored JSON text of the items with these store keys (missing keys are absent)."""
+        wanted: dict[str, list[str]] = {}
+        unknown = []
+        for key in keys:
+            where = self._key_index.get(int(key))
+            if where is None:
+                unknown.append(int(key))
+            else:
+                wanted.setdefault(where[0], []).append(where[1])
+        found: dict[int, str] = {}
+        select = f"SELECT {ITEM_COLUMNS}, (private->>'key')::bigint FROM items"
+        queries: list[tuple[str, list[Any]]] = [
+            (f"{select} WHERE collection = %s AND id = ANY(%s)", [c, ids]) for c, ids in wanted.items()
+        ]
+        if unknown:
+            queries.append((f"{select} WHERE (private->>'key')::bigint = ANY(%s)", [unknown]))
+        for statement, params in queries:
+            for row in self.conn.execute(statement.encode(), params):
+                found[int(row[4])] = orjson.dumps(self.hydrate(*row[:4])).decode()
+        return found
+
+    def sample_item_texts(self, collection: str, size: int) -> list[str]:
+        """About ``size`` stored JSON texts spread over a collection (schema inference)."""
+        total = self.count_items(collection)
+        step = max(1, total // max(size, 1))
+        rows = self.conn.execute(
+            f"SELECT {ITEM_COLUMNS} FROM items WHERE collection = %s AND (private->>'key')::bigint %% %s = 0 LIMIT %s",
+            [collection, step, size],
+        )
+        return [orjson.dumps(self.hydrate(*row)).decode() for row in rows]
+
+    def iter_item_texts(self, collection: str, chunk: int = 20_000) -> Iterator[list[str]]:
+        """Every stored JSON text of a collection, in chunks (bounded memory: a server-side cursor)."""
+        with psycopg.connect(self.url, autocommit=False) as reader, reader.cursor(name="eocat_items") as cursor:
+            reader.execute("SET search_path TO pgstac, public")
+            cursor.itersize = chunk
+            cursor.execute(f"SELECT {ITEM_COLUMNS} FROM items WHERE collection = %s", [collection])
+            while rows := cursor.fetchmany(chunk):
+                yield [orjson.dumps(self.hydrate(*row)).decode() for row in rows]
 
     # -- search ----------------------------------------------------------------------------
     def search_page(self, query: Any, *, with_count: bool = False) -> Any:

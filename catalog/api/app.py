@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 import orjson
@@ -32,6 +32,7 @@ from catalog.api.assets import AssetJobs, Materializer
 from catalog.api.conformance import CONFORMANCE
 from catalog.api.params import check_post_types, has_spatial_operator, parse_params
 from catalog.api.queryables import queryables, sortables
+from catalog.backend import open_store
 from catalog.errors import EocatError, InvalidQuery, NotFound
 from catalog.search import Query, count_upto, search
 from catalog.store import Store
@@ -52,7 +53,7 @@ FILTER_COUNT_CAP = 10_000  # CQL2 filters: count no further than this
 class ApiConfig:
     """How to serve one catalogue file."""
 
-    db_path: Path
+    db_path: Path | str  # a SQLite file or a postgresql:// URL (catalog.backend.open_store)
     base_url: str | None = None  # e.g. https://example.org/stac/ behind a proxy; None: from each request
     title: str = "eocat"
     description: str = "Copernicus / Sentinel STAC catalogue harvested by eocat."
@@ -79,7 +80,7 @@ class _Api:
     def store(self) -> Store:
         store: Store | None = getattr(self._local, "store", None)
         if store is None:
-            store = Store(self.config.db_path)
+            store = cast(Store, open_store(self.config.db_path))  # or a PgstacStore: same interface
             self._local.store = store
         return store
 
@@ -273,8 +274,11 @@ class _Api:
         if cap <= 0:
             return None
         spatial = query.spatial()
-        if spatial is not None and store.rtree_hits(spatial.index_boxes(), SPATIAL_COUNT_CANDIDATES) >= (
-            SPATIAL_COUNT_CANDIDATES
+        rtree_hits = getattr(store, "rtree_hits", None)  # SQLite; pgstac counts through its GiST index
+        if (
+            spatial is not None
+            and rtree_hits is not None
+            and rtree_hits(spatial.index_boxes(), SPATIAL_COUNT_CANDIDATES) >= (SPATIAL_COUNT_CANDIDATES)
         ):
             return None
         if query.filter is not None:

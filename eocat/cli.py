@@ -355,3 +355,8 @@ def emulate_all(products: int, burst_frames: int) -> None:
     from emulators.everything import serve_all
 
     serve_all(products, burst_frames)
+
+from eocat.cli_ard import ard, mosaic  # noqa: E402
+
+main.add_command(ard)
+main.add_command(mosaic)

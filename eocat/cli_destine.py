@@ -87,7 +87,10 @@ def emulate_destine(args: tuple[str, ...]) -> None:
 def timescan_command(
     ctx: click.Context, metrics: str, out: Path, nodata: str, limit: int | None, as_json: bool, **options: Any
 ) -> None:
-    """Per-pixel statistics over the NDVI frames a query selects, as one multi-band COG (one pass).
+    """Per-pixel statistics over the NDVI frames (or Sentinel-1 ARD items) a query selects, as one COG (one pass).
+
+    With --collections sentinel-1-ard the statistics are of the backscatter in dB over one track/orbit
+    direction (count is the number of valid dates per pixel).
 
     Frames with a local copy (from ``eocat fetch``) are read from it; the others are decoded from their
     streams on the fly. NDVI is averaged as is: no dB/power conversion applies to it.
@@ -106,6 +109,14 @@ def timescan_command(
     items = iter_items(store, query, page_size=query.limit)
     if limit:
         items = itertools.islice(items, limit)
+    if "sentinel-1-ard" in (query.collections or ()):  # Sentinel-1 backscatter (issue 17): dB statistics
+        from processing.timescan import run_ard_timescan
+
+        ard = run_ard_timescan(items, names, out)
+        if as_json:
+            click.echo(orjson.dumps({**ard.__dict__, "out": str(out), "metrics": list(names)}).decode())
+        err.print(f"timescan: {ard.dates} dates of {ard.track}, {ard.first} .. {ard.last} -> {out}", highlight=False)
+        return
     report = run_timescan(items, names, out, tokens=_tokens(ctx), nodata=nodata)
     if as_json:
         click.echo(orjson.dumps({**report.as_dict(), "out": str(out), "metrics": list(names)}).decode())

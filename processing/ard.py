@@ -160,10 +160,11 @@ def terrain_correct(
     dem_raster = scene.open_dem_raster(str(dem_path), chunks=2048)
     with dask.config.set(scheduler="threads"):
         geocoded, _ = apps.do_terrain_correction(product, dem_raster, correct_radiometry=MEASURES[measure])
-        values = np.asarray(geocoded.values, dtype=np.float32)
+        # sarsen works on y ascending (south up); outputs are north-up like the DEM file
+        values = np.asarray(geocoded.sortby("y", ascending=False).transpose("y", "x").values, dtype=np.float32)
         code = np.zeros(values.shape, dtype=np.uint8)
         if mask:
-            dem_ecef = scene.convert_to_dem_ecef(dem_raster.compute())
+            dem_ecef = scene.convert_to_dem_ecef(dem_raster.sortby("y", ascending=False).compute())
             acquisition = geocoding.backward_geocode(
                 dem_ecef, orbit.OrbitPolyfitInterpolator.from_position(product.state_vectors())
             )
@@ -176,6 +177,7 @@ def terrain_correct(
 def write_cog(path: Path, data: np.ndarray, crs: str, transform: Any, nodata: float | int | None) -> None:
     """A Cloud-Optimized GeoTIFF (deflate, 256-px tiles, overviews), written atomically."""
     import rasterio
+    import rasterio.shutil
     from rasterio.io import MemoryFile
 
     path.parent.mkdir(parents=True, exist_ok=True)

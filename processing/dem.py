@@ -39,9 +39,9 @@ class Grid:
 
     @property
     def transform(self) -> Any:
-        from rasterio.transform import from_origin
+        from affine import Affine
 
-        return from_origin(self.x0, self.y0, self.resolution, self.resolution)
+        return Affine(self.resolution, 0.0, self.x0, 0.0, -self.resolution, self.y0)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:

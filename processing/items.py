@@ -106,7 +106,8 @@ def ard_item(
             "type": "image/tiff; application=geotiff; profile=cloud-optimized",
             "title": f"{measure} {polarization} ({unit})",
             "roles": ["data", "backscatter"],
-            "bands": [{"data_type": "float32", "nodata": "nan", "unit": unit}],
+            "bands": [{"data_type": "float32", "nodata": "nan", "unit": unit,
+                       "raster:spatial_resolution": grid.resolution}],  # fmt: skip,
             "file:size": data.stat().st_size,
             "file:checksum": checksum_of(data),
         },
@@ -115,7 +116,7 @@ def ard_item(
             "type": "image/tiff; application=geotiff; profile=cloud-optimized",
             "title": "layover (1) / shadow (2) mask",
             "roles": ["metadata", "mask"],
-            "bands": [{"data_type": "uint8"}],
+            "bands": [{"data_type": "uint8", "raster:spatial_resolution": grid.resolution}],
         },
     }
     return {
@@ -127,7 +128,8 @@ def ard_item(
         "geometry": geometry,
         "bbox": bbox,
         "properties": properties,
-        "links": [{"rel": "derived_from", "href": f"../../{grd.get('collection')}/items/{grd['id']}",
+        "links": [{"rel": "collection", "href": "../collection.json", "type": "application/json"},
+                  {"rel": "derived_from", "href": f"../../{grd.get('collection')}/items/{grd['id']}",
                    "type": "application/geo+json", "title": grd["id"]}],  # fmt: skip
         "assets": assets,
     }

@@ -46,6 +46,7 @@ def _group(item: dict[str, Any]) -> tuple[Any, ...]:
 def run_ard_timescan(items: Iterable[dict[str, Any]], metrics: Sequence[str], out: Path) -> ArdTimescan:
     """Write a multi-band COG (one band per metric, in dB except count) over the ARD ``items``."""
     import rasterio
+    import rasterio.shutil
 
     stats: RunningStats | None = None
     grid: Grid | None = None

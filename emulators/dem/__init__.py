@@ -28,7 +28,7 @@ Terrain = Callable[[np.ndarray, np.ndarray], np.ndarray]
 def tile_bytes(lat: int, lon: int, size: int, terrain: Terrain) -> bytes:
     """One tile as GeoTIFF bytes (pixel-is-area grid over [lon, lon+1] × [lat, lat+1])."""
     from rasterio.io import MemoryFile
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     step = 1.0 / size
     lons = lon + (np.arange(size) + 0.5) * step
@@ -42,7 +42,7 @@ def tile_bytes(lat: int, lon: int, size: int, terrain: Terrain) -> bytes:
         "count": 1,
         "dtype": "float32",
         "crs": "EPSG:4326",
-        "transform": from_origin(lon, lat + 1, step, step),
+        "transform": Affine(step, 0.0, float(lon), 0.0, -step, float(lat + 1)),
         "tiled": True,
         "compress": "deflate",
     }

@@ -36,7 +36,7 @@ class GrdScene:
 
     ``lon``/``lat`` is the scene centre, ``start`` the first line's time (UTC), ``lines``×``samples`` the
     image at ``spacing`` metres. ``sigma0`` is the background truth (linear), ``targets`` a few (line, pixel)
-    image positions holding a bright point of ``target_sigma0``; ``noise`` the thermal noise floor as a
+    image positions holding a bright point of peak ``target_sigma0`` (blurred as a Gaussian of σ = 1 px); ``noise`` the thermal noise floor as a
     fraction of the background intensity (0 = none); ``border`` near/far-range samples left at DN 0, as in
     real products. Pixels hold DN = sqrt(β_LUT² · β0 + noise), rounded.
     """
@@ -99,8 +99,11 @@ class GrdScene:
         sigma = self.sigma0 * (1.0 if pol[0] == pol[1] else self.cross_pol_ratio)
         row = sigma / np.sin(np.radians(self.incidence_grid))
         beta = np.repeat(row[None, :], self.lines, axis=0)
+        rows, cols = np.mgrid[-3:4, -3:4]
+        blob = np.exp(-(rows**2 + cols**2) / 2.0)  # a point target as the system would blur it (σ = 1 px)
         for line, pixel in self.targets:
-            beta[line, pixel] = self.target_sigma0 / math.sin(math.radians(float(self.incidence_grid[pixel])))
+            peak = self.target_sigma0 / math.sin(math.radians(float(self.incidence_grid[pixel])))
+            beta[line - 3 : line + 4, pixel - 3 : pixel + 4] += peak * blob
         return beta
 
     def noise_lut(self, pol: str) -> np.ndarray:

@@ -40,7 +40,7 @@ def _child_eocat(source: Path, db: Path, profile: Path | None) -> dict[str, Any]
     from catalog.store import Store
 
     try:
-        from emulators import samples
+        from eocat import samples
 
         collections = list(samples.collections())
     except (ImportError, AttributeError):

@@ -104,7 +104,7 @@ def _child(variant: str, source: Path, db: Path) -> dict[str, Any]:
         if "nommap" in tweaks:
             store.conn.execute("PRAGMA mmap_size = 0")
         try:
-            from emulators import samples
+            from eocat import samples
 
             for collection in samples.collections():
                 store.upsert_collection(collection)

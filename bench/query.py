@@ -143,7 +143,7 @@ def build_eocat(n: int, source: Path, rebuild: bool) -> Path:
     started = time.perf_counter()
     store = Store(tmp)
     try:
-        from emulators import samples
+        from eocat import samples
 
         for collection in samples.collections():
             store.upsert_collection(collection)

@@ -80,6 +80,27 @@ class WriteReport:
         }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class MonthSummary:
+    """Items of one collection whose sort datetime falls in one month (``YYYY-MM``)."""
+
+    collection: str
+    month: str
+    count: int
+    last_updated: str  # "" unless asked for (it means reading the table, not just an index)
+    key_sum: int  # sum of the items' store keys: changes when items are replaced
+
+
+@dataclass
+class PartitionKeys:
+    """Store keys, ids and boxes of the items of one collection in a time range (for exports)."""
+
+    keys: list[int]
+    ids: list[str]
+    boxes: list[tuple[float | None, float | None, float | None, float | None]]
+    last_updated: str
+
+
 @dataclass
 class _Row:
     key: tuple[str, str]
@@ -139,7 +160,7 @@ def _item_row(item: Any, updated: str) -> _Row:
 class Store:
     """An eocat catalogue in one SQLite file. Use one Store per thread."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 60.0) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 60.0, cache_mib: int = 256) -> None:
         self.path = Path(path)
         self.location = str(path)
         if str(path) != ":memory:":
@@ -153,7 +174,7 @@ class Store:
             "journal_mode = WAL",
             "synchronous = NORMAL",
             f"busy_timeout = {int(timeout * 1000)}",
-            "cache_size = -262144",
+            f"cache_size = {-1024 * cache_mib}",
             "mmap_size = 1073741824",
             "temp_store = MEMORY",
         ):
@@ -409,6 +430,52 @@ class Store:
         sql = "SELECT count(*) FROM items WHERE collection = ?"
         return int(self.conn.execute(sql, [collection_id]).fetchone()[0])
 
+    # -- bulk reads (exports) ---------------------------------------------------------------
+    def month_summaries(self, *, with_updated: bool = False) -> list[MonthSummary]:
+        """Per collection and month of the sort datetime: item count, key sum (and last write)."""
+        updated = "max(updated)" if with_updated else "''"
+        rows = self.conn.execute(
+            f"SELECT collection, substr(datetime, 1, 7), count(*), {updated}, sum(pk) FROM items "
+            "GROUP BY collection, substr(datetime, 1, 7) ORDER BY 1, 2"
+        ).fetchall()
+        return [MonthSummary(str(c), str(m), int(n), str(u or ""), int(k)) for c, m, n, u, k in rows]
+
+    def partition_keys(self, collection: str, start: str, end: str) -> PartitionKeys:
+        """Keys, ids and boxes of a collection's items with ``start <= datetime < end`` (text prefixes)."""
+        rows = self.conn.execute(
+            "SELECT pk, id, updated, minx, miny, maxx, maxy FROM items "
+            "WHERE collection = ? AND datetime >= ? AND datetime < ?",
+            [collection, start, end],
+        ).fetchall()
+        return PartitionKeys(
+            [row[0] for row in rows],
+            [row[1] for row in rows],
+            [row[3:7] for row in rows],
+            max((row[2] for row in rows), default=""),
+        )
+
+    def item_texts(self, keys: Sequence[int]) -> dict[int, str]:
+        """Stored JSON text of the items with these store keys (missing keys are absent)."""
+        rows = self.conn.execute(
+            "SELECT pk, content FROM items WHERE pk IN (SELECT value FROM json_each(?))", [orjson.dumps(list(keys))]
+        ).fetchall()
+        return {int(pk): _text(content) for pk, content in rows}
+
+    def sample_item_texts(self, collection: str, size: int) -> list[str]:
+        """About ``size`` stored JSON texts spread over a collection (schema inference)."""
+        total = self.count_items(collection)
+        step = max(1, total // max(size, 1))
+        rows = self.conn.execute(
+            "SELECT content FROM items WHERE collection = ? AND pk % ? = 0 LIMIT ?", [collection, step, size]
+        )
+        return [_text(row[0]) for row in rows]
+
+    def iter_item_texts(self, collection: str, chunk: int = 20_000) -> Iterator[list[str]]:
+        """Every stored JSON text of a collection, in chunks (bounded memory)."""
+        cursor = self.conn.execute("SELECT content FROM items WHERE collection = ?", [collection])
+        while rows := cursor.fetchmany(chunk):
+            yield [_text(row[0]) for row in rows]
+
     # -- search (the compiler lives in catalog.search) ---------------------------------------
     def search_page(self, query: Query, *, with_count: bool = False) -> SearchPage:
         from catalog.search import sqlite_search
@@ -497,6 +564,11 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _text(content: Any) -> str:
+    """An item's stored JSON text."""
+    return str(content)
 
 
 def _timestamp_udf(value: Any) -> str | None:

@@ -33,7 +33,7 @@ def frames_of(paths: Sequence[Path], labels: Sequence[str], max_side: int = 720)
             values = _db(src.read(1, out_shape=shape).astype(np.float64))
         if n == 0:
             finite = values[np.isfinite(values)]
-            low, high = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0))
+            low, high = np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0)
             high = high if high > low else low + 1.0
         grey = np.clip((values - low) / (high - low) * 255, 0, 255)
         grey = np.where(np.isfinite(grey), grey, 0).astype(np.uint8)

@@ -55,7 +55,7 @@ def _product_class() -> Any:
     import sarsen
     import xarray as xr
 
-    class CleanGrd(sarsen.Sentinel1SarProduct):  # type: ignore[misc, name-defined]
+    class CleanGrd(sarsen.Sentinel1SarProduct):
         """sarsen's product with noise removal, border trimming and a sigma0 option in ``beta_nought``."""
 
         remove_noise: bool = True
@@ -87,11 +87,15 @@ def _product_class() -> Any:
         def _noise(self, measurement: xr.DataArray) -> np.ndarray:
             import xarray_sentinel  # noqa: F401  (registers the engine)
 
-            rng = xr.open_dataset(self.product_urlpath, engine="sentinel-1", group=f"{self.measurement_group}/noise_range")
+            rng = xr.open_dataset(
+                self.product_urlpath, engine="sentinel-1", group=f"{self.measurement_group}/noise_range"
+            )
             lut = rng.noiseRangeLut.interp(
                 line=measurement.line, pixel=measurement.pixel, kwargs={"fill_value": "extrapolate"}
             ).values
-            az = xr.open_dataset(self.product_urlpath, engine="sentinel-1", group=f"{self.measurement_group}/noise_azimuth")
+            az = xr.open_dataset(
+                self.product_urlpath, engine="sentinel-1", group=f"{self.measurement_group}/noise_azimuth"
+            )
             if "noiseAzimuthLut" in az:
                 scale = az.noiseAzimuthLut.interp(line=measurement.line, kwargs={"fill_value": "extrapolate"}).values
                 lut = lut * scale[:, None]

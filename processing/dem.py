@@ -84,7 +84,7 @@ def grid_for(
     x1 = math.ceil((max(xs) + margin) / r) * r
     y0 = math.floor((min(ys) - margin) / r) * r
     y1 = math.ceil((max(ys) + margin) / r) * r
-    return Grid(crs, x0, y1, r, int(round((x1 - x0) / r)), int(round((y1 - y0) / r)))
+    return Grid(crs, x0, y1, r, round((x1 - x0) / r), round((y1 - y0) / r))
 
 
 def write_dem(path: Path, heights: np.ndarray, grid: Grid) -> Path:

@@ -106,8 +106,9 @@ def ard_item(
             "type": "image/tiff; application=geotiff; profile=cloud-optimized",
             "title": f"{measure} {polarization} ({unit})",
             "roles": ["data", "backscatter"],
-            "bands": [{"data_type": "float32", "nodata": "nan", "unit": unit,
-                       "raster:spatial_resolution": grid.resolution}],  # fmt: skip,
+            "bands": [
+                {"data_type": "float32", "nodata": "nan", "unit": unit, "raster:spatial_resolution": grid.resolution}
+            ],  # fmt: skip,
             "file:size": data.stat().st_size,
             "file:checksum": checksum_of(data),
         },
@@ -128,8 +129,14 @@ def ard_item(
         "geometry": geometry,
         "bbox": bbox,
         "properties": properties,
-        "links": [{"rel": "collection", "href": "../collection.json", "type": "application/json"},
-                  {"rel": "derived_from", "href": f"../../{grd.get('collection')}/items/{grd['id']}",
-                   "type": "application/geo+json", "title": grd["id"]}],  # fmt: skip
+        "links": [
+            {"rel": "collection", "href": "../collection.json", "type": "application/json"},
+            {
+                "rel": "derived_from",
+                "href": f"../../{grd.get('collection')}/items/{grd['id']}",
+                "type": "application/geo+json",
+                "title": grd["id"],
+            },
+        ],
         "assets": assets,
     }

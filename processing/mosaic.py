@@ -74,7 +74,7 @@ def union_grid(items: list[dict[str, Any]], resolution: float | None) -> Grid:
         ys1.append(bounds[3])
     x0, y0 = math.floor(min(xs0) / res) * res, math.floor(min(ys0) / res) * res
     x1, y1 = math.ceil(max(xs1) / res) * res, math.ceil(max(ys1) / res) * res
-    return Grid(crs, x0, y1, res, int(round((x1 - x0) / res)), int(round((y1 - y0) / res)))
+    return Grid(crs, x0, y1, res, round((x1 - x0) / res), round((y1 - y0) / res))
 
 
 def read_on_grid(path: Path, grid: Grid) -> np.ndarray:

@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from catalog.errors import InvalidQuery
 from catalog.timescan import RunningStats
-from processing.ard import to_db, write_cog
+from processing.ard import to_db
 from processing.dem import Grid
 from processing.mosaic import local_path, read_on_grid
 
@@ -60,7 +58,7 @@ def run_ard_timescan(items: Iterable[dict[str, Any]], metrics: Sequence[str], ou
             raise InvalidQuery(
                 f"timescan stacks one track, direction, polarization and measure: {item['id']} is "
                 f"{_group(item)}, the stack is {group}; narrow the selection with --filter "
-                "(e.g. \"sat:relative_orbit\" = 117 AND \"sat:orbit_state\" = 'ascending')"
+                '(e.g. "sat:relative_orbit" = 117 AND "sat:orbit_state" = \'ascending\')'
             )
         assert grid is not None
         values = read_on_grid(local_path(item), grid)

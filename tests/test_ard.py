@@ -48,7 +48,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     noisy = scene(noise=0.5, polarizations=("VV",), absolute_orbit=50_175,
                   start=START + timedelta(days=12))  # fmt: skip
     mp = pytest.MonkeyPatch()
-    with CdseEmulator(include_fixtures=False, grd_scenes=[clean, noisy]) as cdse, DemEmulator(height=-UNDULATION) as dem:
+    with (
+        CdseEmulator(include_fixtures=False, grd_scenes=[clean, noisy]) as cdse,
+        DemEmulator(height=-UNDULATION) as dem,
+    ):
         for key, value in {**cdse.environment(), "CDSE_USERNAME": "alice", "CDSE_PASSWORD": "secret",
                            "EOCAT_TOKEN_CACHE": "0", "EOCAT_DEM_URL": dem.url,
                            "EOCAT_GEOID_UNDULATION": str(UNDULATION)}.items():  # fmt: skip

@@ -1,4 +1,4 @@
-"""emulators.samples (deterministic realistic STAC items) and tests/stac_validation (offline schemas)."""
+"""eocat.samples (deterministic realistic STAC items) and tests/stac_validation (offline schemas)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import shapely
 from jsonschema import ValidationError
 from shapely.geometry import box, shape
 
-from emulators import samples
-from emulators.samples import KINDS, collections, generate_items, write_ndjson
+from eocat import samples
+from eocat.samples import KINDS, collections, generate_items, write_ndjson
 from tests.stac_validation import (
     SCHEMA_ROOT,
     SchemaNotInMirror,
@@ -426,3 +426,17 @@ def test_schema_copies_are_local_and_complete() -> None:
     source = Path(__file__).with_name("stac_validation.py").read_text()
     shared = "/".join(["..", "shared"])  # spelled out so repository greps for the path stay clean
     assert shared not in source and "/work" + "/shared" not in source
+
+
+def test_sample_constellations_share_the_emulators_orbit_model() -> None:
+    """The generator's platforms are ground tracks of the emulators' orbit module: same period, and the
+    same relative orbit for every absolute orbit where both models describe the same platform."""
+    from emulators.cdse.synthetic.orbits import SENTINEL1, SENTINEL2
+    from eocat.samples.constellations import S1A, S1B, S1C, S2A
+
+    for track, model in zip((S1A, S1B, S1C), SENTINEL1, strict=True):
+        assert math.isclose(track.period_us, model.period_us, rel_tol=1e-12)
+        assert all(track.track(k) == model.relative_orbit(k) for k in range(1, 80_000, 13))
+    assert math.isclose(S2A.period_us, SENTINEL2[0].period_us, rel_tol=1e-12)
+    assert all(S2A.track(k) == SENTINEL2[0].relative_orbit(k) for k in range(1, 80_000, 13))
+    assert S1A.orbit_at(SENTINEL1[0].ref_time) == SENTINEL1[0].ref_orbit

@@ -108,15 +108,12 @@ def _partitions(store: Store, wanted: set[str] | None, *, fingerprints: bool) ->
     With ``fingerprints`` (incremental runs) the pass also reads each row's write time, which
     means reading the table itself; a full export computes the fingerprints while it writes.
     """
-    updated = "max(updated)" if fingerprints else "''"
-    rows = store.conn.execute(
-        f"SELECT collection, substr(datetime, 1, 7), count(*), {updated}, sum(pk) FROM items "
-        "GROUP BY collection, substr(datetime, 1, 7) ORDER BY 1, 2"
-    ).fetchall()
     months: dict[str, list[tuple[str, int, str, int]]] = {}
-    for collection, month, count, last, pk_sum in rows:
-        if wanted is None or collection in wanted:
-            months.setdefault(collection, []).append((month, count, last, pk_sum))
+    for summary in store.month_summaries(with_updated=fingerprints):
+        if wanted is None or summary.collection in wanted:
+            months.setdefault(summary.collection, []).append(
+                (summary.month, summary.count, summary.last_updated, summary.key_sum)
+            )
     result: dict[str, list[_Partition]] = {}
     for collection, entries in months.items():
         if "/" in collection or collection.startswith("."):
@@ -158,20 +155,15 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _sample_schema(store: Store, collection: str, count: int) -> pa.Schema:
-    step = max(1, count // SAMPLE_ROWS)
-    contents = [row[0] for row in store.conn.execute(
-        "SELECT content FROM items WHERE collection = ? AND pk % ? = 0 LIMIT ?", [collection, step, SAMPLE_ROWS]
-    )]  # fmt: skip
-    return schemas.normalize_raw(infer_schema(contents))
+    return schemas.normalize_raw(infer_schema(store.sample_item_texts(collection, SAMPLE_ROWS)))
 
 
 def _full_schema(store: Store, collection: str, *, timestamps: bool) -> pa.Schema:
     """Infer over every item of the collection, chunk by chunk, and unify."""
     found: list[pa.Schema] = []
-    cursor = store.conn.execute("SELECT content FROM items WHERE collection = ?", [collection])
-    while chunk := cursor.fetchmany(20_000):
+    for chunk in store.iter_item_texts(collection):
         try:
-            found.append(schemas.normalize_raw(infer_schema([row[0] for row in chunk]), timestamps=timestamps))
+            found.append(schemas.normalize_raw(infer_schema(chunk), timestamps=timestamps))
         except SchemaMismatch as exc:
             raise EocatError(f"collection {collection!r}: items do not fit one Arrow schema: {exc}") from None
     try:
@@ -200,19 +192,15 @@ def _ordered_keys(store: Store, partition: _Partition) -> tuple[np.ndarray, np.n
     """Primary keys of a partition in Hilbert order (ties by id), their boxes (n, 4), and the
     partition's fingerprint."""
     start, end = partition.time_range
-    rows = store.conn.execute(
-        "SELECT pk, id, updated, minx, miny, maxx, maxy FROM items "
-        "WHERE collection = ? AND datetime >= ? AND datetime < ?",
-        [partition.collection, start, end],
-    ).fetchall()
-    if not rows:
+    found = store.partition_keys(partition.collection, start, end)
+    if not found.keys:
         return np.zeros(0, np.int64), np.zeros((0, 4)), _fingerprint(0, "", 0)
-    pks = np.fromiter((row[0] for row in rows), np.int64, len(rows))
-    ids = np.array([row[1] for row in rows])
-    boxes = np.array([row[3:] for row in rows], dtype=np.float64)  # None -> nan
+    pks = np.array(found.keys, dtype=np.int64)
+    ids = np.array(found.ids)
+    boxes = np.array(found.boxes, dtype=np.float64)  # None -> nan
     keys = hilbert_keys(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3])
     order = np.lexsort((ids, keys))
-    fingerprint = _fingerprint(len(rows), max(row[2] for row in rows), int(pks.sum()))
+    fingerprint = _fingerprint(len(pks), found.last_updated, int(pks.sum()))
     return pks[order], boxes[order], fingerprint
 
 
@@ -227,9 +215,7 @@ def _bounds(boxes: np.ndarray) -> list[float] | None:
 
 def _contents(store: Store, pks: np.ndarray) -> Iterator[str]:
     """Item JSON of the keys, in the given order (looked up by primary key)."""
-    found = dict(store.conn.execute(
-        "SELECT pk, content FROM items WHERE pk IN (SELECT value FROM json_each(?))", [json.dumps(pks.tolist())]
-    ).fetchall())  # fmt: skip
+    found = store.item_texts(pks.tolist())
     return (found[int(pk)] for pk in pks)
 
 
@@ -360,9 +346,8 @@ def _write_all(store: Store, root: Path, plans: list[_Plan], report: ExportRepor
         if in_memory or jobs == 1:
             return store
         if not hasattr(local, "store"):
-            local.store = Store(store.path)
             # Items are read once, in index order: a small page cache will do (the default is 256 MiB).
-            local.store.conn.execute("PRAGMA cache_size = -16384")
+            local.store = Store(store.path, cache_mib=16)
             with lock:
                 connections.append(local.store)
         opened: Store = local.store

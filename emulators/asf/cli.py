@@ -10,9 +10,9 @@ from emulators.asf.emulator import AsfEmulator
 from emulators.s1truth import SyntheticBursts
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str = "python -m emulators.asf") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m emulators.asf",
+        prog=prog,
         description="Serve the ASF SearchAPI (Sentinel-1 bursts: /services/search/param) on 127.0.0.1.",
     )
     p.add_argument("--host", default="127.0.0.1")
@@ -33,9 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Parse ``argv`` and serve until Ctrl-C; returns the exit code."""
-    args = _parser().parse_args(argv)
+    args = (_parser(prog) if prog else _parser()).parse_args(argv)
     bbox = tuple(float(v) for v in args.bbox.split(",")) if args.bbox else None
     if bbox is not None and len(bbox) != 4:
         print("--bbox takes W,S,E,N", file=sys.stderr)

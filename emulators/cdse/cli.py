@@ -36,9 +36,9 @@ def serve(
         print("stopped", file=sys.stderr)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str = "python -m emulators.cdse") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m emulators.cdse",
+        prog=prog,
         description="Serve the CDSE OData catalogue, token endpoint and download host on 127.0.0.1.",
     )
     p.add_argument("--host", default="127.0.0.1")
@@ -81,9 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Parse ``argv`` and serve; returns the exit code."""
-    args = _parser().parse_args(argv)
+    args = (_parser(prog) if prog else _parser()).parse_args(argv)
     credentials = None
     if args.check_credentials:
         user, password = os.environ.get("CDSE_USERNAME"), os.environ.get("CDSE_PASSWORD")

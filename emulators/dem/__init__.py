@@ -27,8 +27,8 @@ Terrain = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 def tile_bytes(lat: int, lon: int, size: int, terrain: Terrain) -> bytes:
     """One tile as GeoTIFF bytes (pixel-is-area grid over [lon, lon+1] × [lat, lat+1])."""
-    from rasterio.io import MemoryFile
     from affine import Affine
+    from rasterio.io import MemoryFile
 
     step = 1.0 / size
     lons = lon + (np.arange(size) + 0.5) * step

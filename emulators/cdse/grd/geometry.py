@@ -105,7 +105,7 @@ def orbit_over(lon: float, lat: float, heading: float, ground_offset: float, alt
     """
     p = ecef_of(lon, lat)
     up = p / np.linalg.norm(p)
-    lon_r, lat_r = np.radians(lon), np.radians(lat)
+    lon_r = np.radians(lon)
     east = np.array([-np.sin(lon_r), np.cos(lon_r), 0.0])
     north = np.cross(up, east)
     along = np.cos(np.radians(heading)) * north + np.sin(np.radians(heading)) * east
@@ -114,7 +114,7 @@ def orbit_over(lon: float, lat: float, heading: float, ground_offset: float, alt
     s0 = np.cos(alpha) * up - np.sin(alpha) * right
     t0 = along - (along @ s0) * s0
     t0 /= np.linalg.norm(t0)
-    return Orbit(A + altitude, tuple(s0), tuple(t0))  # type: ignore[arg-type]
+    return Orbit(A + altitude, (float(s0[0]), float(s0[1]), float(s0[2])), (float(t0[0]), float(t0[1]), float(t0[2])))
 
 
 @dataclass(frozen=True)
@@ -226,9 +226,7 @@ class SwathGeometry:
 
     def slant_to_ground(self, t: Array, slant: Array) -> Array:
         """Ground range from slant range, interpolating the fitted polynomials linearly in time (as readers do)."""
-        values = np.stack(
-            [np.polynomial.polynomial.polyval(slant - c.sr0, c.srgr) for c in self.conversions], axis=-1
-        )
+        values = np.stack([np.polynomial.polynomial.polyval(slant - c.sr0, c.srgr) for c in self.conversions], axis=-1)
         flat_t = np.asarray(t, float).reshape(-1)
         flat_v = values.reshape(-1, len(self.conversions))
         out = np.array([np.interp(ti, self._conv_times, vi) for ti, vi in zip(flat_t, flat_v, strict=True)])

@@ -36,9 +36,9 @@ class GrdScene:
 
     ``lon``/``lat`` is the scene centre, ``start`` the first line's time (UTC), ``lines``×``samples`` the
     image at ``spacing`` metres. ``sigma0`` is the background truth (linear), ``targets`` a few (line, pixel)
-    image positions holding a bright point of peak ``target_sigma0`` (blurred as a Gaussian of σ = 1 px); ``noise`` the thermal noise floor as a
-    fraction of the background intensity (0 = none); ``border`` near/far-range samples left at DN 0, as in
-    real products. Pixels hold DN = sqrt(β_LUT² · β0 + noise), rounded.
+    image positions holding a bright point of peak ``target_sigma0`` (blurred as a Gaussian of σ = 1 px);
+    ``noise`` the thermal noise floor as a fraction of the background intensity (0 = none); ``border``
+    near/far-range samples left at DN 0, as in real products. Pixels hold DN = sqrt(β_LUT² · β0 + noise), rounded.
     """
 
     lon: float
@@ -250,7 +250,8 @@ def annotation_xml(scene: GrdScene, pol: str, index: int) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>\n<product>'
         + _ads_header(scene, pol, index)
         + "<generalAnnotation><productInformation>"
-        f"<pass>{'Ascending' if scene.ascending else 'Descending'}</pass><timelinessCategory>Fast-24h</timelinessCategory>"
+        f"<pass>{'Ascending' if scene.ascending else 'Descending'}</pass>"
+        "<timelinessCategory>Fast-24h</timelinessCategory>"
         f"<platformHeading>{heading:.6f}</platformHeading><projection>Ground Range</projection>"
         f"<rangeSamplingRate>{RANGE_SAMPLING_RATE:.15e}</rangeSamplingRate>"
         f"<radarFrequency>{RADAR_FREQUENCY:.15e}</radarFrequency>"

@@ -245,6 +245,8 @@ def annotation_xml(scene: GrdScene, pol: str, index: int) -> str:
         for c in g.conversions
     )
     heading = scene.heading % 360 - (360 if scene.heading % 360 > 180 else 0)
+    dn = scene.measurement(pol).astype(np.float64)
+    mean, std = float(dn.mean()), float(dn.std())
     anx = scene.start - timedelta(minutes=25)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<product>'
@@ -272,6 +274,8 @@ def annotation_xml(scene: GrdScene, pol: str, index: int) -> str:
         f"<numberOfSamples>{scene.samples}</numberOfSamples><numberOfLines>{scene.lines}</numberOfLines>"
         "<zeroDopMinusAcqTime>0.0</zeroDopMinusAcqTime>"
         f"<incidenceAngleMidSwath>{mid_inc:.12f}</incidenceAngleMidSwath>"
+        f"<imageStatistics><outputDataMean><re>{mean:.6e}</re><im>0.0</im></outputDataMean>"
+        f"<outputDataStdDev><re>{std:.6e}</re><im>0.0</im></outputDataStdDev></imageStatistics>"
         "</imageInformation></imageAnnotation>"
         '<swathTiming><linesPerBurst>0</linesPerBurst><samplesPerBurst>0</samplesPerBurst><burstList count="0"/>'
         "</swathTiming>"

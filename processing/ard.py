@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,9 @@ def terrain_correct(
     if f"IW/{polarization.upper()}" not in product.all_measurement_groups():
         raise EocatError(f"{safe_dir.name} has no {polarization.upper()} measurement")
     dem_raster = scene.open_dem_raster(str(dem_path), chunks=2048)
-    with dask.config.set(scheduler="threads"):
+    with dask.config.set(scheduler="threads"), warnings.catch_warnings():
+        # γ0 = β0 / simulated area: the area is 0 in shadow (masked below); dask threads ignore np.errstate
+        warnings.filterwarnings("ignore", "(divide by zero|invalid value) encountered", RuntimeWarning)
         geocoded, _ = apps.do_terrain_correction(product, dem_raster, correct_radiometry=MEASURES[measure])
         # sarsen works on y ascending (south up); outputs are north-up like the DEM file
         values = np.asarray(geocoded.sortby("y", ascending=False).transpose("y", "x").values, dtype=np.float32)

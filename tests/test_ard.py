@@ -196,3 +196,61 @@ def test_rerun_skips_verified_outputs_and_redoes_corrupt_ones(world: Any) -> Non
     assert ard_items(world["db"], "beta0_gtc")[world["clean"].stem]["assets"]["backscatter"]["file:checksum"] != (
         "d50110"
     )
+
+
+def test_without_noise_removal_the_background_is_too_bright(world: Any) -> None:
+    from processing.ard import terrain_correct
+
+    s = world["noisy"]
+    safe = world["out"] / ".safe" / s.name
+    dem = next((world["out"] / ".dem").glob("dem_*.tif"))
+    kept = terrain_correct(safe, "VV", dem, "beta0_gtc", remove_noise=False, mask=False).values
+    item = ard_items(world["db"], "beta0_gtc")[s.stem]
+    truth = s.sigma0 / np.sin(np.radians(truth_incidence(item, s)))
+    ok = interior(kept)
+    assert 10 * np.log10(np.median(kept[ok] / truth[ok])) > 1.0  # 0.5 × background of noise ≈ +1.8 dB
+
+
+def test_hill_layover_and_shadow_masked_where_geometry_says(world: Any, tmp_path: Path) -> None:
+    """A steep Gaussian hill: facets facing the sensor steeper than the incidence are layover, facets
+    facing away with local incidence ≥ 90° are shadow (truth: analytic slopes + the emulator's orbit)."""
+    from processing.ard import LAYOVER, SHADOW, terrain_correct
+    from processing.dem import grid_for, write_dem
+
+    s = world["clean"]
+    grid = grid_for(s.corners(), "utm", 20.0)
+    xs, ys = grid.xy()
+    cx, cy = float(xs.mean()), float(ys.mean())
+    height, sigma = 1500.0, 400.0
+    r2 = ((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * sigma**2)
+    h = height * np.exp(-r2)
+    dem = write_dem(tmp_path / "hill.tif", h, grid)
+    result = terrain_correct(world["out"] / ".safe" / s.name, "VV", dem, "gamma0_rtc")
+    # truth: ENU normal from the analytic gradient, look vector to the satellite at zero Doppler
+    dhdx, dhdy = -h * (xs - cx) / sigma**2, -h * (ys - cy) / sigma**2
+    lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(xs, ys)
+    p = ecef_of(lon, lat, h)
+    sat = s.geometry.orbit.position(s.geometry.orbit.zero_doppler_time(p))
+    lo, la = np.radians(lon), np.radians(lat)
+    east = np.stack([-np.sin(lo), np.cos(lo), np.zeros_like(lo)], -1)
+    north = np.stack([-np.sin(la) * np.cos(lo), -np.sin(la) * np.sin(lo), np.cos(la)], -1)
+    up = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1)
+    normal = -dhdx[..., None] * east - dhdy[..., None] * north + up[...]
+    look = sat - p
+    look /= np.linalg.norm(look, axis=-1, keepdims=True)
+    shadow = np.sum(normal * look, -1) < 0
+    # layover: stepping away from the sensor along the ground brings the surface closer to it
+    away = -(look - np.sum(look * up, -1, keepdims=True) * up)
+    away /= np.linalg.norm(away, axis=-1, keepdims=True)
+    ax, ay = np.sum(away * east, -1), np.sum(away * north, -1)
+    step = 5.0
+    hn = height * np.exp(-(((xs + ax * step) - cx) ** 2 + ((ys + ay * step) - cy) ** 2) / (2 * sigma**2))
+    further = p + away * step + up * (hn - h)[..., None]
+    layover = np.linalg.norm(sat - further, axis=-1) < np.linalg.norm(sat - p, axis=-1)
+    core = interior(np.where(layover, 1.0, np.nan), 1)
+    assert core.sum() > 50 and (result.mask[core] == LAYOVER).mean() > 0.95
+    core = interior(np.where(shadow, 1.0, np.nan), 1)
+    assert core.sum() > 50 and (result.mask[core] == SHADOW).mean() > 0.95
+    assert np.isnan(result.values[result.mask > 0]).all()
+    flat = r2 > 4.5  # beyond 3 sigma the ground is flat: nothing masked
+    assert (result.mask[flat] == 0).mean() > 0.999

@@ -63,6 +63,11 @@ def _product_class() -> Any:
         border: int = 2
         as_sigma0: bool = False
 
+        @functools.cached_property
+        def measurement(self) -> xr.Dataset:
+            """Opened once (sarsen re-opens it on every access, re-parsing the annotation each time)."""
+            return super().measurement
+
         @functools.cache  # noqa: B019  (one product object per run)
         def beta_nought(self, persist: bool = False) -> xr.DataArray:
             import xarray_sentinel

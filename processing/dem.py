@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import numpy as np
 from catalog.errors import EocatError
 
 DEM_URL = "https://copernicus-dem-30m.s3.amazonaws.com"
+_TILES_LOCK = threading.Lock()  # products processed in parallel (--jobs) share tiles: fetch each once
 
 
 @dataclass(frozen=True)
@@ -175,28 +177,15 @@ def auto_dem(footprint: Sequence[tuple[float, float]], grid: Grid, cache: Path, 
     import rasterio
     from rasterio.warp import Resampling, reproject
 
-    from catalog.fetch import fetch_items
-
     lons, lats = [p[0] for p in footprint], [p[1] for p in footprint]
     names = tiles_for((min(lons) - 0.01, min(lats) - 0.01, max(lons) + 0.01, max(lats) + 0.01))
     tiles_dir = cache / "glo30"
-    base = dem_url()
-    items = [
-        {
-            "type": "Feature",
-            "id": name,
-            "collection": "cop-dem-glo-30",
-            "assets": {"dem": {"href": f"{base}/{name}/{name}.tif", "type": "image/tiff", "roles": ["data"]}},
-        }
-        for name in names
-        if not (tiles_dir / f"{name}.tif").exists()
-    ]
-    if items:
-        report = fetch_items(store, items, dest=tiles_dir, jobs=2)
-        for result in report.failed:
-            raise EocatError(f"DEM tile {result.item_id}: {result.error}")
+    with _TILES_LOCK:
+        ocean = _materialize(names, tiles_dir, store)
     mosaic = np.full((grid.height, grid.width), np.nan, dtype=np.float32)
     for name in names:
+        if name in ocean:
+            continue
         with rasterio.open(tiles_dir / f"{name}.tif") as src:
             part = np.full_like(mosaic, np.nan)
             reproject(
@@ -208,8 +197,36 @@ def auto_dem(footprint: Sequence[tuple[float, float]], grid: Grid, cache: Path, 
                 resampling=Resampling.bilinear,
             )
             mosaic = np.where(np.isnan(mosaic), part, mosaic)
+    if ocean:
+        mosaic[np.isnan(mosaic)] = 0.0  # no tile = sea (the bucket has no ocean tiles): height 0 above the geoid
     if np.isnan(mosaic).any():
         raise EocatError(f"the GLO-30 tiles {', '.join(names)} do not cover the product's grid")
     heights, how = to_ellipsoidal(mosaic, grid)
     key = f"{grid.crs.replace(':', '')}_{grid.x0:.0f}_{grid.y0:.0f}_{grid.resolution:g}_{grid.width}x{grid.height}"
     return write_dem(cache / f"dem_{key}.tif", heights, grid), f"Copernicus DEM GLO-30 ({', '.join(names)}); {how}"
+
+
+def _materialize(names: list[str], tiles_dir: Path, store: Any) -> set[str]:
+    """Fetch the tiles not cached yet (fetch layer: resumable, verified, retried); returns the ocean tiles (404)."""
+    from catalog.fetch import fetch_items
+
+    base = dem_url()
+    items = [
+        {
+            "type": "Feature",
+            "id": name,
+            "collection": "cop-dem-glo-30",
+            "assets": {"dem": {"href": f"{base}/{name}/{name}.tif", "type": "image/tiff", "roles": ["data"]}},
+        }
+        for name in names
+        if not (tiles_dir / f"{name}.tif").exists()
+    ]
+    ocean: set[str] = set()
+    if items:
+        report = fetch_items(store, items, dest=tiles_dir, jobs=2)
+        for result in report.failed:
+            if "404" in str(result.error):
+                ocean.add(result.item_id)
+                continue
+            raise EocatError(f"DEM tile {result.item_id}: {result.error}")
+    return ocean

@@ -38,7 +38,8 @@ class GrdScene:
     image at ``spacing`` metres. ``sigma0`` is the background truth (linear), ``targets`` a few (line, pixel)
     image positions holding a bright point of peak ``target_sigma0`` (blurred as a Gaussian of σ = 1 px);
     ``noise`` the thermal noise floor as a fraction of the background intensity (0 = none); ``border``
-    near/far-range samples left at DN 0, as in real products. Pixels hold DN = sqrt(β_LUT² · β0 + noise), rounded.
+    near/far-range samples left at DN 0, as in real products; ``track_heading`` overrides the flight
+    direction. Pixels hold DN = sqrt(β_LUT² · β0 + noise), rounded.
     """
 
     lon: float
@@ -59,9 +60,13 @@ class GrdScene:
     noise: float = 0.0
     border: int = 3
     ground_offset: float = 420_000.0
+    track_heading: float | None = None
 
     @cached_property
     def heading(self) -> float:
+        """Degrees clockwise from north (default: a sun-synchronous pass at mid-latitudes)."""
+        if self.track_heading is not None:
+            return self.track_heading
         return -12.0 if self.ascending else 192.0
 
     @cached_property

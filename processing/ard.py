@@ -70,42 +70,45 @@ def _product_class() -> Any:
 
         @functools.cache  # noqa: B019  (one product object per run)
         def beta_nought(self, persist: bool = False) -> xr.DataArray:
-            import xarray_sentinel
+            """Calibrated intensity, lazily per measurement chunk (memory bounded by the chunk size)."""
+            import dask.array as da
 
-            measurement = self.measurement.data_vars["measurement"].load()
-            dn = measurement.values.astype(np.float64)
-            power = dn**2
-            if self.remove_noise:
-                power = power - self._noise(measurement)
-            valid = _erode(dn > 0, self.border)
+            measurement = self.measurement.data_vars["measurement"]
+            data = measurement.data
+            dn = data if isinstance(data, da.Array) else da.from_array(data, chunks=2048)
+            valid = dn > 0
+            if self.border:
+                valid = da.map_overlap(
+                    lambda block: _erode(block, self.border), valid, depth=self.border, boundary=False, dtype=bool
+                )
+            lines, pixels = measurement.line.values, measurement.pixel.values
             cal = self.calibration
             lut = cal.sigmaNought if self.as_sigma0 else cal.betaNought
-            gain = lut.interp(line=measurement.line, pixel=measurement.pixel).values.astype(np.float64)
-            if not np.isfinite(gain).all():
-                gain = lut.interp(
-                    line=measurement.line, pixel=measurement.pixel, kwargs={"fill_value": "extrapolate"}
-                ).values
-            beta = np.where(valid, np.clip(power, 0.0, None) / gain**2, np.nan).astype(np.float32)
-            del xarray_sentinel
-            out = measurement.copy(data=beta)
-            return out.drop_vars(["pixel", "line"])
+            noise = self._noise_luts() if self.remove_noise else None
 
-        def _noise(self, measurement: xr.DataArray) -> np.ndarray:
+            def calibrate(block: np.ndarray, ok: np.ndarray, block_info: Any = None) -> np.ndarray:
+                (r0, r1), (c0, c1) = block_info[0]["array-location"]
+                at = {"line": lines[r0:r1], "pixel": pixels[c0:c1], "kwargs": {"fill_value": "extrapolate"}}
+                gain = lut.interp(**at).values.astype(np.float32)
+                power = block.astype(np.float32) ** 2
+                if noise is not None:
+                    rng, az = noise
+                    floor = rng.interp(**at).values.astype(np.float32)
+                    if az is not None:
+                        floor *= az.interp(line=lines[r0:r1], kwargs={"fill_value": "extrapolate"}).values[:, None]
+                    power -= floor
+                return np.where(ok, np.clip(power, 0.0, None) / gain**2, np.nan).astype(np.float32)
+
+            beta = da.map_blocks(calibrate, dn, valid, dtype=np.float32)
+            return measurement.copy(data=beta).drop_vars(["pixel", "line"])
+
+        def _noise_luts(self) -> tuple[xr.DataArray, xr.DataArray | None]:
             import xarray_sentinel  # noqa: F401  (registers the engine)
 
-            rng = xr.open_dataset(
-                self.product_urlpath, engine="sentinel-1", group=f"{self.measurement_group}/noise_range"
-            )
-            lut = rng.noiseRangeLut.interp(
-                line=measurement.line, pixel=measurement.pixel, kwargs={"fill_value": "extrapolate"}
-            ).values
-            az = xr.open_dataset(
-                self.product_urlpath, engine="sentinel-1", group=f"{self.measurement_group}/noise_azimuth"
-            )
-            if "noiseAzimuthLut" in az:
-                scale = az.noiseAzimuthLut.interp(line=measurement.line, kwargs={"fill_value": "extrapolate"}).values
-                lut = lut * scale[:, None]
-            return np.asarray(lut, dtype=np.float64)
+            group = self.measurement_group
+            rng = xr.open_dataset(self.product_urlpath, engine="sentinel-1", group=f"{group}/noise_range")
+            az = xr.open_dataset(self.product_urlpath, engine="sentinel-1", group=f"{group}/noise_azimuth")
+            return rng.noiseRangeLut.load(), az.noiseAzimuthLut.load() if "noiseAzimuthLut" in az else None
 
     return CleanGrd
 
@@ -146,6 +149,22 @@ def layover_shadow(dem_ecef: Any, acquisition: Any) -> np.ndarray:
     return code
 
 
+def mask_in_blocks(dem_raster: Any, interpolator: Any, pixels: int = 1_000_000) -> np.ndarray:
+    """:func:`layover_shadow` over row blocks of about ``pixels`` DEM pixels (one-row halo: facets are exact)."""
+    from sarsen import geocoding, scene
+
+    ny, nx = dem_raster.sizes["y"], dem_raster.sizes["x"]
+    rows = max(16, pixels // max(nx, 1))
+    code = np.zeros((ny, nx), dtype=np.uint8)
+    for r0 in range(0, ny, rows):
+        r1 = min(ny, r0 + rows)
+        a, b = max(0, r0 - 1), min(ny, r1 + 1)
+        ecef = scene.convert_to_dem_ecef(dem_raster.isel(y=slice(a, b)).compute())
+        part = layover_shadow(ecef, geocoding.backward_geocode(ecef, interpolator))
+        code[r0:r1] = part[r0 - a : r0 - a + (r1 - r0)]
+    return code
+
+
 def terrain_correct(
     safe_dir: Path,
     polarization: str,
@@ -157,7 +176,7 @@ def terrain_correct(
 ) -> ArdResult:
     """Run sarsen on one polarization of a GRD SAFE directory over the DEM at ``dem_path``."""
     import dask
-    from sarsen import apps, geocoding, orbit, scene
+    from sarsen import apps, orbit, scene
 
     if measure not in MEASURES:
         raise EocatError(f"unknown --measure {measure!r}; choose from {', '.join(MEASURES)}")
@@ -167,7 +186,7 @@ def terrain_correct(
     product.as_sigma0 = measure == "sigma0_gtc"
     if f"IW/{polarization.upper()}" not in product.all_measurement_groups():
         raise EocatError(f"{safe_dir.name} has no {polarization.upper()} measurement")
-    dem_raster = scene.open_dem_raster(str(dem_path), chunks=2048)
+    dem_raster = scene.open_dem_raster(str(dem_path), chunks=1024)
     with dask.config.set(scheduler="threads"), warnings.catch_warnings():
         # γ0 = β0 / simulated area: the area is 0 in shadow (masked below); dask threads ignore np.errstate
         warnings.filterwarnings("ignore", "(divide by zero|invalid value) encountered", RuntimeWarning)
@@ -176,11 +195,8 @@ def terrain_correct(
         values = np.asarray(geocoded.sortby("y", ascending=False).transpose("y", "x").values, dtype=np.float32)
         code = np.zeros(values.shape, dtype=np.uint8)
         if mask:
-            dem_ecef = scene.convert_to_dem_ecef(dem_raster.sortby("y", ascending=False).compute())
-            acquisition = geocoding.backward_geocode(
-                dem_ecef, orbit.OrbitPolyfitInterpolator.from_position(product.state_vectors())
-            )
-            code = layover_shadow(dem_ecef, acquisition)
+            interpolator = orbit.OrbitPolyfitInterpolator.from_position(product.state_vectors())
+            code = mask_in_blocks(dem_raster.sortby("y", ascending=False), interpolator)
             values[code > 0] = np.nan
     values[~np.isfinite(values)] = np.nan
     return ArdResult(values, code, time.perf_counter() - started, {"measure": measure, "noise_removed": remove_noise})

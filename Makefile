@@ -19,13 +19,13 @@ test: install browser chromium spark pg
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install
-	$(BIN)/ruff check catalog indexer emulators eocat tests bench
-	$(BIN)/ruff format --check catalog indexer emulators eocat tests bench
+	$(BIN)/ruff check catalog indexer emulators eocat processing tests bench
+	$(BIN)/ruff format --check catalog indexer emulators eocat processing tests bench
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format catalog indexer emulators eocat tests bench
-	$(BIN)/ruff check --fix catalog indexer emulators eocat tests bench
+	$(BIN)/ruff format catalog indexer emulators eocat processing tests bench
+	$(BIN)/ruff check --fix catalog indexer emulators eocat processing tests bench
 
 # The main job end to end against the local emulators (see eocat/demo.py and the README).
 demo: install

@@ -328,9 +328,9 @@ def property_json_sql(name: str, bind: Callable[[Any], str]) -> str:
     so such (rare) names go through json_each, which compares the key as a value.
     """
     if _PATH_UNSAFE.search(name):
-        return f"(SELECT value FROM json_each(content, '$.properties') WHERE key = {bind(name)})"
+        return f"(SELECT value FROM json_each(eocat_item(content), '$.properties') WHERE key = {bind(name)})"
     path = '$.properties."' + name + '"'
-    return f"json_extract(content, {bind(path)})"
+    return f"json_extract(eocat_item(content), {bind(path)})"
 
 
 def _time_literal(text: str) -> str:

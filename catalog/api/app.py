@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 import orjson
@@ -32,8 +32,10 @@ from catalog.api.assets import AssetJobs, Materializer
 from catalog.api.conformance import CONFORMANCE
 from catalog.api.params import check_post_types, has_spatial_operator, parse_params
 from catalog.api.queryables import queryables, sortables
+from catalog.backend import open_store
 from catalog.errors import EocatError, InvalidQuery, NotFound
-from catalog.search import Query, count_upto, search
+from catalog.search import Query, SearchPage, count_upto, search
+from catalog.stac import EXTENSIONS, STAC_VERSION
 from catalog.store import Store
 
 GEOJSON = "application/geo+json"
@@ -42,7 +44,7 @@ SCHEMA_JSON = "application/schema+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 REL_SORTABLES = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
-ALTERNATE_EXTENSION = "https://stac-extensions.github.io/alternate-assets/v1.2.0/schema.json"
+ALTERNATE_EXTENSION = EXTENSIONS["alternate"]
 _OWN_RELS = {"self", "root", "parent", "collection", "items", "child", "item", REL_QUERYABLES, REL_SORTABLES}
 SPATIAL_COUNT_CANDIDATES = 2_000  # spatial queries: count only below this many R*Tree candidates
 FILTER_COUNT_CAP = 10_000  # CQL2 filters: count no further than this
@@ -54,7 +56,7 @@ MAX_REQUEST_HEAD_BYTES = 1024 * 1024  # what uvicorn's parser accepts before ans
 class ApiConfig:
     """How to serve one catalogue file."""
 
-    db_path: Path
+    db_path: Path | str  # a SQLite file or a postgresql:// URL (catalog.backend.open_store)
     base_url: str | None = None  # e.g. https://example.org/stac/ behind a proxy; None: from each request
     title: str = "eocat"
     description: str = "Copernicus / Sentinel STAC catalogue harvested by eocat."
@@ -81,7 +83,7 @@ class _Api:
     def store(self) -> Store:
         store: Store | None = getattr(self._local, "store", None)
         if store is None:
-            store = Store(self.config.db_path)
+            store = cast(Store, open_store(self.config.db_path))  # or a PgstacStore: same interface
             self._local.store = store
         return store
 
@@ -112,7 +114,7 @@ class _Api:
         return JsonResponse(
             {
                 "type": "Catalog",
-                "stac_version": "1.1.0",
+                "stac_version": STAC_VERSION,
                 "id": self.config.title,
                 "title": self.config.title,
                 "description": self.config.description,
@@ -258,13 +260,13 @@ class _Api:
                 )
         result: dict[str, Any] = {"type": "FeatureCollection", "features": features, "links": links}
         if query.token is None:
-            matched = len(features) if page.next_token is None else self._matched(store, query)
+            matched = len(features) if page.next_token is None else self._matched(store, query, page)
             if matched is not None:
                 result["numberMatched"] = matched
         result["numberReturned"] = len(features)
         return JsonResponse(result, media_type=GEOJSON)
 
-    def _matched(self, store: Store, query: Query) -> int | None:
+    def _matched(self, store: Store, query: Query, page: SearchPage) -> int | None:
         """``numberMatched`` when counting is cheap, else None (the field is optional).
 
         Counting costs one exact geometry test per R*Tree candidate for spatial queries, one JSON
@@ -274,9 +276,12 @@ class _Api:
         cap = self.config.count_cap
         if cap <= 0:
             return None
-        spatial = query.spatial()
-        if spatial is not None and store.rtree_hits(spatial.index_boxes(), SPATIAL_COUNT_CANDIDATES) >= (
-            SPATIAL_COUNT_CANDIDATES
+        # the page's own index probe says how many candidates the area has (None: too many to read);
+        # pgstac counts through its GiST index, so its pages carry no probe
+        if (
+            query.spatial() is not None
+            and isinstance(store, Store)
+            and (page.candidates is None or page.candidates >= SPATIAL_COUNT_CANDIDATES)
         ):
             return None
         if query.filter is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -20,13 +20,13 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from catalog.checkpoints import Checkpoints
+from catalog.http import RetryPolicy, get_json, new_client
 from catalog.store import Store
-from catalog.timeutil import format_canonical, utc_now
+from catalog.timeutil import format_canonical, parse_canonical, utc_now
 from indexer.cdse.mapping import collections, product_to_item
 from indexer.endpoints import endpoint
 from indexer.errors import UpstreamError
 from indexer.harvest import HarvestReport, Window, fingerprint, harvest
-from indexer.http import RetryPolicy, get_json, new_client
 
 PAGE_SIZE = 1000
 MAX_SKIP = 10_000
@@ -197,5 +197,5 @@ def harvest_products(
 
 
 def _minus_minutes(canonical: str, minutes: int) -> str:
-    moment = datetime.fromisoformat(canonical.replace("Z", "+00:00")) - timedelta(minutes=minutes)
+    moment = parse_canonical(canonical) - timedelta(minutes=minutes)
     return format_canonical(moment)

@@ -82,6 +82,11 @@ def examples() -> list[Example]:
         if pending.endswith("\\"):
             pending = pending[:-1] + " "
             continue
+        try:
+            shlex.split(pending, comments=True)
+        except ValueError:  # a quoted argument goes on on the next line
+            pending += "\n"
+            continue
         if pending.strip():
             found.append(Example(start, pending.strip(), not block_skipped and not NOT_RUN.search(pending)))
         pending = ""

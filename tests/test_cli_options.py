@@ -160,3 +160,26 @@ def test_bad_harvest_windows_are_refused(
 
     with pytest.raises(InvalidQuery, match=message):
         harvest_window(datetime_, start, end)
+
+
+def test_every_command_takes_db_as_the_catalogue() -> None:
+    """`--db PATH` after any command names the catalogue (no command may use --db for something else)."""
+    import click
+
+    def leaves(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+        found = []
+        for name in group.list_commands(click.Context(group)):
+            command = group.get_command(click.Context(group), name)
+            assert command is not None
+            if isinstance(command, click.Group):
+                found += leaves(command, f"{prefix}{name} ")
+            elif not command.context_settings.get("ignore_unknown_options"):
+                found.append((f"{prefix}{name}", command))
+        return found
+
+    wrong = []
+    for path, command in leaves(main):
+        (option,) = [p for p in command.params if isinstance(p, click.Option) and "--db" in p.opts]
+        if option.is_flag or option.expose_value:
+            wrong.append(path)
+    assert wrong == [], f"--db means something else in: {wrong}"

@@ -46,8 +46,10 @@ def use(emulator: CdseEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def stored_ids(store: Store) -> list[str]:
-    query = "SELECT json_extract(eocat_item(content), '$.properties.\"cdse:id\"') FROM items"  # bodies are encoded
-    return [row[0] for row in store.conn.execute(query)]
+    return [
+        row[0]
+        for row in store.conn.execute("SELECT json_extract(eocat_item(content), '$.properties.\"cdse:id\"') FROM items")
+    ]
 
 
 @pytest.mark.parametrize("collection", ["SENTINEL-1", "SENTINEL-2"])

@@ -168,6 +168,8 @@ def _parse_sortby(value: str | Sequence[str] | Sequence[dict[str, str]] | None) 
 def _check_sort_field(name: str) -> None:
     if not name:
         raise InvalidQuery("empty sort field")
+    if "\x00" in name:
+        raise InvalidQuery(f"invalid sort field {name!r}: NUL bytes are not allowed")
     if name in ("geometry", "bbox", "assets", "links", "type", "stac_version", "properties"):
         raise InvalidQuery(f"cannot sort by {name!r}: sort by id, collection, datetime or a property")
 

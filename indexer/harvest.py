@@ -237,6 +237,8 @@ def print_summary(report: HarvestReport, console: Console | None = None) -> None
     )
     for name in items.collections_created:
         console.print(f"  created collection {name!r}", markup=False, emoji=False)
+    for message in items.notes[:10]:
+        console.print(f"  {message}", markup=False, emoji=False)
     for message in items.errors[:10]:
         console.print(f"  rejected {message}", markup=False, emoji=False)
     if items.rejected > 10:

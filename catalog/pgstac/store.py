@@ -122,8 +122,11 @@ class PgstacStore:
         self.close()
 
     # -- collections -----------------------------------------------------------------------
-    def upsert_collection(self, collection: dict[str, Any], *, mode: Literal["merge", "replace"] = "merge") -> None:
-        """Store a collection document; an existing one is merged (or replaced)."""
+    def upsert_collection(self, collection: Any, *, mode: Literal["merge", "replace"] = "merge") -> None:
+        """Store a collection document (a dict or a ``pystac.Collection``); an existing one is merged (or replaced)."""
+        from catalog.pystac_io import collection_dict
+
+        collection = collection_dict(collection)
         if not isinstance(collection, dict) or collection.get("type") != "Collection":
             raise InvalidItem("not a STAC Collection (type must be 'Collection')")
         collection_id = collection.get("id")

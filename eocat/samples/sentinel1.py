@@ -16,10 +16,8 @@ from eocat.samples.vocabulary import (
     COLLECTION_IDS,
     COPERNICUS_QUICKLOOK,
     COPERNICUS_ZIPPER,
-    SENTINEL_LICENSE,
     cdse_schemes,
-    collection_link,
-    license_link,
+    product_links,
     skeleton,
     zipped_product,
 )
@@ -189,9 +187,7 @@ def sentinel1_items(kind: str, n: int, seed: int, t0: int, t1: int) -> Iterator[
             props["published"] = iso(t_published, prec)
             extensions = ext_ts
         base = f"{COPERNICUS_ZIPPER}/Products({uuid})"
-        links = [collection_link(cid)]
-        if r() < 0.3:
-            links.append(license_link(SENTINEL_LICENSE))
+        links = product_links(cid, r)
         yield {
             **skeleton(item_id, cid, list(extensions), copy_geometry(geometry), list(bbox)),
             "properties": props,

@@ -16,10 +16,8 @@ from eocat.samples.mgrs import mgrs_tile, tile_ring
 from eocat.samples.vocabulary import (
     COPERNICUS_QUICKLOOK,
     COPERNICUS_ZIPPER,
-    SENTINEL_LICENSE,
     cdse_schemes,
-    collection_link,
-    license_link,
+    product_links,
     skeleton,
     zipped_product,
 )
@@ -226,9 +224,7 @@ def sentinel2_items(n: int, seed: int, t0: int, t1: int) -> Iterator[dict[str, A
             base = f"{COPERNICUS_ZIPPER}/Products({uuid})"
             safe = f"{item_id}.SAFE"
             size = int(tl["coverage"] * (0.75e9 + r() * 0.45e9))
-            links = [collection_link(cid)]
-            if r() < 0.3:
-                links.append(license_link(SENTINEL_LICENSE))
+            links = product_links(cid, r)
             yield {
                 **skeleton(item_id, cid, extensions, copy_geometry(tl["geometry"]), list(tl["bbox"])),
                 "properties": props,

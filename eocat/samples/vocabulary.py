@@ -3,6 +3,7 @@ authentication schemes and links."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from catalog.stac import STAC_VERSION, auth_schemes
@@ -75,3 +76,11 @@ def zipped_product(base: str, size: int, checksum: str, local_path: str) -> dict
         "file:local_path": local_path,
         "auth:refs": ["oidc"],
     }
+
+
+def product_links(cid: str, draw: Callable[[], float]) -> list[dict[str, str]]:
+    """Links of a CDSE product item: its collection, and in 30 % of the items (one ``draw``) the licence."""
+    links = [collection_link(cid)]
+    if draw() < 0.3:
+        links.append(license_link(SENTINEL_LICENSE))
+    return links

@@ -176,8 +176,10 @@ def migrate(conn: sqlite3.Connection) -> int:
     for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            migration(db)
-            conn.execute(f"PRAGMA user_version = {number}")
+            # another process opening the same new file may have migrated while this one waited
+            if conn.execute("PRAGMA user_version").fetchone()[0] < number:
+                migration(db)
+                conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -185,14 +187,21 @@ def migrate(conn: sqlite3.Connection) -> int:
     from catalog.bodies import Bodies
 
     conn.create_function("eocat_item", 1, Bodies(conn).decode, deterministic=True)
-    existing = {column.name for column in db.table("items").columns}
-    indexes = {index.name for index in db.table("items").indexes}
-    if any(hot.column not in existing or (f"items_{hot.column}" in indexes) != hot.indexed for hot in HOT_PROPERTIES):
+    if _hot_columns_differ(db):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            _sync_hot_columns(db)
+            if _hot_columns_differ(db):  # read again under the write lock, as above
+                _sync_hot_columns(db)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
     return len(MIGRATIONS)
+
+
+def _hot_columns_differ(db: sqlite_utils.Database) -> bool:
+    existing = {column.name for column in db.table("items").columns}
+    indexes = {index.name for index in db.table("items").indexes}
+    return any(
+        hot.column not in existing or (f"items_{hot.column}" in indexes) != hot.indexed for hot in HOT_PROPERTIES
+    )

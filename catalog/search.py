@@ -24,7 +24,7 @@ from catalog.columns import HOT_BY_NAME, index_days
 from catalog.cql2sql import FilterCompiler, parse_filter, property_json_sql
 from catalog.errors import InvalidQuery, NotFound
 from catalog.geo import Box, SpatialFilter, parse_bbox
-from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical, parse_interval
+from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical, parse_canonical, parse_interval
 
 if TYPE_CHECKING:
     from catalog.backend import CatalogStore
@@ -168,6 +168,8 @@ def _parse_sortby(value: str | Sequence[str] | Sequence[dict[str, str]] | None) 
 def _check_sort_field(name: str) -> None:
     if not name:
         raise InvalidQuery("empty sort field")
+    if "\x00" in name:
+        raise InvalidQuery(f"invalid sort field {name!r}: NUL bytes are not allowed")
     if name in ("geometry", "bbox", "assets", "links", "type", "stac_version", "properties"):
         raise InvalidQuery(f"cannot sort by {name!r}: sort by id, collection, datetime or a property")
 
@@ -334,7 +336,7 @@ def _time_bounds(store: Store, query: Query) -> tuple[str, str]:
 
 
 def _shift(canonical: str, delta: timedelta) -> str:
-    moment = datetime.fromisoformat(canonical.replace("Z", "+00:00"))
+    moment = parse_canonical(canonical)
     try:
         return format_canonical(moment + delta)
     except OverflowError:

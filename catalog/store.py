@@ -18,16 +18,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
+import pystac
 
 from catalog import geo
 from catalog.bodies import Bodies
 from catalog.checkpoints import FinishedWindow
 from catalog.columns import HOT_PROPERTIES, geometry_wkb, hot_values, index_days
-from catalog.errors import InvalidItem, NotFound
+from catalog.errors import InvalidItem, NotACatalogue, NotFound, StoreBusy
 from catalog.merge import merge_collections, merge_items
 from catalog.migrations import migrate
+from catalog.pystac_io import collection_dict, item_dicts
 from catalog.sqlite import sqlite_utils
 from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, utc_now
+from catalog.validate import validated
 
 if TYPE_CHECKING:
     from catalog.search import Query, SearchPage
@@ -66,11 +69,26 @@ class WriteReport:
     rejected: int = 0
     errors: list[str] = field(default_factory=list)
     collections_created: list[str] = field(default_factory=list)
+    repaired: int = 0  # stored after a faithful repair (catalog.validate)
+    duplicates: int = 0  # ids seen again in the same input (merged into the first, as upserts are)
+    notes: list[str] = field(default_factory=list)  # the first repairs and duplicates, each with where
 
     def reject(self, where: str, reason: str) -> None:
         self.rejected += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(f"{where}: {reason}")
+
+    def repair(self, where: str, what: str) -> None:
+        self.repaired += 1
+        self._note(f"repaired {where}: {what}")
+
+    def duplicate(self, where: str, what: str) -> None:
+        self.duplicates += 1
+        self._note(f"duplicate {where}: {what}")
+
+    def _note(self, message: str) -> None:
+        if len(self.notes) < MAX_REPORTED_ERRORS:
+            self.notes.append(message)
 
     @property
     def written(self) -> int:
@@ -80,6 +98,7 @@ class WriteReport:
         return {
             "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
             "rejected": self.rejected, "errors": self.errors, "collections_created": self.collections_created,
+            "repaired": self.repaired, "duplicates": self.duplicates, "notes": self.notes,
         }  # fmt: skip
 
 
@@ -176,12 +195,34 @@ def _item_row(item: Any) -> _Row:
 class Store:
     """An eocat catalogue in one SQLite file. Use one Store per thread."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 60.0, cache_mib: int = 256) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 60.0, cache_mib: int = 256, mmap_mib: int = 1024) -> None:
+        """Open (or create) the catalogue. ``cache_mib`` is SQLite's page cache and ``mmap_mib`` its
+        memory-mapped window: long one-pass readers (exports) keep both small so their RSS stays flat."""
         self.path = Path(path)
         self.location = str(path)
+        self.timeout = timeout
+        self._cache_mib, self._mmap_mib = cache_mib, mmap_mib
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:  # not a database at all, unreadable, or locked while migrating
+            self.conn.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise self._busy() from None
+            raise NotACatalogue(f"{self.location} is not an eocat catalogue ({exc})") from None
+        self._collection_ids: set[str] | None = None
+        self._data_version = 0
+        self._collection_numbers: dict[str, int] = {}
+        self._probe_memo: tuple[Any, list[int] | None] | None = None
+        self._writes = 0  # this connection's own commits (data_version only sees other connections')
+
+    def _open(self) -> None:
+        """Check the file is a catalogue (or new), set the connection up and migrate the schema."""
+        tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]  # reads the header
+        if tables and self.conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+            raise NotACatalogue(f"{self.location} is a SQLite database of something else, not an eocat catalogue")
         # 16 KiB pages hold several 2-4 KiB items each (measured: bulk import 1.14x faster than 4 KiB);
         # it only takes effect on a new, empty file.
         self.conn.execute("PRAGMA page_size = 16384")
@@ -189,9 +230,9 @@ class Store:
         for pragma in (
             "journal_mode = WAL",
             "synchronous = NORMAL",
-            f"busy_timeout = {int(timeout * 1000)}",
-            f"cache_size = {-1024 * cache_mib}",
-            "mmap_size = 1073741824",
+            f"busy_timeout = {int(self.timeout * 1000)}",
+            f"cache_size = {-1024 * self._cache_mib}",
+            f"mmap_size = {self._mmap_mib * 2**20}",
             "temp_store = MEMORY",
         ):
             self.conn.execute(f"PRAGMA {pragma}")
@@ -200,10 +241,6 @@ class Store:
         self.schema_version = migrate(self.conn)
         self.bodies = Bodies(self.conn)
         self.conn.create_function("eocat_item", 1, self.bodies.decode, deterministic=True)
-        self._collection_ids: set[str] | None = None
-        self._collection_numbers: dict[str, int] = {}
-        self._probe_memo: tuple[Any, list[int] | None] | None = None
-        self._writes = 0  # this connection's own commits (data_version only sees other connections')
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -215,25 +252,62 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- writing -------------------------------------------------------------------------
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction that holds the write lock from its start (BEGIN IMMEDIATE).
+
+        What it reads cannot change before it writes, so a read-modify-write (a merge, an extent)
+        never loses another process's work. Writers queue for the lock; one waiting longer than the
+        store's timeout gets :class:`StoreBusy` instead of SQLite's bare "database is locked".
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise self._busy() from None
+        try:
+            yield
+            self.conn.execute("COMMIT")
+            self._writes += 1
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._collection_ids = None
+            self._collection_numbers = {}
+            raise
+
+    def _busy(self) -> StoreBusy:
+        return StoreBusy(
+            f"another process has been writing to {self.location} for more than {self.timeout:g} s; "
+            "run this again when it has finished"
+        )
+
     # -- collections -----------------------------------------------------------------------
-    def upsert_collection(self, collection: dict[str, Any], *, mode: Literal["merge", "replace"] = "merge") -> None:
-        """Store a collection document; an existing one is merged (or replaced)."""
+    def upsert_collection(
+        self, collection: dict[str, Any] | pystac.Collection, *, mode: Literal["merge", "replace"] = "merge"
+    ) -> None:
+        """Store a collection document (a dict or a ``pystac.Collection``); an existing one is merged (or replaced)."""
+        collection = collection_dict(collection)
         if not isinstance(collection, dict) or collection.get("type") != "Collection":
             raise InvalidItem("not a STAC Collection (type must be 'Collection')")
         collection_id = collection.get("id")
         if not isinstance(collection_id, str) or not collection_id:
             raise InvalidItem("collection has no 'id'")
-        with self.db.atomic():
-            row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
-            document = collection
-            if row is not None and mode == "merge":
-                document = merge_collections(orjson.loads(row[0]), collection)
-            self.conn.execute(
-                "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET content = excluded.content, updated = excluded.updated",
-                [collection_id, orjson.dumps(document).decode(), utc_now()],
-            )
+        with self._writing():
+            self._put_collection(collection_id, collection, mode)
         self._collection_ids = None
+
+    def _put_collection(self, collection_id: str, collection: dict[str, Any], mode: str) -> None:
+        row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
+        document = collection
+        if row is not None and mode == "merge":
+            document = merge_collections(orjson.loads(row[0]), collection)
+        self.conn.execute(
+            "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET content = excluded.content, updated = excluded.updated",
+            [collection_id, orjson.dumps(document).decode(), utc_now()],
+        )
 
     def get_collection(self, collection_id: str) -> dict[str, Any]:
         row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
@@ -247,13 +321,15 @@ class Store:
         return [orjson.loads(row[0]) for row in rows]
 
     def collection_ids(self) -> set[str]:
-        if self._collection_ids is None:
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]  # changes when another connection commits
+        if self._collection_ids is None or version != self._data_version:
             self._collection_ids = {row[0] for row in self.conn.execute("SELECT id FROM collections")}
+            self._data_version = version
         return self._collection_ids
 
     def delete_collection(self, collection_id: str) -> int:
         """Delete a collection and its items; return the number of items deleted."""
-        with self.db.atomic():
+        with self._writing():
             deleted = self.conn.execute("DELETE FROM items WHERE collection = ?", [collection_id]).rowcount
             if self.conn.execute("DELETE FROM collections WHERE id = ?", [collection_id]).rowcount == 0:
                 raise NotFound(f"collection {collection_id!r} not found")
@@ -262,19 +338,23 @@ class Store:
         return int(deleted)
 
     def refresh_extent(self, collection_id: str) -> None:
-        """Recompute a collection's extent from its items (used for collections made from items)."""
-        row = self.conn.execute(
-            "SELECT min(minx), min(miny), max(maxx), max(maxy), min(start_datetime), max(end_datetime), "
-            "max(minx > maxx) FROM items WHERE collection = ?",
-            [collection_id],
-        ).fetchone()
-        if row[4] is None:
-            return
-        minx, miny, maxx, maxy, start, end, crosses = row
-        bbox = [-180.0, miny, 180.0, maxy] if crosses else [minx, miny, maxx, maxy]
-        document = self.get_collection(collection_id)
-        document["extent"] = {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[start, end]]}}
-        self.upsert_collection(document, mode="replace")
+        """Recompute a collection's extent from its items (used for collections made from items).
+
+        Read and write are one transaction, so a concurrent writer's items are either all counted
+        or written after (and that writer refreshes the extent itself)."""
+        with self._writing():
+            row = self.conn.execute(
+                "SELECT min(minx), min(miny), max(maxx), max(maxy), min(start_datetime), max(end_datetime), "
+                "max(minx > maxx) FROM items WHERE collection = ?",
+                [collection_id],
+            ).fetchone()
+            if row[4] is None:
+                return
+            minx, miny, maxx, maxy, start, end, crosses = row
+            bbox = [-180.0, miny, 180.0, maxy] if crosses else [minx, miny, maxx, maxy]
+            document = self.get_collection(collection_id)
+            document["extent"] = {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[start, end]]}}
+            self._put_collection(collection_id, document, "replace")
 
     # -- items -----------------------------------------------------------------------------
     @contextmanager
@@ -304,15 +384,24 @@ class Store:
     ) -> WriteReport:
         """Insert or update items in batches; bad records are counted in the report, not fatal.
 
-        Each entry is an item, a ``(where, item)`` pair naming its origin for error messages
+        Each entry is an item (a dict or a ``pystac.Item``; a ``pystac.ItemCollection`` may stand for
+        ``items``), a ``(where, item)`` pair naming its origin for error messages
         (e.g. ``"line 17"``), or a :class:`Rejected` record from a reader. An item whose
         collection is not stored yet brings it in: the document ``collections(id)`` returns
         (a harvester's), or else a placeholder reported in ``collections_created``.
         """
         report = report or WriteReport()
+        documents = collections or (lambda _: None)
+        checked = validated(item_dicts(items), lambda name: documents(name) or self._stored_collection(name), report)
         with _gc_paused(), self._bounded_memory():
-            self._upsert(items, mode, batch_size, report, collections or (lambda _: None))
+            self._upsert(checked, mode, batch_size, report, documents)
         return report
+
+    def _stored_collection(self, collection_id: str) -> dict[str, Any] | None:
+        try:
+            return self.get_collection(collection_id)
+        except NotFound:
+            return None
 
     def _upsert(
         self,
@@ -353,46 +442,41 @@ class Store:
         collections: Callable[[str], dict[str, Any] | None],
         updated: str,
     ) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
         trained: list[str] = []
         try:
-            existing = self._existing_rows([row.key for row in rows])
-            changed: list[tuple[_Row, int | None]] = []  # (row, pk of the stored row it replaces)
-            unchanged = 0
-            for row in rows:
-                found = existing.get(row.key)
-                if found is None:
-                    changed.append((row, None))
-                    continue
-                pk, old = found
-                if mode == "merge":
-                    new = row.item
-                    merged = merge_items(orjson.loads(old), new)
-                    if merged != new:
-                        row = _item_row(merged)
-                if row.text == old:
-                    unchanged += 1
-                else:
-                    changed.append((row, pk))
-            created = self._ensure_collections({row.collection for row in rows}, collections)
-            trained = self._train_dictionaries([row for row, _ in changed])
-            inserts, boxes, updates = self._encode(changed, updated)
-            self.conn.executemany(_INSERT_SQL, inserts)
-            self.conn.executemany(_RTREE_SQL, boxes)
-            self.conn.executemany(_UPDATE_SQL, updates)
-            span = max(row.span_us for row in rows)
-            if span > self.max_span_us():
-                self.conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('max_span_us', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [str(span)],
-                )
-            self.conn.execute("COMMIT")
-            self._writes += 1
+            with self._writing():
+                existing = self._existing_rows([row.key for row in rows])
+                changed: list[tuple[_Row, int | None]] = []  # (row, pk of the stored row it replaces)
+                unchanged = 0
+                for row in rows:
+                    found = existing.get(row.key)
+                    if found is None:
+                        changed.append((row, None))
+                        continue
+                    pk, old = found
+                    if mode == "merge":
+                        new = row.item
+                        merged = merge_items(orjson.loads(old), new)
+                        if merged != new:
+                            row = _item_row(merged)
+                    if row.text == old:
+                        unchanged += 1
+                    else:
+                        changed.append((row, pk))
+                created = self._ensure_collections({row.collection for row in rows}, collections)
+                trained = self._train_dictionaries([row for row, _ in changed])
+                inserts, boxes, updates = self._encode(changed, updated)
+                self.conn.executemany(_INSERT_SQL, inserts)
+                self.conn.executemany(_RTREE_SQL, boxes)
+                self.conn.executemany(_UPDATE_SQL, updates)
+                span = max(row.span_us for row in rows)
+                if span > self.max_span_us():
+                    self.conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('max_span_us', ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        [str(span)],
+                    )
         except BaseException:
-            self.conn.execute("ROLLBACK")
-            self._collection_ids = None
-            self._collection_numbers = {}
             for collection in trained:
                 self.bodies.forget(collection)
             raise
@@ -469,34 +553,32 @@ class Store:
     def _ensure_collections(
         self, collection_ids: set[str], documents: Callable[[str], dict[str, Any] | None]
     ) -> list[str]:
-        """Store the collections of new items; return those that got a placeholder document."""
+        """Store the collections of new items; return those that got a placeholder document.
+
+        A document the writer brings (a harvester's) replaces a placeholder made up earlier, by this
+        or another process, so which of two concurrent writers came first does not matter."""
         placeholders = []
-        for collection_id in sorted(collection_ids - self.collection_ids()):
+        for collection_id in sorted(collection_ids):
             document = documents(collection_id)
-            if document is None:
-                placeholders.append(collection_id)
-                document = self._placeholder(collection_id)
-            self.conn.execute(
-                "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?)",
-                [collection_id, orjson.dumps(document).decode(), utc_now()],
-            )
-            self.collection_ids().add(collection_id)
+            if collection_id not in self.collection_ids():
+                cursor = self.conn.execute(  # another process may have created it since the cache was read
+                    "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    [collection_id, orjson.dumps(document or self._placeholder(collection_id)).decode(), utc_now()],
+                )
+                self.collection_ids().add(collection_id)
+                if cursor.rowcount == 1:
+                    if document is None:
+                        placeholders.append(collection_id)
+                    continue
+            if document is not None:
+                row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
+                if row is not None and is_placeholder(orjson.loads(row[0])):
+                    self._put_collection(collection_id, document, "replace")
         return placeholders
 
     @staticmethod
     def _placeholder(collection_id: str) -> dict[str, Any]:
-        return {
-            "type": "Collection",
-            "stac_version": "1.1.0",
-            "id": collection_id,
-            "description": f"Created by eocat for imported items of collection {collection_id!r}.",
-            "license": "other",
-            "extent": {
-                "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
-                "temporal": {"interval": [[None, None]]},
-            },
-            "links": [],
-        }
+        return placeholder_collection(collection_id)
 
     def get_item(self, collection_id: str, item_id: str) -> dict[str, Any]:
         row = self.conn.execute(
@@ -508,7 +590,7 @@ class Store:
         return item
 
     def delete_item(self, collection_id: str, item_id: str) -> None:
-        with self.db.atomic():
+        with self._writing():
             cursor = self.conn.execute("DELETE FROM items WHERE id = ? AND collection = ?", [item_id, collection_id])
         if cursor.rowcount == 0:
             raise NotFound(f"item {item_id!r} not found in collection {collection_id!r}")
@@ -546,6 +628,21 @@ class Store:
             [row[3:7] for row in rows],
             max((row[2] for row in rows), default=""),
         )
+
+    def partition_key_chunks(
+        self, collection: str, start: str, end: str, chunk: int = 50_000
+    ) -> Iterator[PartitionKeys]:
+        """:meth:`partition_keys` in chunks of at most ``chunk`` items (bounded memory for big partitions)."""
+        cursor = self.conn.execute(
+            "SELECT pk, id, updated, minx, miny, maxx, maxy FROM items "
+            "WHERE collection = ? AND datetime >= ? AND datetime < ?",
+            [collection, start, end],
+        )
+        while rows := cursor.fetchmany(chunk):
+            yield PartitionKeys(
+                [row[0] for row in rows], [row[1] for row in rows], [row[3:7] for row in rows],
+                max((row[2] for row in rows), default=""),
+            )  # fmt: skip
 
     def item_texts(self, keys: Sequence[int]) -> dict[int, str]:
         """Stored JSON text of the items with these store keys (missing keys are absent)."""
@@ -602,7 +699,7 @@ class Store:
         return [FinishedWindow(*row) for row in rows]
 
     def finish_window(self, source: str, query: str, window: FinishedWindow) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.conn.execute(
                 "INSERT OR REPLACE INTO harvest_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [source, query, window.start, window.end, window.expected, window.received,
@@ -610,7 +707,7 @@ class Store:
             )  # fmt: skip
 
     def reset_windows(self, source: str, query: str) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.conn.execute("DELETE FROM harvest_windows WHERE source = ? AND query = ?", [source, query])
 
     def watermark(self, source: str, query: str) -> str | None:
@@ -620,7 +717,7 @@ class Store:
         return None if row is None else str(row[0])
 
     def set_watermark(self, source: str, query: str, value: str) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.conn.execute("INSERT OR REPLACE INTO harvest_watermarks VALUES (?, ?, ?)", [source, query, value])
 
     # -- planner statistics ----------------------------------------------------------------
@@ -678,6 +775,27 @@ class Store:
         """Refresh the query planner's statistics (cheap; run after large imports)."""
         self.conn.execute("PRAGMA analysis_limit = 1000")
         self.conn.execute("ANALYZE")
+
+
+def placeholder_collection(collection_id: str) -> dict[str, Any]:
+    """The document eocat makes up for a collection whose items came without one."""
+    return {
+        "type": "Collection",
+        "stac_version": "1.1.0",
+        "id": collection_id,
+        "description": f"Created by eocat for imported items of collection {collection_id!r}.",
+        "license": "other",
+        "extent": {
+            "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
+            "temporal": {"interval": [[None, None]]},
+        },
+        "links": [],
+    }
+
+
+def is_placeholder(document: dict[str, Any]) -> bool:
+    """Whether a collection document is one eocat made up (its extent is computed from its items)."""
+    return document.get("description") == placeholder_collection(str(document.get("id")))["description"]
 
 
 @contextmanager

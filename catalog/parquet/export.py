@@ -391,7 +391,7 @@ def _write_all(store: Store, lake: Lake, plans: list[_Plan], report: ExportRepor
     connections: list[Store] = []
     local = threading.local()
     lock = threading.Lock()
-    in_memory = str(store.path) == ":memory:"
+    in_memory = str(getattr(store, "path", ":memory:")) == ":memory:"  # pgstac: one connection, no path
 
     def connection() -> Store:
         if in_memory or jobs == 1:

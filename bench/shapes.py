@@ -245,10 +245,13 @@ class NaiveRtree:
         x0, y0, x1, y1 = query.bbox
         if x0 > x1:
             x1 += 360
+        # entries live in [-180, 540): the unwrapped query box, and it shifted by -360 and +360
         lookups = " UNION ".join(
-            "SELECT id FROM items_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?" for _ in range(2)
+            "SELECT id FROM items_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?" for _ in range(3)
         )
-        params: list[Any] = [x1, x0, y1, y0, x1 + 360, x0 + 360, y1, y0]
+        params: list[Any] = []
+        for shift in (-360.0, 0.0, 360.0):
+            params += [x1 + shift, x0 + shift, y1, y0]
         sql = f"SELECT {select} FROM items WHERE rowid IN ({lookups})"
         if query.start is not None:
             sql += " AND start_datetime <= ? AND end_datetime >= ?"

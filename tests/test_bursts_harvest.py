@@ -23,7 +23,6 @@ import pytest
 from click.testing import CliRunner
 
 from catalog.merge import merge_items
-from catalog.search import Query, iter_items
 from catalog.store import Store
 from emulators.asf import AsfEmulator
 from emulators.asf.records import truth_feature
@@ -83,10 +82,10 @@ def oracle(bursts: list[TruthBurst], catalogue_url: str) -> dict[str, dict[str, 
 
 
 def stored(store: Store) -> dict[str, dict[str, Any]]:
-    items = list(iter_items(store, Query()))
-    assert all(item["collection"] == COLLECTION_ID for item in items)
-    assert len(items) == len({item["id"] for item in items}), "no duplicates"
-    return {item["id"]: normalised(item) for item in items}
+    rows = store.conn.execute("SELECT id, collection, eocat_item(content) FROM items").fetchall()
+    assert all(collection == COLLECTION_ID for _, collection, _ in rows)
+    assert len(rows) == len({row[0] for row in rows}), "no duplicates"
+    return {row[0]: normalised(orjson.loads(row[2])) for row in rows}
 
 
 def check_catalogue(store: Store, bursts: list[TruthBurst], catalogue_url: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from catalog.search import Query, SortKey, count, iter_items
+from catalog.search import Query, count, iter_items
 from catalog.store import Store
 from catalog.timeutil import utc_now
 from emulators.cdse import CdseEmulator, SyntheticProducts
@@ -46,7 +46,10 @@ def use(emulator: CdseEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def stored_ids(store: Store) -> list[str]:
-    return [item["properties"]["cdse:id"] for item in iter_items(store, Query(sortby=(SortKey("id"),)))]
+    return [
+        row[0]
+        for row in store.conn.execute("SELECT json_extract(eocat_item(content), '$.properties.\"cdse:id\"') FROM items")
+    ]
 
 
 @pytest.mark.parametrize("collection", ["SENTINEL-1", "SENTINEL-2"])

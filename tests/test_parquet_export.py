@@ -15,7 +15,6 @@ from catalog.parquet import export as export_module
 from catalog.parquet import export_parquet
 from catalog.parquet.reader import read_parquet_records
 from catalog.parquet.schema import DATETIME_FIELDS
-from catalog.search import Query, iter_items
 from catalog.store import Store
 from catalog.timeutil import canonical_lenient
 
@@ -39,8 +38,8 @@ def normalize(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored_items(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
-    items = iter_items(store, Query())
-    return {(item["collection"], item["id"]): item for item in items}
+    rows = store.conn.execute("SELECT collection, id, eocat_item(content) FROM items").fetchall()
+    return {(collection, item_id): orjson.loads(content) for collection, item_id, content in rows}
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export EOCAT_DB ?= data/eocat.db
 
-.PHONY: install test demo serve harvest bench bench-quick lint format clean browser chromium spark pg
+.PHONY: install test demo serve harvest bench bench-quick bench-scale lint format clean browser chromium spark pg
 
 install: $(STAMP)
 
@@ -81,6 +81,10 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m bench.run --quick
+
+# The store at scale (issue 13): 10M generated items -> bench/results/scale.json (SIZE=1M for a shorter run).
+bench-scale: install
+	$(BIN)/python -m bench.scale --size $(or $(SIZE),10M)
 
 clean:
 	rm -rf $(VENV) data bench/work

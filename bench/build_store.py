@@ -5,6 +5,7 @@ python -m bench.build_store 1M     # writes bench/work/eocat-1M-....db, prints i
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -20,10 +21,12 @@ def main(argv: list[str]) -> None:
     seconds = time.perf_counter() - started
     with open("/proc/self/status") as handle:
         status = dict(line.split(":", 1) for line in handle.read().splitlines() if ":" in line)
-    print(
-        f"{path.name}: {seconds:.1f} s ({n / seconds:,.0f} items/s), peak RSS {status['VmHWM'].strip()}, "
-        f"{common.file_size(path) / n:,.0f} B/item"
-    )
+    result = {
+        "n": n, "store": path.name, "seconds": round(seconds, 1), "items_per_s": round(n / seconds),
+        "peak_rss_mib": round(int(status["VmHWM"].split()[0]) / 1024, 1),
+        "bytes_per_item": round(common.file_size(path) / n, 1),
+    }  # fmt: skip
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

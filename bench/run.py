@@ -5,7 +5,7 @@
     python -m bench.run --sizes 100k --only query
 
 Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json``, ``parquet.json``,
-``fetch.json``, ``api.json``, ``lake.json`` and
+``fetch.json``, ``api.json``, ``shapes.json``, ``lake.json`` and
 ``summary.json``.
 """
 
@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from bench import api, common, fetch, harvest, ingest, lake, query
+from bench import api, common, fetch, harvest, ingest, lake, query, shapes
 from bench import parquet as parquet_bench
 
 
@@ -31,8 +31,9 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10k items, one round: checks that it all works")
     parser.add_argument(
         "--only",
-        default="ingest,query,harvest,parquet,fetch,api,lake",
-        help="comma-separated: ingest, query (includes walk), harvest, parquet, fetch, api, lake",
+        default="ingest,query,shapes,harvest,parquet,fetch,api,lake",
+        help="comma-separated: ingest, query (includes walk), shapes (every query shape), harvest, parquet, fetch, "
+        "api, lake",
     )
     parser.add_argument("--repeat", type=int, help="ingest runs per contender, best kept (default 2 to 100k, 1 above)")
     parser.add_argument("--rounds", type=int, help="timed passes over the query set per engine")
@@ -65,6 +66,12 @@ def _main(argv: list[str] | None = None) -> int:
         targets.update(payload["targets"])
         if walk_payload:
             targets.update(walk_payload["targets"])
+    if "shapes" in only:  # issue 13: every query shape, reported per shape, peers and oracle in the same run
+        shapes_payload = shapes.run(
+            sizes, placements=1 if args.quick else 3, rounds=args.rounds or (1 if args.quick else 3)
+        )
+        outputs.append(shapes.summary(shapes_payload))
+        targets.update(shapes_payload["targets"])
     if "harvest" in only:
         harvest_payload = harvest.run(20_000 if args.quick else 100_000)
         common.write_result(

@@ -93,15 +93,22 @@ def _rfc3339(moment: datetime) -> str:
 
 def make_queries(naive: sqlite3.Connection, placements: int, seed: int = 13) -> list[ShapeQuery]:
     """Deterministic queries for every shape, plus the issue's long-window mix."""
-    rng = random.Random(seed)
     first, last = naive.execute("SELECT min(datetime), max(datetime) FROM items").fetchone()
-    t0 = datetime.fromisoformat(first[:19]).replace(tzinfo=UTC)
-    t1 = datetime.fromisoformat(last[:19]).replace(tzinfo=UTC)
     centres = naive.execute(
         "SELECT (minx + maxx) / 2, (miny + maxy) / 2 FROM items WHERE collection = ? AND minx <= maxx "
         "AND rowid % 97 = 0 ORDER BY rowid",
         [MAIN],
     ).fetchall()
+    return shape_queries(first, last, [(float(x), float(y)) for x, y in centres], placements, seed)
+
+
+def shape_queries(
+    first: str, last: str, centres: list[tuple[float, float]], placements: int, seed: int = 13
+) -> list[ShapeQuery]:
+    """The queries of every shape for data between ``first`` and ``last`` with footprints at ``centres``."""
+    rng = random.Random(seed)
+    t0 = datetime.fromisoformat(first[:19]).replace(tzinfo=UTC)
+    t1 = datetime.fromisoformat(last[:19]).replace(tzinfo=UTC)
 
     def box_around(cx: float, cy: float, width: float) -> tuple[float, float, float, float]:
         height = width * rng.uniform(0.6, 1.0)
@@ -238,10 +245,13 @@ class NaiveRtree:
         x0, y0, x1, y1 = query.bbox
         if x0 > x1:
             x1 += 360
+        # entries live in [-180, 540): the unwrapped query box, and it shifted by -360 and +360
         lookups = " UNION ".join(
-            "SELECT id FROM items_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?" for _ in range(2)
+            "SELECT id FROM items_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?" for _ in range(3)
         )
-        params: list[Any] = [x1, x0, y1, y0, x1 + 360, x0 + 360, y1, y0]
+        params: list[Any] = []
+        for shift in (-360.0, 0.0, 360.0):
+            params += [x1 + shift, x0 + shift, y1, y0]
         sql = f"SELECT {select} FROM items WHERE rowid IN ({lookups})"
         if query.start is not None:
             sql += " AND start_datetime <= ? AND end_datetime >= ?"

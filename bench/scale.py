@@ -1,0 +1,235 @@
+"""``make bench-scale``: the store at 10M items (or ``--size``): import, every query shape, a keyset walk,
+an export and counts, each step in its own process so its peak RSS is its own; writes
+``bench/results/scale.json`` (``scale-<size>.json`` for other sizes).
+
+Data come from the deterministic generator (:func:`bench.common.dataset`). Correctness at scale is
+checked on a sample of the shape queries against a brute-force oracle computed in one streaming pass
+over the NDJSON (bbox arrays per chunk with numpy, exact shapely tests on the candidates).
+
+    python -m bench.scale [--size 10M] [--placements 1] [--rounds 3] [--sample 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import statistics
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import orjson
+
+from bench import common, shapes
+from bench.common import log
+
+LIMIT = shapes.LIMIT
+
+
+def _child(module: str, *args: str) -> dict[str, Any]:
+    import subprocess
+
+    output = subprocess.run(
+        [sys.executable, "-m", module, *args], check=True, capture_output=True, text=True, cwd=common.ROOT
+    ).stdout
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def _queries(n: int, placements: int) -> list[shapes.ShapeQuery]:
+    from catalog.search import Query, search
+    from catalog.store import Store
+
+    with Store(_store_path(n)) as store:
+        first, last = store.datetime_range()
+        page = search(store, Query.parse(collections=shapes.MAIN, limit=2000, fields="bbox,id"))
+        centres = [
+            ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b in (item["bbox"] for item in page.items) if b[0] <= b[2]
+        ]
+    return shapes.shape_queries(first, last, centres[::7], placements)
+
+
+def _store_path(n: int) -> Any:
+    from bench.query import build_eocat
+
+    return build_eocat(n, common.dataset(n), False)
+
+
+def child_queries(n: int, placements: int, rounds: int) -> dict[str, Any]:
+    """Time every shape: page (limit 100), exact count, capped count."""
+    engine = shapes.Eocat(_store_path(n))
+    queries = _queries(n, placements)
+    parsed = [engine.parse(query) for query in queries]
+    times: dict[str, dict[str, list[float]]] = {}
+    for _ in range(rounds):
+        for query, parsed_query in zip(queries, parsed, strict=True):
+            entry = times.setdefault(query.shape.name, {})
+            for name, function in (("eocat", engine.page), ("eocat_count_upto", engine.count_upto)):
+                seconds, _ = common.timed(functools.partial(function, parsed_query))
+                entry.setdefault(name, []).append(seconds)
+    for query, parsed_query in zip(queries, parsed, strict=True):  # exact counts once (large ones are slow)
+        seconds, _ = common.timed(functools.partial(engine.count, parsed_query))
+        times[query.shape.name].setdefault("eocat_count", []).append(seconds)
+    engine.close()
+    return {name: {k: common.summarize_ms(v) for k, v in entry.items()} for name, entry in times.items()}
+
+
+def child_oracle(n: int, placements: int, sample: int) -> dict[str, Any]:
+    """Compare a sample of the shape queries with a brute-force pass over the NDJSON."""
+    import shapely
+
+    queries = _queries(n, placements)
+    chosen = queries[:: max(1, len(queries) // sample)][:sample]
+    areas = []
+    for query in chosen:
+        x0, y0, x1, y1 = query.bbox
+        parts = [(x0, y0, 180.0, y1), (-180.0, y0, x1, y1)] if x0 > x1 else [(x0, y0, x1, y1)]
+        area = shapely.union_all([shapely.box(*part) for part in parts])
+        shapely.prepare(area)
+        areas.append((parts, area))
+    truth: list[list[tuple[str, str]]] = [[] for _ in chosen]
+    with open(common.dataset(n), "rb") as stream:
+        while chunk := stream.readlines(1 << 26):
+            items = [orjson.loads(line) for line in chunk if line.strip()]
+            boxes = np.array([_box(item) for item in items], dtype=float)
+            for index, (query, (parts, area)) in enumerate(zip(chosen, areas, strict=True)):
+                unwrapped = np.where(boxes[:, 0] > boxes[:, 2], boxes[:, 2] + 360, boxes[:, 2])
+                hit = np.zeros(len(items), dtype=bool)
+                for px0, _y0, px1, _y1 in parts:
+                    for shift in (0.0, 360.0):
+                        hit |= (boxes[:, 0] <= px1 + shift) & (unwrapped >= px0 + shift)
+                hit &= (boxes[:, 1] <= max(p[3] for p in parts)) & (boxes[:, 3] >= min(p[1] for p in parts))
+                for position in np.flatnonzero(hit):
+                    item = items[position]
+                    if query.collections and item["collection"] not in query.collections:
+                        continue
+                    properties = item["properties"]
+                    if query.cloud and not (properties.get("eo:cloud_cover", 1e9) < shapes.CLOUD_MAX):
+                        continue
+                    when = shapes.canonical(properties.get("datetime") or properties.get("start_datetime"))
+                    first = shapes.canonical(properties.get("start_datetime") or properties.get("datetime"))
+                    last = shapes.canonical(properties.get("end_datetime") or properties.get("datetime"))
+                    if query.start is not None and (
+                        first is None or last is None
+                        or first > (shapes.canonical(query.end) or "") or last < (shapes.canonical(query.start) or "")
+                    ):  # fmt: skip
+                        continue
+                    geometry = item.get("geometry")
+                    if geometry is None or not area.intersects(shapely.from_geojson(orjson.dumps(geometry).decode())):
+                        continue
+                    truth[index].append((when or "", item["id"]))
+    engine = shapes.Eocat(_store_path(n))
+    mismatches = []
+    for query, expected in zip(chosen, truth, strict=True):
+        expected.sort(reverse=True)
+        parsed = engine.parse(query)
+        page, total = engine.page(parsed), engine.count(parsed)
+        if not shapes.page_matches(page, expected) or total != len(expected):
+            mismatches.append(
+                {"shape": query.shape.name, "bbox": query.bbox, "expected": len(expected), "count": total}
+            )
+    engine.close()
+    return {"checked": len(chosen), "mismatches": len(mismatches), "details": mismatches}
+
+
+def _box(item: dict[str, Any]) -> list[float]:
+    bbox = item.get("bbox")
+    if not bbox:
+        return [np.nan] * 4
+    return [bbox[0], bbox[1], bbox[3], bbox[4]] if len(bbox) == 6 else list(bbox[:4])
+
+
+def child_walk(n: int) -> dict[str, Any]:
+    """Keyset walk over every item of the main collection, 100 a page."""
+    from dataclasses import replace
+
+    from catalog.search import Query, search
+    from catalog.store import Store
+
+    with Store(_store_path(n)) as store:
+        query = Query.parse(collections=shapes.MAIN, limit=LIMIT)
+        page_times: list[float] = []
+        walked = 0
+        current = query
+        while True:
+            seconds, page = common.timed(functools.partial(search, store, current))
+            page_times.append(seconds)
+            walked += len(page.items)
+            if page.next_token is None:
+                break
+            current = replace(query, token=page.next_token)
+    first, last = statistics.median(page_times[:10]) * 1000, statistics.median(page_times[-10:]) * 1000
+    return {"walked": walked, "pages": len(page_times), "first10_ms": round(first, 3), "last10_ms": round(last, 3),
+            "pages_stats": common.summarize_ms(page_times)}  # fmt: skip
+
+
+def child_export(n: int) -> dict[str, Any]:
+    """Full GeoParquet export of the store, with its peak RSS."""
+    from catalog.parquet.export import export_parquet
+    from catalog.store import Store
+
+    target = common.WORK / f"scale-export-{common.size_label(n)}"
+    with Store(_store_path(n)) as store, common.MemorySampler() as sampler:
+        report = export_parquet(store, target, full=True)
+    return {"items": report.items, "seconds": round(report.seconds, 1),
+            "items_per_s": round(report.items / max(report.seconds, 1e-9)), **sampler.report()}  # fmt: skip
+
+
+def child_count(n: int) -> dict[str, Any]:
+    from catalog.search import Query, count, count_upto
+    from catalog.store import Store
+
+    with Store(_store_path(n)) as store:
+        total_s, total = common.timed(store.count_items)
+        query = Query.parse(bbox=",".join(map(str, shapes.CONTINENT)))
+        capped_s, capped = common.timed(functools.partial(count_upto, store, query, shapes.COUNT_CAP))
+        exact_s, exact = common.timed(functools.partial(count, store, query))
+    return {"items": total, "count_items_ms": round(total_s * 1000, 2), "continent_count": exact,
+            "continent_count_ms": round(exact_s * 1000, 1), "continent_count_upto": capped,
+            "continent_count_upto_ms": round(capped_s * 1000, 2)}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=common.parse_sizes, default=[10_000_000], help="items (default 10M)")
+    parser.add_argument("--placements", type=int, default=1, help="queries per shape")
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes over the queries")
+    parser.add_argument("--sample", type=int, default=12, help="queries checked against the brute-force oracle")
+    parser.add_argument("--child", choices=["queries", "oracle", "walk", "export", "count"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    (n,) = args.size
+    if args.child:
+        functions = {
+            "queries": lambda: child_queries(n, args.placements, args.rounds),
+            "oracle": lambda: child_oracle(n, args.placements, args.sample),
+            "walk": lambda: child_walk(n),
+            "export": lambda: child_export(n),
+            "count": lambda: child_count(n),
+        }
+        print(json.dumps(functions[args.child]()))
+        return
+    with common.exclusive_run():
+        started = time.perf_counter()
+        common.dataset(n)
+        label = common.size_label(n)
+        result: dict[str, Any] = {"benchmark": "scale", "machine": common.machine_facts(), "n": n}
+        log(f"scale {label}: import ...")
+        result["import"] = _child("bench.build_store", label, "--rebuild")
+        common_args = ["--size", label, "--placements", str(args.placements)]
+        for step in ("queries", "oracle", "walk", "export", "count"):
+            log(f"scale {label}: {step} ...")
+            result[step] = _child("bench.scale", *common_args, "--rounds", str(args.rounds),
+                                  "--sample", str(args.sample), "--child", step)  # fmt: skip
+        result["elapsed_s"] = round(time.perf_counter() - started, 1)
+        common.write_result("scale" if n == 10_000_000 else f"scale-{label}", result)
+    worst = max(entry["eocat"]["median_ms"] for entry in result["queries"].values())
+    print(f"scale {label}: import {result['import']['items_per_s']:,} items/s, peak RSS "
+          f"{result['import']['peak_rss_mib']} MiB, {result['import']['bytes_per_item']} B/item; worst shape median "
+          f"{worst} ms; oracle mismatches {result['oracle']['mismatches']}/{result['oracle']['checked']}; export "
+          f"{result['export']['items_per_s']:,} items/s, peak RSS {result['export']['peak_rss_mib']} MiB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -355,7 +355,7 @@ def export_parquet(
 def _reader(store: Store) -> Store:
     """A connection of the export's own: the items are read once, in index order, so a small page
     cache will do and memory-mapped pages would only swell the RSS (SQLite's defaults: 256 MiB, 1 GiB)."""
-    if str(store.path) == ":memory:":
+    if not isinstance(store, Store) or str(store.path) == ":memory:":  # pgstac, or SQLite in memory
         return store
     return Store(store.path, cache_mib=8, mmap_mib=0)
 

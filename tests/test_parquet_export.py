@@ -38,8 +38,9 @@ def normalize(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored_items(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
-    rows = store.conn.execute("SELECT collection, id, eocat_item(content) FROM items").fetchall()
-    return {(collection, item_id): orjson.loads(content) for collection, item_id, content in rows}
+    items = (orjson.loads(text) for collection in sorted(store.collection_ids())
+             for chunk in store.iter_item_texts(collection) for text in chunk)  # fmt: skip
+    return {(item["collection"], item["id"]): item for item in items}
 
 
 @pytest.fixture(scope="module")

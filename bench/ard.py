@@ -46,8 +46,19 @@ def child(case: str, lines: int, work: str) -> None:
         scene = GrdScene(lon=11.0, lat=46.5, start=start, polarizations=("VV",), noise=0.2)
         resolution = 20.0
     else:
-        scene = GrdScene(lon=11.0, lat=46.5, start=start, polarizations=("VV",), noise=0.2, lines=lines,
-                         samples=25_000, spacing=10.0, track_heading=0.0, targets=(), ground_offset=430_000.0)  # fmt: skip
+        scene = GrdScene(
+            lon=11.0,
+            lat=46.5,
+            start=start,
+            polarizations=("VV",),
+            noise=0.2,
+            lines=lines,
+            samples=25_000,
+            spacing=10.0,
+            track_heading=0.0,
+            targets=(),
+            ground_offset=430_000.0,
+        )
         resolution = 20.0
     root = Path(work) / scene.name
     for path, data in render_safe(scene).files.items():

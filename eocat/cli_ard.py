@@ -13,7 +13,17 @@ import click
 
 from catalog.errors import InvalidQuery
 from catalog.search import Query
-from eocat.options import echo_json, err, has_selection, open_catalog, select_items, selection_options
+from eocat.options import (
+    echo_json,
+    err,
+    format_option,
+    has_selection,
+    json_alias,
+    open_catalog,
+    select_items,
+    selection_options,
+    wants_json,
+)
 
 
 def _select(ctx: click.Context, query: Query, item_id: str | None, limit: int | None, default: str) -> list[Any]:
@@ -38,19 +48,20 @@ def _select(ctx: click.Context, query: Query, item_id: str | None, limit: int | 
               help="Output pixel size in metres (with --dem auto).")  # fmt: skip
 @click.option("--crs", default="utm", show_default=True, help="Output CRS with --dem auto: EPSG:… or utm.")
 @click.option("--polarizations", help="Comma-separated, e.g. VV,VH (default: all of the product's).")
-@click.option("--db", "db_scale", is_flag=True, help="Write dB instead of linear power.")
+@click.option("--db-scale", is_flag=True, help="Write dB instead of linear power.")
 @click.option("--keep-noise", is_flag=True, help="Do not remove thermal noise.")
 @click.option("--border", type=click.IntRange(0, 50), default=2, show_default=True,
               help="Samples trimmed next to no-data (border noise).")  # fmt: skip
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("ard"), show_default=True,
               help="Output directory.")  # fmt: skip
 @click.option("--jobs", type=click.IntRange(1, 8), default=1, show_default=True, help="Products in parallel.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per ARD item made.")
+@format_option("table", "json", help="table: one line per output on stderr; json: one JSON line per item made.")
+@json_alias
 @click.pass_context
 def ard(
     ctx: click.Context, item_id: str | None, dem: str, measure: str, resolution: float, crs: str,
     polarizations: str | None, db_scale: bool, keep_noise: bool, border: int, out: Path, limit: int | None,
-    jobs: int, as_json: bool, query: Query,
+    jobs: int, output: str, query: Query,
 ) -> None:  # fmt: skip
     """Sentinel-1 GRD → analysis-ready backscatter: one float32 COG per product and polarization.
 
@@ -82,6 +93,7 @@ def ard(
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one, items))
+    as_json = wants_json(ctx, output)
     for made in report.made:
         if as_json:
             echo_json({"id": made["id"], "href": made["assets"]["backscatter"]["href"]})
@@ -105,11 +117,12 @@ def ard(
               help="Output directory (one COG per window).")  # fmt: skip
 @click.option("--animate", type=click.Path(dir_okay=False, path_type=Path),
               help="Also animate the windows: .gif (Pillow) or .mp4 (PyAV), a date label per frame.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per mosaic.")
+@format_option("table", "json", help="table: one line per mosaic on stderr; json: one JSON line per mosaic.")
+@json_alias
 @click.pass_context
 def mosaic(
     ctx: click.Context, window: str, overlap: str, resolution: float | None, out: Path, animate: Path | None,
-    limit: int | None, as_json: bool, query: Query,
+    limit: int | None, output: str, query: Query,
 ) -> None:  # fmt: skip
     """Mosaic ARD items (several tracks/products) into one COG per date window, optionally animated.
 
@@ -127,6 +140,7 @@ def mosaic(
     if not items:
         raise InvalidQuery("the selection matched no ARD item (run eocat ard first)")
     made = mosaic_windows(items, days, overlap, out, resolution)
+    as_json = wants_json(ctx, output)
     for m in made:
         if as_json:
             echo_json({"window": m.label, "path": str(m.path), "items": m.count})

@@ -4,9 +4,10 @@ Two products from the GRD emulator, each terrain-corrected (gamma0 RTC, noise re
 mask, COG written) in a fresh subprocess that reports wall time and peak RSS (``VmHWM``):
 
 * ``emulator``: the test/demo size (300 lines × 400 samples at 20 m, 6 × 8 km) on a 20 m UTM DEM;
-* ``slice``: a full-width IW swath (25,000 samples at 10 m = 250 km, ``--slice-lines`` lines) flown
-  north-south so the DEM grid hugs the strip; a full IW GRD (250 × 170 km, ~16,700 lines) is extrapolated
-  from it linearly in output pixels (time and memory above the emulator-size baseline).
+* ``slice``: a full-width IW swath (25,000 samples at 10 m = 250 km) of ``--slice-lines`` and twice as
+  many lines, flown north-south so the DEM grid hugs the strip; a full IW GRD (250 × 170 km, ~16,700
+  lines, 280 × 218 km output grid at 20 m) is extrapolated linearly from the two slices: time in imaged
+  pixels, peak memory in output-grid pixels.
 
 Results go to ``bench/results/ard.json``.
 """
@@ -22,9 +23,11 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).with_name("results") / "ard.json"
 FULL_IW = (250_000.0, 170_000.0)  # metres across × along track of a full IW GRD
+FULL_GRID = (279_800.0, 218_300.0)  # its north-up bounding box at a 12° heading (the UTM output grid)
 
 
 def _peak_rss_mb() -> float:
@@ -47,9 +50,18 @@ def child(case: str, lines: int, work: str) -> None:
         resolution = 20.0
     else:
         scene = GrdScene(
-            lon=11.0, lat=46.5, start=start, polarizations=("VV",), noise=0.2, lines=lines,
-            samples=25_000, spacing=10.0, track_heading=0.0, targets=(), ground_offset=430_000.0,
-        )  # fmt: skip
+            lon=11.0,
+            lat=46.5,
+            start=start,
+            polarizations=("VV",),
+            noise=0.2,
+            lines=lines,
+            samples=25_000,
+            spacing=10.0,
+            track_heading=0.0,
+            targets=(),
+            ground_offset=430_000.0,
+        )
         resolution = 20.0
     root = Path(work) / scene.name
     for path, data in render_safe(scene).files.items():
@@ -68,7 +80,7 @@ def child(case: str, lines: int, work: str) -> None:
                       "peak_rss_mb": round(_peak_rss_mb(), 1)}))  # fmt: skip
 
 
-def run_case(case: str, lines: int) -> dict[str, float]:
+def run_case(case: str, lines: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="eocat-bench-ard-") as work:
         out = subprocess.run([sys.executable, "-m", "bench.ard", "--child", case, "--slice-lines", str(lines),
                               "--work", work], check=True, capture_output=True, text=True).stdout  # fmt: skip
@@ -85,17 +97,25 @@ def main(argv: list[str] | None = None) -> int:
         child(args.child, args.slice_lines, args.work)
         return 0
     small = run_case("emulator", args.slice_lines)
-    strip = run_case("slice", args.slice_lines)
-    full_pixels = FULL_IW[0] * FULL_IW[1] / 20.0**2
-    factor = full_pixels / strip["valid_pixels"]
+    strips = [run_case("slice", args.slice_lines), run_case("slice", 2 * args.slice_lines)]
+    # time grows with the pixels imaged, memory with the output grid (calibration, geocoding and the
+    # mask run in bounded chunks; the output and mask arrays span the grid): fit both on the two slices
+    a, b = strips
+    per_valid = (b["cpu_seconds"] - a["cpu_seconds"]) / (b["valid_pixels"] - a["valid_pixels"])
+    per_valid_wall = (b["seconds"] - a["seconds"]) / (b["valid_pixels"] - a["valid_pixels"])
+    grid_a, grid_b = a["grid"][0] * a["grid"][1], b["grid"][0] * b["grid"][1]
+    per_grid = (b["peak_rss_mb"] - a["peak_rss_mb"]) / (grid_b - grid_a)
+    full_valid = FULL_IW[0] * FULL_IW[1] / 20.0**2
+    full_grid = FULL_GRID[0] * FULL_GRID[1] / 20.0**2
     extrapolated = {
-        "valid_pixels": int(full_pixels),
-        "seconds": round(small["seconds"] + (strip["seconds"] - small["seconds"]) * factor, 0),
-        "cpu_seconds": round(small["cpu_seconds"] + (strip["cpu_seconds"] - small["cpu_seconds"]) * factor, 0),
-        "peak_rss_mb": round(small["peak_rss_mb"] + (strip["peak_rss_mb"] - small["peak_rss_mb"]) * factor, 0),
+        "valid_pixels": int(full_valid),
+        "grid_pixels": int(full_grid),
+        "cpu_seconds": round(b["cpu_seconds"] + per_valid * (full_valid - b["valid_pixels"])),
+        "seconds": round(b["seconds"] + per_valid_wall * (full_valid - b["valid_pixels"])),
+        "peak_rss_mb": round(b["peak_rss_mb"] + per_grid * (full_grid - grid_b)),
     }
     report = {"machine": platform.machine(), "python": platform.python_version(), "emulator": small,
-              "slice": strip, "full_iw_grd_extrapolated_20m": extrapolated}  # fmt: skip
+              "slices": strips, "full_iw_grd_extrapolated_20m": extrapolated}  # fmt: skip
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

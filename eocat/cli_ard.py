@@ -48,14 +48,14 @@ def _select(ctx: click.Context, query: Query, item_id: str | None, limit: int | 
               help="Output pixel size in metres (with --dem auto).")  # fmt: skip
 @click.option("--crs", default="utm", show_default=True, help="Output CRS with --dem auto: EPSG:… or utm.")
 @click.option("--polarizations", help="Comma-separated, e.g. VV,VH (default: all of the product's).")
-@click.option("--decibels", "db_scale", is_flag=True, help="Write dB instead of linear power.")
+@click.option("--db-scale", is_flag=True, help="Write dB instead of linear power.")
 @click.option("--keep-noise", is_flag=True, help="Do not remove thermal noise.")
 @click.option("--border", type=click.IntRange(0, 50), default=2, show_default=True,
               help="Samples trimmed next to no-data (border noise).")  # fmt: skip
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("ard"), show_default=True,
               help="Output directory.")  # fmt: skip
 @click.option("--jobs", type=click.IntRange(1, 8), default=1, show_default=True, help="Products in parallel.")
-@format_option("table", "json", help="table: a summary on stderr; json: one JSON line per ARD item made on stdout.")
+@format_option("table", "json", help="table: one line per output on stderr; json: one JSON line per item made.")
 @json_alias
 @click.pass_context
 def ard(
@@ -94,6 +94,7 @@ def ard(
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one, items))
+    as_json = wants_json(ctx, output)
     for made in report.made:
         if as_json:
             echo_json({"id": made["id"], "href": made["assets"]["backscatter"]["href"]})
@@ -117,7 +118,7 @@ def ard(
               help="Output directory (one COG per window).")  # fmt: skip
 @click.option("--animate", type=click.Path(dir_okay=False, path_type=Path),
               help="Also animate the windows: .gif (Pillow) or .mp4 (PyAV), a date label per frame.")  # fmt: skip
-@format_option("table", "json", help="table: a summary on stderr; json: one JSON line per mosaic on stdout.")
+@format_option("table", "json", help="table: one line per mosaic on stderr; json: one JSON line per mosaic.")
 @json_alias
 @click.pass_context
 def mosaic(

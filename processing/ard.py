@@ -165,6 +165,24 @@ def mask_in_blocks(dem_raster: Any, interpolator: Any, pixels: int = 1_000_000) 
     return code
 
 
+def _geocode_tiles(product: Any, dem_raster: Any, radiometry: str | None, tile: int) -> np.ndarray:
+    """sarsen's terrain correction tile by tile over the DEM grid (sarsen's y order), as one float32 array."""
+    from sarsen import apps
+
+    halo = 128 if radiometry else 0
+    ny, nx = dem_raster.sizes["y"], dem_raster.sizes["x"]
+    out = np.full((ny, nx), np.nan, dtype=np.float32)
+    for y0 in range(0, ny, tile):
+        for x0 in range(0, nx, tile):
+            y1, x1 = min(ny, y0 + tile), min(nx, x0 + tile)
+            ya, yb, xa, xb = max(0, y0 - halo), min(ny, y1 + halo), max(0, x0 - halo), min(nx, x1 + halo)
+            piece = dem_raster.isel(y=slice(ya, yb), x=slice(xa, xb))
+            geocoded, _ = apps.do_terrain_correction(product, piece, correct_radiometry=radiometry)
+            block = np.asarray(geocoded.transpose("y", "x").values, dtype=np.float32)
+            out[y0:y1, x0:x1] = block[y0 - ya : y1 - ya, x0 - xa : x1 - xa]
+    return out
+
+
 def terrain_correct(
     safe_dir: Path,
     polarization: str,
@@ -173,10 +191,15 @@ def terrain_correct(
     remove_noise: bool = True,
     border: int = 2,
     mask: bool = True,
+    tile: int = 1536,
 ) -> ArdResult:
-    """Run sarsen on one polarization of a GRD SAFE directory over the DEM at ``dem_path``."""
+    """Run sarsen on one polarization of a GRD SAFE directory over the DEM at ``dem_path``.
+
+    The DEM grid is processed in ``tile``×``tile`` pieces (with a 128-pixel halo for the gamma flattening,
+    as sarsen's own chunking uses), so peak memory follows the tile size, not the product size.
+    """
     import dask
-    from sarsen import apps, orbit, scene
+    from sarsen import orbit, scene
 
     if measure not in MEASURES:
         raise EocatError(f"unknown --measure {measure!r}; choose from {', '.join(MEASURES)}")
@@ -190,9 +213,9 @@ def terrain_correct(
     with dask.config.set(scheduler="threads"), warnings.catch_warnings():
         # γ0 = β0 / simulated area: the area is 0 in shadow (masked below); dask threads ignore np.errstate
         warnings.filterwarnings("ignore", "(divide by zero|invalid value) encountered", RuntimeWarning)
-        geocoded, _ = apps.do_terrain_correction(product, dem_raster, correct_radiometry=MEASURES[measure])
+        values = _geocode_tiles(product, dem_raster, MEASURES[measure], tile)
         # sarsen works on y ascending (south up); outputs are north-up like the DEM file
-        values = np.asarray(geocoded.sortby("y", ascending=False).transpose("y", "x").values, dtype=np.float32)
+        values = values[np.argsort(-dem_raster.y.values, kind="stable")]
         code = np.zeros(values.shape, dtype=np.uint8)
         if mask:
             interpolator = orbit.OrbitPolyfitInterpolator.from_position(product.state_vectors())

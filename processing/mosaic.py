@@ -111,7 +111,7 @@ def mosaic_windows(
     if overlap not in ("latest", "mean"):
         raise InvalidQuery(f"--overlap {overlap!r}: choose latest or mean")
     if any(i["properties"].get("eocat:db_scale") for i in items):
-        raise InvalidQuery("mosaic needs linear-power ARD items (made without --db)")
+        raise InvalidQuery("mosaic needs linear-power ARD items (made without --db-scale)")
     items = sorted(items, key=lambda i: (_when(i), i["id"]))
     grid = union_grid(items, resolution)
     first = _when(items[0]).replace(hour=0, minute=0, second=0, microsecond=0)

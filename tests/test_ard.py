@@ -208,7 +208,7 @@ def test_without_noise_removal_the_background_is_too_bright(world: Any) -> None:
     item = ard_items(world["db"], "beta0_gtc")[s.stem]
     truth = s.sigma0 / np.sin(np.radians(truth_incidence(item, s)))
     ok = interior(kept)
-    assert 10 * np.log10(np.median(kept[ok] / truth[ok])) > 1.0  # 0.5 × background of noise ≈ +1.8 dB
+    assert 10 * np.log10(np.median(kept[ok] / truth[ok])) > 1.0  # 0.5 × background of noise: ≈ +1.6 dB
 
 
 def test_hill_layover_and_shadow_masked_where_geometry_says(world: Any, tmp_path: Path) -> None:
@@ -254,3 +254,27 @@ def test_hill_layover_and_shadow_masked_where_geometry_says(world: Any, tmp_path
     assert np.isnan(result.values[result.mask > 0]).all()
     flat = r2 > 4.5  # beyond 3 sigma the ground is flat: nothing masked
     assert (result.mask[flat] == 0).mean() > 0.999
+
+
+def test_whole_product_zip_when_the_item_has_no_nodes(world: Any, tmp_path: Path) -> None:
+    from catalog.search import Query, iter_items
+    from processing.run import fetch_safe
+
+    with Store(world["db"]) as store:
+        item = next(iter_items(store, Query(collections=("sentinel-1-grd",), ids=(world["clean"].stem,))))
+        item["assets"].pop("nodes")
+        root = fetch_safe(store, item, ("VV",), tmp_path)
+    assert root.name == world["clean"].name
+    files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    from emulators.cdse.grd.safe import render_safe
+
+    expected = render_safe(world["clean"]).files
+    assert files == set(expected)
+    assert (root / "manifest.safe").read_bytes() == expected["manifest.safe"]
+
+
+def test_bad_requests_exit_2(world: Any) -> None:
+    for args in (["ard"], ["ard", "--collections", "sentinel-1-grd", "--crs", "mercator"],
+                 ["mosaic", "--window", "soon"], ["ard", "--ids", "nope"]):  # fmt: skip
+        result = CliRunner().invoke(main, ["--db", str(world["db"]), *args])
+        assert result.exit_code == 2, (args, result.output)

@@ -98,7 +98,7 @@ def test_mosaic_overlap_rules_and_animation(tmp_path: Path) -> None:
     make_items(db, tmp_path, entries)
     out = tmp_path / "mosaics"
     result = run(db, "mosaic", "--collections", "sentinel-1-ard", "--window", "12d", "--overlap", "latest",
-                 "--out", str(out), "--animate", str(tmp_path / "s1.gif"), "--json")  # fmt: skip
+                 "--out", str(out), "--animate", str(tmp_path / "s1.gif"), "--format", "json")  # fmt: skip
     made = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [m["items"] for m in made] == [2, 2, 2]
     with rasterio.open(made[1]["path"]) as src:
@@ -108,7 +108,7 @@ def test_mosaic_overlap_rules_and_animation(tmp_path: Path) -> None:
     with Image.open(tmp_path / "s1.gif") as gif:
         assert gif.n_frames == 3
     result = run(db, "mosaic", "--collections", "sentinel-1-ard", "--window", "12d", "--overlap", "mean",
-                 "--out", str(out), "--animate", str(tmp_path / "s1.mp4"), "--json")  # fmt: skip
+                 "--out", str(out), "--animate", str(tmp_path / "s1.mp4"), "--format", "json")  # fmt: skip
     made = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     with rasterio.open(made[0]["path"]) as src:
         mosaic = src.read(1)

@@ -48,7 +48,12 @@ class _SeekFailed(Exception):
 
 
 class Tokens(Protocol):
+    """DESP tokens (:class:`indexer.destine.auth.DespTokenProvider`): what signing a stream URL needs."""
+
+    streamer_url: str
+
     def access_token(self) -> str: ...
+    def invalidate(self, token: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -237,7 +242,13 @@ def _codes(frame: Any) -> np.ndarray:
 def frame_arrays(
     requests: Sequence[FrameRequest], *, tokens: Tokens | None = None, nodata: str = "zero"
 ) -> Iterator[tuple[FrameRequest, np.ndarray]]:
-    """NDVI arrays of many frames (each stream decoded in one pass), in stream order."""
+    """NDVI arrays of many frames (each stream decoded in one pass), in stream order.
+
+    The catalogue holds each stream's lasting address; with ``tokens`` the streamer is asked for a freshly
+    signed URL first (:func:`indexer.destine.client.signed_stream_url`). Without, the href is opened as is.
+    """
+    from indexer.destine.client import signed_stream_url
+
     by_stream: dict[str, list[FrameRequest]] = {}
     for request in requests:
         by_stream.setdefault(request.href, []).append(request)
@@ -245,8 +256,11 @@ def frame_arrays(
         by_frame: dict[int, list[FrameRequest]] = {}
         for request in group:
             by_frame.setdefault(request.frame, []).append(request)
-        token = tokens.access_token() if tokens is not None else None
-        for number, codes in decode_frames(href, list(by_frame), fps=group[0].fps, token=token):
+        first = group[0]
+        url = (
+            href if tokens is None else signed_stream_url(tokens, href, first.tags["continent"], first.tags["datetime"])
+        )
+        for number, codes in decode_frames(url, list(by_frame), fps=first.fps):
             for request in by_frame[number]:
                 if codes.shape != request.shape:
                     raise UpstreamError(

@@ -128,7 +128,7 @@ def eocat_store(dataset: Path) -> Path:
     """The eocat catalogue of the data set (cached by data and store code)."""
     from catalog.ingest import import_files
     from catalog.store import Store
-    from emulators import samples
+    from eocat import samples
 
     path = common.WORK / "api" / f"eocat-{dataset.stem}-{common.store_code_hash()}.db"
     if path.exists():
@@ -143,7 +143,7 @@ def eocat_store(dataset: Path) -> Path:
             store.upsert_collection(collection)
         import_files(store, [str(dataset)])
         store.optimize()
-        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.checkpoint()
     tmp.replace(path)
     return path
 
@@ -280,7 +280,7 @@ def _answers(url: str, mix: list[Any]) -> dict[str, int]:
 
 
 def run(n: int, *, clients: int = 16, requests: int = 3200, workers: int = 2, rounds: int = 2) -> dict[str, Any]:
-    from emulators import samples
+    from eocat import samples
 
     dataset = common.dataset(n)
     store = eocat_store(dataset)

@@ -78,7 +78,7 @@ def source_hash(*paths: Path, length: int = 10) -> str:
 @functools.cache
 def generator_hash() -> str:
     """Computed once per process: a run keeps using the data it started with even if the generator is edited."""
-    return source_hash(ROOT / "emulators" / "samples.py")
+    return source_hash(*sorted((ROOT / "eocat" / "samples").glob("*.py")))
 
 
 @functools.cache
@@ -91,33 +91,9 @@ def store_code_hash() -> str:
 # -- data sets -----------------------------------------------------------------------------------------
 
 
-def wait_for_generator(timeout: float = 900.0) -> None:
-    """The sample generator is written by another engineer; wait for it to be importable."""
-    path = ROOT / "emulators" / "samples.py"
-    deadline = time.monotonic() + timeout
-    while True:
-        if path.exists():
-            try:
-                import emulators.samples as samples
-
-                if hasattr(samples, "write_ndjson"):
-                    return
-            except Exception as exc:  # still being written
-                error = exc
-            else:
-                error = None
-        else:
-            error = None
-        if time.monotonic() > deadline:
-            raise SystemExit(f"emulators/samples.py is not usable yet ({error or 'missing'}); try again later")
-        log(f"waiting for emulators/samples.py ({error or 'missing'}) ...")
-        time.sleep(20)
-
-
 def dataset(n: int, seed: int = SEED) -> Path:
     """An NDJSON file of ``n`` generated items (all kinds), generated once and cached."""
-    wait_for_generator()
-    from emulators import samples
+    from eocat import samples
 
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"items-{size_label(n)}-s{seed}-{generator_hash()}.ndjson"

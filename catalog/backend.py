@@ -27,14 +27,14 @@ store; those delegate to the methods below.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from catalog.checkpoints import FinishedWindow
     from catalog.search import Query, SearchPage
-    from catalog.store import WriteReport
+    from catalog.store import MonthSummary, PartitionKeys, WriteReport
 
 PGSTAC_SCHEMES = ("postgresql://", "postgres://")
 
@@ -87,6 +87,33 @@ class CatalogStore(Protocol):
     def reset_windows(self, source: str, query: str) -> None: ...
     def watermark(self, source: str, query: str) -> str | None: ...
     def set_watermark(self, source: str, query: str, value: str) -> None: ...
+
+    # -- bulk reads (the GeoParquet export) ------------------------------------------------------
+    def month_summaries(self, *, with_updated: bool = False) -> list[MonthSummary]:
+        """Per collection and month (``YYYY-MM``) of the sort datetime: count, key sum, last write."""
+        ...
+
+    def partition_keys(self, collection: str, start: str, end: str) -> PartitionKeys:
+        """Keys, ids and boxes of a collection's items with ``start <= datetime < end``."""
+        ...
+
+    def partition_key_chunks(
+        self, collection: str, start: str, end: str, chunk: int = 50_000
+    ) -> Iterator[PartitionKeys]:
+        """:meth:`partition_keys` in chunks of at most ``chunk`` items (bounded memory)."""
+        ...
+
+    def item_texts(self, keys: Sequence[int]) -> dict[int, str]:
+        """The stored JSON text of the items with these keys."""
+        ...
+
+    def sample_item_texts(self, collection: str, size: int) -> list[str]:
+        """About ``size`` JSON texts spread over a collection."""
+        ...
+
+    def iter_item_texts(self, collection: str, chunk: int = 20_000) -> Iterator[list[str]]:
+        """Every JSON text of a collection, in chunks."""
+        ...
 
     # -- maintenance ---------------------------------------------------------------------------
     def optimize(self) -> None:

@@ -1,5 +1,5 @@
-"""Local stand-ins for the upstream services (CDSE, ASF, DestinE) and deterministic sample data.
+"""Local stand-ins for the upstream services (CDSE, ASF, DestinE): real HTTP servers on 127.0.0.1.
 
-`emulators.samples` generates realistic, deterministic Sentinel-like STAC items and collections at any
-scale (tests, `make demo`, benchmarks). The HTTP emulators build on it.
+The synthetic STAC item generator for tests and benchmarks is ``eocat.samples`` (it shares this
+package's orbit model and burst constants).
 """

@@ -30,11 +30,11 @@ from functools import cached_property
 from shapely.geometry import Polygon
 
 from emulators.cdse.synthetic import geometry
-from emulators.cdse.synthetic.orbits import SENTINEL1, Platform
+from emulators.cdse.synthetic.orbits import SENTINEL1, SENTINEL1_CYCLE, Platform, orbit_period_s
 from emulators.odata import format_datetime, parse_datetime
 
 US = 1_000_000
-T_ORB = 12 * 86_400 / 175  # s, one orbit
+T_ORB = orbit_period_s(SENTINEL1_CYCLE)  # s, one orbit
 T_BEAM = 2.758273  # s, IW burst cycle (ESA DAD eq. 9-89)
 T_PRE = 2.299849  # s, IW preamble
 N_BURST_IDS = 375_887  # IW relative burst ids 1..375887

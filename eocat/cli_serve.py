@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from catalog.errors import EocatError
+from catalog.errors import NotFound
+from eocat.options import catalog_dir, catalog_target
 
 
 @click.command("serve")
@@ -46,20 +47,20 @@ def serve(
     from catalog.api.server import find_browser_dir
     from catalog.api.server import serve as run
 
-    db_path: Path = ctx.obj
-    if not db_path.exists():
-        raise EocatError(f"no catalogue at {db_path}: harvest or import first, or pass --db")
+    target = catalog_target(ctx)
+    if isinstance(target, Path) and not target.is_file():
+        raise NotFound(f"no catalogue at {target}: harvest or import first, or pass --db")
     if browser_dir is not None and not (browser_dir / "index.html").is_file():
-        raise EocatError(f"{browser_dir} is not a STAC Browser build (no index.html): run `make browser`")
+        raise NotFound(f"{browser_dir} is not a STAC Browser build (no index.html): run `make browser`")
     browser_dir = browser_dir or find_browser_dir()
-    os.environ["EOCAT_DB"] = str(db_path.resolve())
-    os.environ["EOCAT_ASSET_DIR"] = str((assets_dir or db_path.parent / "assets").resolve())
+    os.environ["EOCAT_DB"] = str(target.resolve() if isinstance(target, Path) else target)
+    os.environ["EOCAT_ASSET_DIR"] = str((assets_dir or catalog_dir(ctx) / "assets").resolve())
     if base_url:
         os.environ["EOCAT_API_BASE_URL"] = base_url
     if browser_dir is not None:
         os.environ["EOCAT_BROWSER_DIR"] = str(browser_dir.resolve())
     shown = (base_url or f"http://{host}:{port}").rstrip("/")
-    click.echo(f"STAC API at {shown}/  (catalogue {db_path})", err=True)
+    click.echo(f"STAC API at {shown}/  (catalogue {target})", err=True)
     click.echo(
         f"STAC Browser at {shown}/browser/" if browser_dir else "STAC Browser not built: run `make browser`", err=True
     )

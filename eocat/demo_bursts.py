@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from catalog.search import Query, iter_items
 from catalog.store import Store
 from emulators.asf import AsfEmulator
 from emulators.asf_extractor import AsfExtractorEmulator, burst_names
@@ -40,16 +41,12 @@ def bursts_demo(eocat: Callable[..., None], step: Callable[[str], None], db: Pat
         env = {**os.environ, **cdse.environment(), **asf.environment(), **extractor.environment(), **credentials}
         asf.faults.set(rate_5xx=0.05, retry_after=0)
         step("harvest: Sentinel-1 bursts over Europe in 2024 from CDSE (OData /Bursts)")
-        eocat("harvest", "cdse-bursts", "--bbox", EUROPE, "--start", "2024-01-01", "--end", "2024-12-31", env=env)
+        eocat("harvest", "cdse-bursts", "--bbox", EUROPE, "--datetime", "2024-01-01/2024-12-31", env=env)
         step("harvest: the same area from ASF (SearchAPI, count first, windows of <= 2000, 250 queries/min)")
-        eocat("harvest", "asf-bursts", "--bbox", EUROPE, "--start", "2024-01-01", "--end", "2024-12-31", env=env)
+        eocat("harvest", "asf-bursts", "--bbox", EUROPE, "--datetime", "2024-01-01/2024-12-31", env=env)
         with Store(db) as store:
-            row = store.conn.execute(
-                "SELECT content FROM items WHERE collection = 'sentinel-1-bursts'"
-                " AND json_extract(content, '$.assets.cdse') IS NOT NULL"
-                " AND json_extract(content, '$.assets.tiff') IS NOT NULL ORDER BY id LIMIT 1"
-            ).fetchone()
-            merged = json.loads(row[0])
+            bursts = iter_items(store, Query.parse(collections="sentinel-1-bursts", sortby="id"))
+            merged = next(item for item in bursts if {"cdse", "tiff"} <= item["assets"].keys())
         step(f"one burst, one item: {merged['id']} carries the assets of both sources")
         print(json.dumps(merged, indent=2), flush=True)
         step("fetch that burst from both sources: CDSE on-demand extraction (zip) and the ASF extractor (TIFF + XML)")

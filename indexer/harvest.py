@@ -23,11 +23,12 @@ from typing import Any, Protocol
 import orjson
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from catalog.checkpoints import Checkpoints, FinishedWindow
 from catalog.errors import EocatError
 from catalog.store import Store, WriteReport
-from catalog.timeutil import format_canonical
+from catalog.timeutil import format_canonical, parse_canonical
 
 log = logging.getLogger("eocat.harvest")
 
@@ -226,7 +227,7 @@ def _store_window(
 
 def print_summary(report: HarvestReport, console: Console | None = None) -> None:
     """The final summary people read after a harvest."""
-    console = console or Console(stderr=True, highlight=False)
+    console = console or Console(stderr=True, highlight=False, markup=False, emoji=False)
     items = report.items
     console.print(
         f"harvest: {items.inserted} new, {items.updated} updated, {items.unchanged} unchanged, "
@@ -235,16 +236,16 @@ def print_summary(report: HarvestReport, console: Console | None = None) -> None
         f"{report.seconds:.1f} s"
     )
     for name in items.collections_created:
-        console.print(f"  created collection {name!r}")
+        console.print(f"  created collection {name!r}", markup=False, emoji=False)
     for message in items.notes[:10]:
-        console.print(f"  {message}", markup=False)
+        console.print(f"  {message}", markup=False, emoji=False)
     for message in items.errors[:10]:
-        console.print(f"  rejected {message}", markup=False)
+        console.print(f"  rejected {message}", markup=False, emoji=False)
     if items.rejected > 10:
-        console.print(f"  … and {items.rejected - 10} more rejected (--json lists the first 100)")
+        console.print(f"  … and {items.rejected - 10} more rejected (--format json lists the first 100)")
     for shortfall in report.shortfalls:
-        console.print(f"  [yellow]shortfall[/yellow] {shortfall}")
+        console.print(Text.assemble(("  shortfall", "yellow"), f" {shortfall}"))
 
 
 def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_canonical(text)

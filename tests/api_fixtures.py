@@ -77,14 +77,14 @@ class Server:
 
 @pytest.fixture(scope="session")
 def api_items() -> list[dict[str, Any]]:
-    from emulators import samples
+    from eocat import samples
 
     return list(samples.generate_items(API_ITEMS, seed=11))
 
 
 @pytest.fixture(scope="session")
 def api_db(tmp_path_factory: pytest.TempPathFactory, api_items: list[dict[str, Any]]) -> Path:
-    from emulators import samples
+    from eocat import samples
 
     path = Path(tmp_path_factory.mktemp("api")) / "api.db"
     with Store(path) as store:

@@ -40,7 +40,7 @@ SAMPLE_SIZE = 6000
 @pytest.fixture(scope="session")
 def sample_items() -> list[dict[str, Any]]:
     """Thousands of realistic generated items (all kinds, some crossing the antimeridian)."""
-    from emulators import samples
+    from eocat import samples
 
     return list(samples.generate_items(SAMPLE_SIZE, seed=7))
 
@@ -48,7 +48,7 @@ def sample_items() -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory: pytest.TempPathFactory, sample_items: list[dict[str, Any]]) -> Iterator[Store]:
     """A read-only-by-convention store holding ``sample_items`` and the sample collections."""
-    from emulators import samples
+    from eocat import samples
 
     path = Path(tmp_path_factory.mktemp("sample")) / "sample.db"
     store = Store(path)

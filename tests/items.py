@@ -1,4 +1,4 @@
-"""Small hand-made STAC items for unit tests (the generator in emulators.samples makes big sets)."""
+"""Small hand-made STAC items for unit tests (the generator in eocat.samples makes big sets)."""
 
 from __future__ import annotations
 

@@ -143,7 +143,8 @@ def test_search_bbox_intersects_file_and_fields(runner: CliRunner, loaded: str, 
     [
         (["--bbox", "1,2,3"], "invalid bbox"),
         (["--bbox", "0,50,10,40"], "latitudes"),
-        (["--datetime", "2024-01-01"], "invalid RFC 3339"),
+        (["--datetime", "2024-13-01"], "invalid date"),
+        (["--datetime", "2024-01-01T10:00"], "invalid RFC 3339"),
         (["--datetime", "2024-02-01T00:00:00Z/2024-01-01T00:00:00Z"], "start is after end"),
         (["--filter", "eo:cloud_cover <<< 3"], "invalid CQL2 filter"),
         (["--sortby", "geometry"], "cannot sort"),
@@ -163,7 +164,7 @@ def test_unknown_collection_and_missing_file(runner: CliRunner, loaded: str) -> 
         result.exit_code == 3 and "unknown collection(s): nope" in result.output and "test-collection" in result.output
     )
     result = runner.invoke(main, ["--db", loaded, "import", "/no/such/file.ndjson"])
-    assert result.exit_code == 1 and "no such file" in result.output
+    assert result.exit_code == 3 and "no such file" in result.output
 
 
 def test_collections_listing(runner: CliRunner, loaded: str) -> None:

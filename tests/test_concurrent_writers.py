@@ -30,7 +30,7 @@ OVERLAP = 500  # items of the first file that the third imports again
 
 
 def _files(tmp_path: Path) -> list[Path]:
-    from emulators import samples
+    from eocat import samples
 
     items = list(samples.generate_items(2 * PER_FILE, seed=12))
     parts = [items[:PER_FILE], items[PER_FILE:], items[:OVERLAP]]
@@ -88,9 +88,10 @@ def test_three_imports_a_harvest_and_searches_at_once(tmp_path: Path) -> None:
     assert search.returncode == 0, search_errors.decode()
 
     expected = _expected_ids(paths)
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT collection, id, json_extract(content, '$.properties.\"cdse:id\"') FROM items")
-        rows = rows.fetchall()
+    with Store(db) as reader:  # item bodies are compressed: read them through the store's decoder
+        rows = reader.conn.execute(
+            "SELECT collection, id, json_extract(eocat_item(content), '$.properties.\"cdse:id\"') FROM items"
+        ).fetchall()
     keys = [(collection, item_id) for collection, item_id, _ in rows]
     assert len(keys) == len(set(keys))  # nothing twice
     assert expected <= set(keys)  # every imported item

@@ -20,7 +20,7 @@ from eocat.cli import main
 @pytest.fixture(scope="module")
 def source_db(tmp_path_factory: pytest.TempPathFactory, sample_items: list[dict[str, Any]]) -> Path:
     """A catalogue of a few hundred sample items of every kind (some crossing the antimeridian)."""
-    from emulators import samples
+    from eocat import samples
 
     path = tmp_path_factory.mktemp("round") / "source.db"
     with Store(path) as store:

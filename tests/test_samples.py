@@ -1,4 +1,4 @@
-"""emulators.samples (deterministic realistic STAC items) and tests/stac_validation (offline schemas)."""
+"""eocat.samples (deterministic realistic STAC items) and tests/stac_validation (offline schemas)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import shapely
 from jsonschema import ValidationError
 from shapely.geometry import box, shape
 
-from emulators import samples
-from emulators.samples import KINDS, collections, generate_items, write_ndjson
+from eocat import samples
+from eocat.samples import KINDS, collections, generate_items, write_ndjson
 from tests.stac_validation import (
     SCHEMA_ROOT,
     SchemaNotInMirror,
@@ -401,7 +401,7 @@ def test_unknown_extension_version_fails_loudly(items_20k: list[dict[str, Any]])
     with pytest.raises(SchemaNotInMirror, match=r"eo/v9\.9\.9/schema\.json is not in the local schema mirror"):
         validate_item(it)
     it = _s2(items_20k)
-    it["stac_extensions"].append("https://stac-extensions.github.io/alternate-assets/v1.2.0/schema.json")
+    it["stac_extensions"].append("https://stac-extensions.github.io/storage/v1.0.0/schema.json")
     with pytest.raises(SchemaNotInMirror):
         validate_item(it)
     it = _s2(items_20k)
@@ -417,7 +417,9 @@ def test_unknown_extension_version_fails_loudly(items_20k: list[dict[str, Any]])
 
 def test_schema_copies_are_local_and_complete() -> None:
     files = sorted(p.relative_to(SCHEMA_ROOT).as_posix() for p in SCHEMA_ROOT.rglob("*.json"))
-    assert len(files) == 27  # + raster v2.0.0 (DestinE frames), eo v1.1.0 (STAC 0.9 items migrated by pystac)
+    assert (
+        len(files) == 28
+    )  # + raster v2.0.0 (DestinE frames), alternate-assets v1.2.0 (fetch layer), eo v1.1.0 (STAC 0.9 migration)
     for url in samples.EXTENSIONS.values():
         assert url.removeprefix("https://") in files
     sums = (SCHEMA_ROOT / "SHA256SUMS").read_text().splitlines()
@@ -426,3 +428,17 @@ def test_schema_copies_are_local_and_complete() -> None:
     source = Path(__file__).with_name("stac_validation.py").read_text()
     shared = "/".join(["..", "shared"])  # spelled out so repository greps for the path stay clean
     assert shared not in source and "/work" + "/shared" not in source
+
+
+def test_sample_constellations_share_the_emulators_orbit_model() -> None:
+    """The generator's platforms are ground tracks of the emulators' orbit module: same period, and the
+    same relative orbit for every absolute orbit where both models describe the same platform."""
+    from emulators.cdse.synthetic.orbits import SENTINEL1, SENTINEL2
+    from eocat.samples.constellations import S1A, S1B, S1C, S2A
+
+    for track, model in zip((S1A, S1B, S1C), SENTINEL1, strict=True):
+        assert math.isclose(track.period_us, model.period_us, rel_tol=1e-12)
+        assert all(track.track(k) == model.relative_orbit(k) for k in range(1, 80_000, 13))
+    assert math.isclose(S2A.period_us, SENTINEL2[0].period_us, rel_tol=1e-12)
+    assert all(S2A.track(k) == SENTINEL2[0].relative_orbit(k) for k in range(1, 80_000, 13))
+    assert S1A.orbit_at(SENTINEL1[0].ref_time) == SENTINEL1[0].ref_orbit

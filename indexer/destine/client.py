@@ -19,7 +19,9 @@ from urllib.parse import quote
 import httpx
 
 from catalog.errors import EocatError
+from catalog.http import RetryPolicy, new_client, request
 from catalog.store import Store
+from catalog.timeutil import parse_canonical
 from indexer.destine.auth import DespTokenProvider
 from indexer.destine.mapping import (
     COLLECTION_ID,
@@ -32,7 +34,6 @@ from indexer.destine.mapping import (
 from indexer.endpoints import endpoint
 from indexer.errors import UpstreamError
 from indexer.harvest import HarvestReport, Window, harvest
-from indexer.http import RetryPolicy, new_client, request
 
 if TYPE_CHECKING:
     from indexer.destine.materialize import Tokens
@@ -201,4 +202,4 @@ def harvest_frames(
 
 
 def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_canonical(text)

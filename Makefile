@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export EOCAT_DB ?= data/eocat.db
 
-.PHONY: install test demo serve harvest bench bench-quick lint format clean browser chromium spark
+.PHONY: install test demo serve harvest bench bench-quick lint format clean browser chromium spark pg
 
 install: $(STAMP)
 
@@ -15,17 +15,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: install browser chromium spark
+test: install browser chromium spark pg
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install
-	$(BIN)/ruff check catalog indexer emulators eocat tests bench
-	$(BIN)/ruff format --check catalog indexer emulators eocat tests bench
+	$(BIN)/ruff check catalog indexer emulators eocat processing tests bench
+	$(BIN)/ruff format --check catalog indexer emulators eocat processing tests bench
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format catalog indexer emulators eocat tests bench
-	$(BIN)/ruff check --fix catalog indexer emulators eocat tests bench
+	$(BIN)/ruff format catalog indexer emulators eocat processing tests bench
+	$(BIN)/ruff check --fix catalog indexer emulators eocat processing tests bench
 
 # The main job end to end against the local emulators (see eocat/demo.py and the README).
 demo: install
@@ -51,6 +51,14 @@ spark: install
 	@command -v java >/dev/null 2>&1 || { apt-get update -qq && \
 		apt-get install -y -qq -o DPkg::Lock::Timeout=900 openjdk-17-jre-headless; }
 	@$(BIN)/python -c "import pyspark" 2>/dev/null || $(BIN)/python -m pip install --quiet 'pyspark>=4.0'
+
+# PostgreSQL + PostGIS server binaries for the pgstac backend (Debian packages); the tests start
+# their own throwaway cluster with them, so nothing listens until a test runs.
+PG_VERSION ?= 15
+pg:
+	@test -x /usr/lib/postgresql/$(PG_VERSION)/bin/initdb -a -f /usr/share/postgresql/$(PG_VERSION)/extension/postgis.control \
+		|| { apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=900 \
+			postgresql-$(PG_VERSION) postgresql-$(PG_VERSION)-postgis-3; }
 
 # The real services (credentials from the environment or ~/.netrc, never the command line), into $(EOCAT_DB):
 #   make harvest BBOX=5,44,16,52 START=2025-06-01 END=2025-06-30 [AOI=area.geojson] [CLOUD=20] [CONTINENT=Europe]

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from emulators.cdse import CdseEmulator, SyntheticProducts
-from eocat import demo_destine, demo_parquet, fetch_demo
+from eocat import demo_ard, demo_destine, demo_parquet, fetch_demo
 from eocat.demo_api import api_step
 from eocat.demo_bursts import bursts_demo
 
@@ -63,6 +63,7 @@ def main() -> int:
         eocat("harvest", "cdse", "--collection", "SENTINEL-1", "--product-type", "IW_SLC__1S", "--bbox", "5,44,16,52",
               "--datetime", "2023-01-01/2023-12-31", "--since-last", env=env)  # fmt: skip
     demo_destine.run(DEMO, eocat, step)
+    demo_ard.run(DEMO, eocat, step)  # Sentinel-1 GRD -> ARD -> timescan/mosaic/animation (issue 17)
     env = dict(os.environ)
     bursts_demo(eocat, step, DEMO / "eocat.db")
     step("the catalogue")

@@ -46,8 +46,16 @@ def sample_items() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def sample_store(tmp_path_factory: pytest.TempPathFactory, sample_items: list[dict[str, Any]]) -> Iterator[Store]:
+def sample_store(sqlite_sample_store: Store) -> Store:
     """A read-only-by-convention store holding ``sample_items`` and the sample collections."""
+    return sqlite_sample_store
+
+
+@pytest.fixture(scope="session")
+def sqlite_sample_store(
+    tmp_path_factory: pytest.TempPathFactory, sample_items: list[dict[str, Any]]
+) -> Iterator[Store]:
+    """The SQLite ``sample_store`` (its own name, so test modules may override ``sample_store``)."""
     from eocat import samples
 
     path = Path(tmp_path_factory.mktemp("sample")) / "sample.db"
@@ -66,3 +74,71 @@ def store(tmp_path: Path) -> Iterator[Store]:
     """An empty store in a fresh file."""
     with Store(tmp_path / "eocat.db") as opened:
         yield opened
+
+
+# -- both catalogue backends -------------------------------------------------------------------
+# Tests that hold for every backend take `store` / `sample_store` from `any_store` /
+# `any_sample_store` (see test_store.py and test_search_bruteforce.py): each runs once on SQLite
+# and once on pgstac. The pgstac side is a real PostgreSQL + PostGIS server that this session
+# starts in a temporary directory (one per xdist worker); a missing server is an error, never a
+# skip (`make test` installs it).
+
+BACKENDS = ("sqlite", "pgstac")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl on a free port) with a pgstac template database."""
+    from catalog.pgstac.cluster import LocalCluster
+
+    cluster = LocalCluster().start()
+    try:
+        cluster.pgstac_template()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+_database_numbers = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pgstac_url(pg_cluster: Any) -> Iterator[str]:
+    """The URL of a fresh, empty pgstac catalogue (a new database made from the template)."""
+    name = f"eocat_test_{next(_database_numbers)}"
+    yield pg_cluster.fresh_catalogue(name)
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """An empty catalogue on each backend in turn."""
+    from catalog.backend import open_store
+
+    target = request.getfixturevalue("pgstac_url") if request.param == "pgstac" else tmp_path / "eocat.db"
+    with open_store(target) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def pgstac_sample_store(pg_cluster: Any, sample_items: list[dict[str, Any]]) -> Iterator[Any]:
+    """Like ``sample_store``, in pgstac."""
+    from catalog.pgstac import PgstacStore
+    from eocat import samples
+
+    # yearly partitions: the sample spreads 6000 items over 300 collection-months, which monthly
+    # partitions would turn into 300 tiny tables (each with its indexes) for a handful of items
+    store = PgstacStore(pg_cluster.fresh_catalogue("eocat_sample"), partition_trunc="year")
+    for collection in samples.collections():
+        store.upsert_collection(collection)
+    report = store.upsert_items(sample_items, batch_size=2000)
+    assert report.inserted == len(sample_items) and report.rejected == 0, report.errors
+    store.optimize()
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def any_sample_store(request: pytest.FixtureRequest) -> Any:
+    """``sample_items`` in a catalogue on each backend in turn (read-only by convention)."""
+    return request.getfixturevalue("sqlite_sample_store" if request.param == "sqlite" else "pgstac_sample_store")

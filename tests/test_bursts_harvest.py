@@ -82,7 +82,7 @@ def oracle(bursts: list[TruthBurst], catalogue_url: str) -> dict[str, dict[str, 
 
 
 def stored(store: Store) -> dict[str, dict[str, Any]]:
-    rows = store.conn.execute("SELECT id, collection, content FROM items").fetchall()
+    rows = store.conn.execute("SELECT id, collection, eocat_item(content) FROM items").fetchall()
     assert all(collection == COLLECTION_ID for _, collection, _ in rows)
     assert len(rows) == len({row[0] for row in rows}), "no duplicates"
     return {row[0]: normalised(orjson.loads(row[2])) for row in rows}

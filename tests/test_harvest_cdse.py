@@ -46,7 +46,10 @@ def use(emulator: CdseEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def stored_ids(store: Store) -> list[str]:
-    return [row[0] for row in store.conn.execute("SELECT json_extract(content, '$.properties.\"cdse:id\"') FROM items")]
+    return [
+        row[0]
+        for row in store.conn.execute("SELECT json_extract(eocat_item(content), '$.properties.\"cdse:id\"') FROM items")
+    ]
 
 
 @pytest.mark.parametrize("collection", ["SENTINEL-1", "SENTINEL-2"])

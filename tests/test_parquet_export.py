@@ -38,7 +38,7 @@ def normalize(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored_items(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
-    rows = store.conn.execute("SELECT collection, id, content FROM items").fetchall()
+    rows = store.conn.execute("SELECT collection, id, eocat_item(content) FROM items").fetchall()
     return {(collection, item_id): orjson.loads(content) for collection, item_id, content in rows}
 
 

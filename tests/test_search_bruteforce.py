@@ -18,6 +18,17 @@ from tests import oracle
 Key = tuple[str, str]
 
 
+@pytest.fixture
+def store(any_store: Any) -> Any:
+    """Every test here runs on each backend (SQLite and pgstac)."""
+    return any_store
+
+
+@pytest.fixture
+def sample_store(any_sample_store: Any) -> Any:
+    return any_sample_store
+
+
 def keys(items: Any) -> list[Key]:
     return [(item["collection"], item["id"]) for item in items]
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 import orjson
@@ -32,6 +32,7 @@ from catalog.api.assets import AssetJobs, Materializer
 from catalog.api.conformance import CONFORMANCE
 from catalog.api.params import check_post_types, has_spatial_operator, parse_params
 from catalog.api.queryables import queryables, sortables
+from catalog.backend import open_store
 from catalog.errors import EocatError, InvalidQuery, NotFound
 from catalog.search import Query, SearchPage, count_upto, search
 from catalog.stac import EXTENSIONS, STAC_VERSION
@@ -55,7 +56,7 @@ MAX_REQUEST_HEAD_BYTES = 1024 * 1024  # what uvicorn's parser accepts before ans
 class ApiConfig:
     """How to serve one catalogue file."""
 
-    db_path: Path
+    db_path: Path | str  # a SQLite file or a postgresql:// URL (catalog.backend.open_store)
     base_url: str | None = None  # e.g. https://example.org/stac/ behind a proxy; None: from each request
     title: str = "eocat"
     description: str = "Copernicus / Sentinel STAC catalogue harvested by eocat."
@@ -82,7 +83,7 @@ class _Api:
     def store(self) -> Store:
         store: Store | None = getattr(self._local, "store", None)
         if store is None:
-            store = Store(self.config.db_path)
+            store = cast(Store, open_store(self.config.db_path))  # or a PgstacStore: same interface
             self._local.store = store
         return store
 
@@ -275,8 +276,13 @@ class _Api:
         cap = self.config.count_cap
         if cap <= 0:
             return None
-        # the page's own index probe says how many candidates the area has (None: too many to read)
-        if query.spatial() is not None and (page.candidates is None or page.candidates >= SPATIAL_COUNT_CANDIDATES):
+        # the page's own index probe says how many candidates the area has (None: too many to read);
+        # pgstac counts through its GiST index, so its pages carry no probe
+        if (
+            query.spatial() is not None
+            and isinstance(store, Store)
+            and (page.candidates is None or page.candidates >= SPATIAL_COUNT_CANDIDATES)
+        ):
             return None
         if query.filter is not None:
             if has_spatial_operator(query.filter):

@@ -44,14 +44,18 @@ def load_materializer(spec: str) -> Materializer:
 
 def config_from_env() -> ApiConfig:
     browser = os.environ.get("EOCAT_BROWSER_DIR")
-    db_path = Path(os.environ.get("EOCAT_DB", "data/eocat.db"))
+    from catalog.backend import is_pgstac
+
+    raw = os.environ.get("EOCAT_DB", "data/eocat.db")
+    db_path: Path | str = raw if is_pgstac(raw) else Path(raw)
+    home = Path("data") if isinstance(db_path, str) else db_path.parent
     spec = os.environ.get("EOCAT_API_MATERIALIZER", "")
     materializer = store_materializer(db_path) if not spec else None if spec == "none" else load_materializer(spec)
     return ApiConfig(
         db_path=db_path,
         base_url=os.environ.get("EOCAT_API_BASE_URL") or None,
         browser_dir=Path(browser) if browser else find_browser_dir(),
-        assets_dir=Path(os.environ.get("EOCAT_ASSET_DIR") or db_path.parent / "assets"),
+        assets_dir=Path(os.environ.get("EOCAT_ASSET_DIR") or home / "assets"),
         materializer=materializer,
     )
 

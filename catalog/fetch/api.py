@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 from catalog.errors import EocatError, NotFound
@@ -68,7 +68,8 @@ class FetchReport:
 def asset_root(store: Store) -> Path:
     """The local asset store: ``$EOCAT_ASSET_DIR`` or ``assets/`` next to the catalogue file."""
     configured = os.environ.get("EOCAT_ASSET_DIR")
-    return Path(configured) if configured else store.path.parent / "assets"
+    home = store.path.parent if hasattr(store, "path") else Path("data")  # pgstac: no file, ./data
+    return Path(configured) if configured else home / "assets"
 
 
 def new_session(reporter: Reporter | None = None, **kwargs: Any) -> FetchSession:
@@ -133,11 +134,11 @@ def store_materializer(db_path: str | Path) -> Callable[[dict[str, Any], str, Pa
     The API's per-job directory is ignored, so the API and ``eocat fetch`` share one asset store (and one
     cache): an asset fetched by either is served by both.
     """
-    path = Path(db_path)
+    from catalog.backend import open_store
 
     def materialize(item: dict[str, Any], key: str, dest: Path) -> Path:
-        with Store(path) as store:
-            return fetch_one(store, str(item["id"]), key, collection=item.get("collection"))
+        with open_store(db_path) as store:
+            return fetch_one(cast(Store, store), str(item["id"]), key, collection=item.get("collection"))
 
     return materialize
 

@@ -45,6 +45,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from catalog.backend import CatalogStore
 from catalog.errors import EocatError
 from catalog.parquet import schema as schemas
 from catalog.parquet.convert import SchemaMismatch, infer_schema, to_table
@@ -109,7 +110,7 @@ class _Partition:
         return f"{self.key}-", f"{following}-"
 
 
-def _partitions(store: Store, wanted: set[str] | None, *, fingerprints: bool) -> dict[str, list[_Partition]]:
+def _partitions(store: CatalogStore, wanted: set[str] | None, *, fingerprints: bool) -> dict[str, list[_Partition]]:
     """Partitions per collection from one pass over the collection/datetime index.
 
     With ``fingerprints`` (incremental runs) the pass also reads each row's write time, which
@@ -162,11 +163,11 @@ def partition_files(manifest: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
-def _sample_schema(store: Store, collection: str, count: int) -> pa.Schema:
+def _sample_schema(store: CatalogStore, collection: str, count: int) -> pa.Schema:
     return schemas.normalize_raw(infer_schema(store.sample_item_texts(collection, SAMPLE_ROWS)))
 
 
-def _full_schema(store: Store, collection: str, *, timestamps: bool) -> pa.Schema:
+def _full_schema(store: CatalogStore, collection: str, *, timestamps: bool) -> pa.Schema:
     """Infer over every item of the collection, chunk by chunk, and unify."""
     found: list[pa.Schema] = []
     for chunk in store.iter_item_texts(collection, chunk=PARSE_ROWS):
@@ -196,7 +197,7 @@ def _row_group_rows(count: int) -> int:
     return int(min(MAX_ROW_GROUP_ROWS, max(MIN_ROW_GROUP_ROWS, -(-count // TARGET_ROW_GROUPS))))
 
 
-def _ordered_keys(store: Store, partition: _Partition) -> tuple[np.ndarray, np.ndarray, str]:
+def _ordered_keys(store: CatalogStore, partition: _Partition) -> tuple[np.ndarray, np.ndarray, str]:
     """Primary keys of a partition in Hilbert order (ties by id), their boxes (n, 4), and the
     partition's fingerprint. Read in chunks into compact arrays (ids as bytes): ~60 bytes an item."""
     start, end = partition.time_range
@@ -226,7 +227,7 @@ def _bounds(boxes: np.ndarray) -> list[float] | None:
 
 
 def _row_group(
-    store: Store, pks: np.ndarray, boxes: np.ndarray, raw_schema: pa.Schema, out_schema: pa.Schema
+    store: CatalogStore, pks: np.ndarray, boxes: np.ndarray, raw_schema: pa.Schema, out_schema: pa.Schema
 ) -> pa.Table:
     """One row group's items as Arrow, parsed :data:`PARSE_ROWS` at a time: the item JSON held in
     Python at once stays small whatever the row group size."""
@@ -238,14 +239,14 @@ def _row_group(
     return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
 
-def _contents(store: Store, pks: np.ndarray) -> Iterator[str]:
+def _contents(store: CatalogStore, pks: np.ndarray) -> Iterator[str]:
     """Item JSON of the keys, in the given order (looked up by primary key)."""
     found = store.item_texts(pks.tolist())
     return (found[int(pk)] for pk in pks)
 
 
 def write_partition(
-    store: Store, partition: _Partition, raw_schema: pa.Schema, collection_doc: dict[str, Any], lake: Lake
+    store: CatalogStore, partition: _Partition, raw_schema: pa.Schema, collection_doc: dict[str, Any], lake: Lake
 ) -> tuple[str, str]:
     """Write a new version of one partition; return its fingerprint and file (raises SchemaMismatch).
 
@@ -288,7 +289,7 @@ def _doc_hash(document: dict[str, Any]) -> str:
 
 
 def export_parquet(
-    store: Store, directory: str | Path, *, collections: list[str] | None = None, full: bool = False,
+    store: CatalogStore, directory: str | Path, *, collections: list[str] | None = None, full: bool = False,
     jobs: int | None = None,
 ) -> ExportReport:  # fmt: skip
     """Export (or bring up to date) the catalogue's items as stac-geoparquet under ``directory``
@@ -338,10 +339,11 @@ def export_parquet(
     return report
 
 
-def _reader(store: Store) -> Store:
+def _reader(store: CatalogStore) -> CatalogStore:
     """A connection of the export's own: the items are read once, in index order, so a small page
-    cache will do and memory-mapped pages would only swell the RSS (SQLite's defaults: 256 MiB, 1 GiB)."""
-    if str(store.path) == ":memory:":
+    cache will do and memory-mapped pages would only swell the RSS (SQLite's defaults: 256 MiB, 1 GiB).
+    Other backends (pgstac) read through the store as given."""
+    if not isinstance(store, Store) or str(store.path) == ":memory:":
         return store
     return Store(store.path, cache_mib=16, mmap_mib=0)
 
@@ -364,7 +366,7 @@ class _Plan:
 
 
 def _plan(
-    store: Store, existing: set[str], collection: str, partitions: list[_Partition],
+    store: CatalogStore, existing: set[str], collection: str, partitions: list[_Partition],
     previous: dict[str, Any] | None, report: ExportReport, *, full: bool = False,
 ) -> _Plan:  # fmt: skip
     """What to write for a collection: the partitions that changed (all with ``full``), and the schema."""
@@ -386,14 +388,14 @@ def _plan(
     return _Plan(collection, document, doc_hash, partitions, old_parts, raw_schema, todo)
 
 
-def _write_all(store: Store, lake: Lake, plans: list[_Plan], report: ExportReport, jobs: int) -> None:
+def _write_all(store: CatalogStore, lake: Lake, plans: list[_Plan], report: ExportReport, jobs: int) -> None:
     """Write every planned partition; a collection whose items outgrow its schema is re-planned whole."""
-    connections: list[Store] = []
+    connections: list[CatalogStore] = []
     local = threading.local()
     lock = threading.Lock()
-    in_memory = str(store.path) == ":memory:"
+    in_memory = str(getattr(store, "path", ":memory:")) == ":memory:"  # pgstac: one connection, no path
 
-    def connection() -> Store:
+    def connection() -> CatalogStore:
         if in_memory or jobs == 1:
             return store
         if not hasattr(local, "store"):
@@ -436,7 +438,7 @@ def _write_all(store: Store, lake: Lake, plans: list[_Plan], report: ExportRepor
             opened.close()
 
 
-def _replan(store: Store, plan: _Plan, report: ExportReport) -> None:
+def _replan(store: CatalogStore, plan: _Plan, report: ExportReport) -> None:
     """New fields or wider types: infer over everything; every partition gets the new schema (one
     schema per collection). A second failure means a timestamp field holds non-timestamps."""
     plan.attempts += 1

@@ -111,3 +111,11 @@ def test_a_stream_that_moved_is_a_clear_error(world: tuple[DestinEEmulator, Path
     moved = dict(item, assets={"ndvi": {**item["assets"]["ndvi"], "href": f"{emulator.base_url}/streams/old.mp4"}})
     with pytest.raises(UpstreamError, match=r"not .*/streams/old\.mp4; harvest its frames again"):
         list(frame_arrays([FrameRequest.from_item(moved)], tokens=tokens))
+
+
+def test_without_credentials_a_stored_stream_is_a_clear_error(world: tuple[DestinEEmulator, Path]) -> None:
+    from indexer.errors import AuthError
+
+    _, db = world
+    with pytest.raises(AuthError, match="signed at fetch time: give DESP credentials"):
+        list(frame_arrays([FrameRequest.from_item(_items(db)[0])]))

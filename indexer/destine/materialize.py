@@ -26,7 +26,7 @@ import numpy as np
 
 from catalog.errors import EocatError
 from catalog.raster import grid_transform, write_cog
-from indexer.errors import UpstreamError
+from indexer.errors import AuthError, UpstreamError
 
 LEVELS = 4095
 PROTOCOL = "destine-frame"
@@ -245,7 +245,7 @@ def frame_arrays(
     """NDVI arrays of many frames (each stream decoded in one pass), in stream order.
 
     The catalogue holds each stream's lasting address; with ``tokens`` the streamer is asked for a freshly
-    signed URL first (:func:`indexer.destine.client.signed_stream_url`). Without, the href is opened as is.
+    signed URL first (:func:`indexer.destine.client.signed_stream_url`); without, only an already signed href opens.
     """
     from indexer.destine.client import signed_stream_url
 
@@ -257,6 +257,11 @@ def frame_arrays(
         for request in group:
             by_frame.setdefault(request.frame, []).append(request)
         first = group[0]
+        if tokens is None and "?" not in href:
+            raise AuthError(
+                f"the DestinE stream {href} is signed at fetch time: give DESP credentials "
+                "(DESP_USERNAME/DESP_PASSWORD or ~/.netrc)"
+            )
         url = (
             href if tokens is None else signed_stream_url(tokens, href, first.tags["continent"], first.tags["datetime"])
         )

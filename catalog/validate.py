@@ -24,14 +24,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import orjson
 import shapely
-
-if TYPE_CHECKING:
-    from catalog.store import Rejected
 
 CHUNK = 2000  # records validated together (vectorised geometry checks)
 CURRENT_VERSIONS = frozenset({"1.0.0", "1.1.0"})
@@ -190,24 +187,37 @@ def validated(
 
     types = PropertyTypes(collection)
     seen = _Seen()
-    numbers = itertools.count(1)
+    number = 0
     iterator = iter(entries)
     while batch := list(itertools.islice(iterator, chunk)):
         checked: list[Any] = []
         accepted: list[int] = []  # indexes of well-formed items that passed so far
         for entry in batch:
-            number = next(numbers)
-            if isinstance(entry, Rejected):
+            number += 1
+            kind = entry.__class__
+            if kind is tuple:
+                where, item = entry
+            elif kind is dict:
+                where, item = f"item {number}", entry
+            else:  # a Rejected record from a reader
                 checked.append(entry)
                 continue
-            where, item = entry if isinstance(entry, tuple) else (f"item {number}", entry)
             if not _well_formed(item):
                 checked.append((where, item))
                 continue
-            result = _check_item(where, item, types)
-            if not isinstance(result, Rejected):
+            version = item.get("stac_version")
+            if version not in CURRENT_VERSIONS and isinstance(version, str) and version.startswith(OLD_VERSIONS):
+                try:
+                    item = migrate(item)
+                except ValueError as exc:
+                    checked.append(Rejected(where, f"item {item['id']!r}: {exc}"))
+                    continue
+            problem = types.problem(item)
+            if problem is None:
                 accepted.append(len(checked))
-            checked.append(result)
+                checked.append((where, item))
+            else:
+                checked.append(Rejected(where, f"item {item['id']!r}: {problem}"))
         accepted = _check_geometries(checked, accepted, notes)
         _check_duplicates(checked, accepted, seen, notes)
         yield from checked
@@ -215,26 +225,11 @@ def validated(
 
 def _well_formed(item: Any) -> bool:
     return (
-        isinstance(item, dict)
-        and isinstance(item.get("id"), str)
-        and isinstance(item.get("collection"), str)
-        and isinstance(item.get("properties"), dict)
+        item.__class__ is dict
+        and item.get("id").__class__ is str
+        and item.get("collection").__class__ is str
+        and item.get("properties").__class__ is dict
     )
-
-
-def _check_item(where: str, item: dict[str, Any], types: PropertyTypes) -> tuple[str, Any] | Rejected:
-    from catalog.store import Rejected
-
-    version = item.get("stac_version")
-    if version not in CURRENT_VERSIONS and isinstance(version, str) and version.startswith(OLD_VERSIONS):
-        try:
-            item = migrate(item)
-        except ValueError as exc:
-            return Rejected(where, f"item {item['id']!r}: {exc}")
-    problem = types.problem(item)
-    if problem is not None:
-        return Rejected(where, f"item {item['id']!r}: {problem}")
-    return where, item
 
 
 def _rings(geometry: Any) -> list[list[Any]] | None:

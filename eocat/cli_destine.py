@@ -28,7 +28,7 @@ NDVI_COLLECTION = "destine-s3-ndvi"
 
 
 def _tokens(ctx: click.Context) -> Any:
-    """DESP tokens when credentials are configured (stream URLs are signed, so they are optional)."""
+    """DESP tokens when credentials are configured (needed unless every frame is local: streams are signed)."""
     from indexer.destine.auth import DespTokenProvider
     from indexer.errors import AuthError
 

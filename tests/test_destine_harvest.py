@@ -172,7 +172,7 @@ def test_items_and_collection_are_valid_stac(emulator: DestinEEmulator, store: S
     assert properties["proj:shape"] == [148, 144]
     assert properties["proj:transform"] == [0.5, 0.0, -20.0, 0.0, -0.5, 38.0]
     assert item["bbox"] == [-20.0, -36.0, 52.0, 38.0]
-    assert asset["href"] == emulator.stream_path("Africa") and asset["type"] == "video/mp4"
+    assert asset["href"] == f"{emulator.base_url}/streams/s3-ndvi-Africa.mp4" and asset["type"] == "video/mp4"
     assert asset["eocat:protocol"] == "destine-frame" and asset["eocat:frame"] == frame.img_number
     assert asset["eocat:fps"] == 25 and asset["auth:refs"] == ["desp"]
     assert "desp" in properties["auth:schemes"] and "desp" in store.get_collection("destine-s3-ndvi")["auth:schemes"]

@@ -35,6 +35,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DestinEEmu
         yield emulator, _harvest(emulator, store)
 
 
+@pytest.fixture(scope="module")
+def tokens(world: tuple[DestinEEmulator, list[dict[str, Any]]]) -> Iterator[DespTokenProvider]:
+    """The user's DESP login: what the fetch signs the stored (unsigned) stream addresses with."""
+    emulator, _ = world
+    with DespTokenProvider(
+        Credentials("u", "p"), auth_url=emulator.auth_url, streamer_url=emulator.base_url
+    ) as provider:
+        yield provider
+
+
 def _check_cog(path: Path, item: dict[str, Any], truth: np.ndarray) -> None:
     properties = item["properties"]
     step = (properties["destine:scale_max"] - properties["destine:scale_min"]) / 4095
@@ -57,14 +67,14 @@ def _check_cog(path: Path, item: dict[str, Any], truth: np.ndarray) -> None:
 
 @pytest.mark.parametrize("continent", ["Europe", "Africa"])
 def test_frames_at_start_middle_and_end_match_the_truth(
-    world: tuple[DestinEEmulator, list[dict[str, Any]]], tmp_path: Path, continent: str
+    world: tuple[DestinEEmulator, list[dict[str, Any]]], tokens: DespTokenProvider, tmp_path: Path, continent: str
 ) -> None:
     emulator, items = world
     mine = [i for i in items if i["properties"]["destine:continent"] == continent]
     assert len(mine) == len(emulator.streams[continent])
     chosen = [mine[0], mine[len(mine) // 2], mine[-1]]
     assert {i["properties"]["platform"] for i in mine[:4]} == {"sentinel-3a", "sentinel-3b"}
-    paths = materialize_frames(chosen, tmp_path)
+    paths = materialize_frames(chosen, tmp_path, tokens)
     assert [p.name for p in paths] == [f"{i['id']}.tif" for i in chosen]
     for item, path in zip(chosen, paths, strict=True):
         _check_cog(path, item, emulator.truth(continent, item["properties"]["destine:img_number"]))
@@ -72,7 +82,10 @@ def test_frames_at_start_middle_and_end_match_the_truth(
 
 
 def test_many_frames_of_one_stream_are_decoded_in_one_pass(
-    world: tuple[DestinEEmulator, list[dict[str, Any]]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: tuple[DestinEEmulator, list[dict[str, Any]]],
+    tokens: DespTokenProvider,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emulator, items = world
     europe = [i for i in items if i["properties"]["destine:continent"] == "Europe"]
@@ -80,7 +93,7 @@ def test_many_frames_of_one_stream_are_decoded_in_one_pass(
     opened: list[str] = []
     real_open = av.open
     monkeypatch.setattr(materialize.av, "open", lambda url, **kw: (opened.append(url), real_open(url, **kw))[1])
-    paths = materialize_frames(chosen, tmp_path)
+    paths = materialize_frames(chosen, tmp_path, tokens)
     assert len(opened) == 1
     for item, path in zip(chosen, paths, strict=True):
         _check_cog(path, item, emulator.truth("Europe", item["properties"]["destine:img_number"]))

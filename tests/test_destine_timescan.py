@@ -117,7 +117,7 @@ def test_local_copies_are_used_and_give_the_same_result(
 ) -> None:
     _emulator, store, tokens = world
     items = stored_items(store, "Europe")[:20]
-    for item, path in zip(items[:7], materialize_frames(items[:7], tmp_path / "frames"), strict=True):
+    for item, path in zip(items[:7], materialize_frames(items[:7], tmp_path / "frames", tokens), strict=True):
         local = {"href": path.resolve().as_uri(), "file:size": path.stat().st_size}
         item["assets"]["ndvi"]["alternate"] = {"local": local}
     mixed = run_timescan(items, ["avg", "std"], tmp_path / "mixed.tif", tokens=tokens)

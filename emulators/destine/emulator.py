@@ -5,9 +5,10 @@ Routes (reference/destine.md §2.1, §4.1, §6.2):
 - ``GET /api/streaming/s3/data/metadata/{continent}?start_date=YYYYmmddTHHMM&end_date=…`` (Bearer DESP token;
   401 without a valid one) → ``{stream_path, nx, ny, bbox, images: [{img_number, img_start_date, img_min_value,
   img_max_value, satellite}]}``, frames with ``start_date <= img_start_date <= end_date`` (both optional).
-- ``GET|HEAD /streams/s3-ndvi-{continent}.{ext}?sig=…``: the encoded video, with ``Range`` (206) support. The
-  ``stream_path`` carries a signature, as the real one must (clients open it without headers); a request
-  with neither a valid ``sig`` nor a valid Bearer token gets 403. Encoded lazily, once per continent.
+- ``GET|HEAD /streams/s3-ndvi-{continent}.{ext}?expires=…&sig=…``: the encoded video, with ``Range`` (206)
+  support. The ``stream_path`` carries a signature that expires (``stream_lifetime`` seconds), as the real one
+  must (clients open it without headers); a request with neither a valid, unexpired ``sig`` nor a valid
+  Bearer token gets 403, so a stored URL stops granting access. Encoded lazily, once per continent.
 - ``/realms/desp/...``: the DESP Keycloak login (see :mod:`emulators.destine.desp`).
 - ``GET /_emulator/truth/{continent}/{img_number}.npy``: the float32 NDVI truth of a frame (for tests).
 """
@@ -61,6 +62,7 @@ class DestinEEmulator:
     ``grids``: continent → :class:`Grid`. ``video``: codec/container (default lossless HEVC in MP4).
     ``access_lifetime``/``max_uses``: DESP access tokens' life (seconds / API calls). ``malformed``: frame
     numbers whose metadata record is broken (``img_max_value`` null), to exercise rejection.
+    ``stream_lifetime``: seconds a signed ``stream_path`` grants access.
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class DestinEEmulator:
         max_uses: int | None = None,
         malformed: Iterable[int] = (),
         range_support: bool = True,
+        stream_lifetime: float = 600.0,
     ) -> None:
         self.streams = {name: ContinentStream(name, grid, start, end, seed) for name, grid in (grids or GRIDS).items()}
         self.video = video or VideoFormat()
@@ -85,6 +88,7 @@ class DestinEEmulator:
         self.desp = DespService(credentials=credentials, access_lifetime=access_lifetime, max_uses=max_uses)
         self.malformed = frozenset(malformed)
         self.range_support = range_support
+        self.stream_lifetime = stream_lifetime
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status)
         self._videos: dict[str, bytes] = {}
         self._video_lock = threading.Lock()
@@ -131,7 +135,8 @@ class DestinEEmulator:
 
     def stream_path(self, continent: str) -> str:
         path = f"/streams/s3-ndvi-{continent}.{self.video.extension}"
-        return f"{self.base_url}{path}?sig={self._sign(path)}"
+        expires = int(self.desp.clock() + self.stream_lifetime)
+        return f"{self.base_url}{path}?expires={expires}&sig={self._sign(path, expires)}"
 
     def video_bytes(self, continent: str) -> bytes:
         with self._video_lock:
@@ -141,8 +146,17 @@ class DestinEEmulator:
                 self._videos[continent] = encode(codes, stream.grid.nx, stream.grid.ny, self.video)
             return self._videos[continent]
 
-    def _sign(self, path: str) -> str:
-        return hmac.new(self._key, path.encode(), hashlib.sha256).hexdigest()[:32]
+    def _sign(self, path: str, expires: int) -> str:
+        return hmac.new(self._key, f"{path}|{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _signed(self, path: str, query: str) -> bool:
+        """Whether the query carries this path's signature, unexpired."""
+        params = dict(parse_qsl(query))
+        try:
+            expires = int(params.get("expires", ""))
+        except ValueError:
+            return False
+        return expires > self.desp.clock() and hmac.compare_digest(params.get("sig", ""), self._sign(path, expires))
 
     # -- request handling ----------------------------------------------------------------------------
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
@@ -224,9 +238,7 @@ class DestinEEmulator:
         )
 
     def _stream(self, method: str, path: str, continent: str, query: str, headers: Mapping[str, str]) -> Reply:
-        signature = dict(parse_qsl(query)).get("sig", "")
-        signed = hmac.compare_digest(signature, self._sign(path))
-        if not signed and self.desp.check(_header(headers, "Authorization"), spend=False):
+        if not self._signed(path, query) and self.desp.check(_header(headers, "Authorization"), spend=False):
             return Reply(403, b"403 Access denied", {"Content-Type": "text/plain"})
         if continent not in self.streams or not path.endswith("." + self.video.extension):
             return _json(404, {"detail": "Stream not found"})

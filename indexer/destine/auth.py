@@ -68,7 +68,8 @@ class DespTokenProvider:
     ) -> None:
         self.credentials, self.client_id = credentials, client_id
         self.auth_url = (auth_url or endpoint("desp_auth")).rstrip("/")
-        self.redirect_uri = (streamer_url or endpoint("destine_streamer")).rstrip("/") + CALLBACK_PATH
+        self.streamer_url = (streamer_url or endpoint("destine_streamer")).rstrip("/")
+        self.redirect_uri = self.streamer_url + CALLBACK_PATH
         self._owns_client = client is None
         self._client = client or new_client(max_connections=2, timeout=30.0)
         self._clock = clock

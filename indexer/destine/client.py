@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -23,10 +23,20 @@ from catalog.http import RetryPolicy, new_client, request
 from catalog.store import Store
 from catalog.timeutil import parse_canonical
 from indexer.destine.auth import DespTokenProvider
-from indexer.destine.mapping import COLLECTION_ID, collection, frame_item, parse_start, record_id
+from indexer.destine.mapping import (
+    COLLECTION_ID,
+    collection,
+    frame_item,
+    parse_start,
+    record_id,
+    stable_stream_address,
+)
 from indexer.endpoints import endpoint
 from indexer.errors import UpstreamError
 from indexer.harvest import HarvestReport, Window, harvest
+
+if TYPE_CHECKING:
+    from indexer.destine.materialize import Tokens
 
 API_DATE = "%Y%m%dT%H%M"
 METADATA_PATH = "/api/streaming/s3/data/metadata/{continent}"
@@ -34,7 +44,7 @@ METADATA_PATH = "/api/streaming/s3/data/metadata/{continent}"
 
 def fetch_metadata(
     client: httpx.Client,
-    tokens: DespTokenProvider,
+    tokens: Tokens,
     continent: str,
     first: datetime | None,
     last: datetime | None,
@@ -67,6 +77,27 @@ def fetch_metadata(
             raise UpstreamError(f"DestinE metadata for {continent} has no images list")
         return document
     raise UpstreamError(f"DestinE refused a fresh DESP token for {continent} (HTTP 401)")
+
+
+def signed_stream_url(tokens: Tokens, href: str, continent: str, moment: str) -> str:
+    """A freshly signed URL of a stored stream address, from the metadata API (with the user's token).
+
+    The catalogue keeps only the lasting address (a signature is a credential); the streamer signs
+    ``stream_path`` anew on every metadata answer, so the fetch asks for the minute of one of its frames.
+    """
+    stable = stable_stream_address(href)
+    start = _moment(moment).replace(second=0, microsecond=0)
+    with new_client(max_connections=1) as client:
+        document = fetch_metadata(
+            client, tokens, continent, start, start + timedelta(minutes=1), streamer_url=tokens.streamer_url
+        )
+    fresh = document.get("stream_path")
+    if not isinstance(fresh, str) or stable_stream_address(fresh) != stable:
+        moved = stable_stream_address(fresh) if isinstance(fresh, str) else "no stream"
+        raise UpstreamError(
+            f"DestinE now answers {moved} for the {continent} stream, not {stable}; harvest its frames again"
+        )
+    return fresh
 
 
 class DestineFrames:

@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -74,6 +75,7 @@ def frame_item(record: dict[str, Any]) -> dict[str, Any]:
         raise InvalidItem(f"stream bbox {bbox!r} is empty")
     if not isinstance(href, str) or not href:
         raise InvalidItem("the response has no stream_path")
+    href = stable_stream_address(href)
     scale = (high - low) / LEVELS
     transform = [(east - west) / nx, 0.0, west, 0.0, -(north - south) / ny, north]
     index = number - 1
@@ -153,6 +155,14 @@ def _finite(image: dict[str, Any], key: str) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         raise InvalidItem(f"frame {image.get('img_number')}: {key} {value!r} is not a finite number")
     return float(value)
+
+
+def stable_stream_address(stream_path: str) -> str:
+    """A ``stream_path`` without its query: the stream's lasting address, not the signed (credential) URL.
+
+    The signature is a credential that grants access to whoever holds it, so it is never stored; the
+    fetch asks the streamer for a freshly signed URL (:func:`indexer.destine.client.signed_stream_url`)."""
+    return urlsplit(stream_path)._replace(query="", fragment="").geturl()
 
 
 def _media_type(href: str) -> str:

@@ -26,7 +26,7 @@ import numpy as np
 
 from catalog.errors import EocatError
 from catalog.raster import grid_transform, write_cog
-from indexer.errors import UpstreamError
+from indexer.errors import AuthError, UpstreamError
 
 LEVELS = 4095
 PROTOCOL = "destine-frame"
@@ -48,7 +48,12 @@ class _SeekFailed(Exception):
 
 
 class Tokens(Protocol):
+    """DESP tokens (:class:`indexer.destine.auth.DespTokenProvider`): what signing a stream URL needs."""
+
+    streamer_url: str
+
     def access_token(self) -> str: ...
+    def invalidate(self, token: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -237,7 +242,13 @@ def _codes(frame: Any) -> np.ndarray:
 def frame_arrays(
     requests: Sequence[FrameRequest], *, tokens: Tokens | None = None, nodata: str = "zero"
 ) -> Iterator[tuple[FrameRequest, np.ndarray]]:
-    """NDVI arrays of many frames (each stream decoded in one pass), in stream order."""
+    """NDVI arrays of many frames (each stream decoded in one pass), in stream order.
+
+    The catalogue holds each stream's lasting address; with ``tokens`` the streamer is asked for a freshly
+    signed URL first (:func:`indexer.destine.client.signed_stream_url`); without, only an already signed href opens.
+    """
+    from indexer.destine.client import signed_stream_url
+
     by_stream: dict[str, list[FrameRequest]] = {}
     for request in requests:
         by_stream.setdefault(request.href, []).append(request)
@@ -245,8 +256,16 @@ def frame_arrays(
         by_frame: dict[int, list[FrameRequest]] = {}
         for request in group:
             by_frame.setdefault(request.frame, []).append(request)
-        token = tokens.access_token() if tokens is not None else None
-        for number, codes in decode_frames(href, list(by_frame), fps=group[0].fps, token=token):
+        first = group[0]
+        if tokens is None and "?" not in href:
+            raise AuthError(
+                f"the DestinE stream {href} is signed at fetch time: give DESP credentials "
+                "(DESP_USERNAME/DESP_PASSWORD or ~/.netrc)"
+            )
+        url = (
+            href if tokens is None else signed_stream_url(tokens, href, first.tags["continent"], first.tags["datetime"])
+        )
+        for number, codes in decode_frames(url, list(by_frame), fps=first.fps):
             for request in by_frame[number]:
                 if codes.shape != request.shape:
                     raise UpstreamError(

@@ -69,6 +69,16 @@ def test_partitions_follow_the_months_and_items_can_move_between_them(pgstac_url
         assert count(store, Query.parse(datetime="2024-01-01T00:00:00Z/2024-01-31T00:00:00Z")) == 0
 
 
+def test_loading_into_an_existing_partition_widens_its_bounds_by_time_not_text(pgstac_url: str) -> None:
+    """pypgstac compares bound texts: ``05:00:00Z`` sorts after ``05:00:00.500000+00:00`` (regression)."""
+    with PgstacStore(pgstac_url) as store:
+        store.upsert_items([make_item("late", datetime="2024-01-10T05:00:00.5Z")])
+        store.upsert_items([make_item("early", datetime="2024-01-10T05:00:00Z")])
+        store.upsert_items([make_item("offset", datetime="2024-01-10T07:00:00.9+02:00")])
+        assert store.count_items() == 3
+        assert store.get_item("test-collection", "offset")["properties"]["datetime"] == "2024-01-10T07:00:00.9+02:00"
+
+
 def test_passwords_stay_out_of_urls_and_messages() -> None:
     assert redact_url("postgresql://eo:secret@db.example:5432/cat") == "postgresql://eo:***@db.example:5432/cat"
     with pytest.raises(EocatError) as caught:

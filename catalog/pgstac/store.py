@@ -24,6 +24,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,7 +38,7 @@ from catalog.errors import EocatError, InvalidItem, NotFound
 from catalog.merge import merge_collections, merge_items
 from catalog.pgstac.schema import ensure_schema
 from catalog.store import MonthSummary, PartitionKeys
-from catalog.timeutil import format_canonical, utc_now
+from catalog.timeutil import canonical_lenient, format_canonical, utc_now
 
 PARTITION_TRUNCS = ("month", "year")  # what pgstac offers; month keeps busy collections' partitions small
 # the columns of one stored item that hydrate() turns back into the item (see PgstacStore.hydrate)
@@ -77,6 +78,28 @@ def _placeholder(collection_id: str) -> dict[str, Any]:
     from catalog.store import Store
 
     return Store._placeholder(collection_id)
+
+
+def _loader_class() -> type[Any]:
+    """pypgstac's Loader, comparing timestamps as timestamps when it widens partition bounds.
+
+    The loader decides whether a partition's datetime constraints must grow by comparing the
+    item's timestamp *text* with the bounds it read back (``isoformat()``); ``…T05:00:00Z`` then
+    sorts after ``…T05:00:00.500000+00:00`` and a load into an existing partition fails its
+    CHECK constraint. Giving the loader the row's timestamps in the same isoformat (the item
+    itself is stored unchanged) makes the text order the time order.
+    """
+    from pypgstac.load import Loader
+
+    class UtcLoader(Loader):
+        def _partition_update(self, item: dict[str, Any]) -> str:
+            for key in ("datetime", "end_datetime"):
+                canonical = canonical_lenient(item[key]) or ""
+                item[key] = datetime.fromisoformat(canonical.replace("Z", "+00:00")).isoformat()
+            name: str = super()._partition_update(item)
+            return name
+
+    return UtcLoader
 
 
 class _NoPool:
@@ -333,10 +356,10 @@ class PgstacStore:
     def _load(self, items: list[dict[str, Any]]) -> None:
         """Bulk-load new rows through pypgstac's loader, on this connection and transaction."""
         from pypgstac.db import PgstacDB
-        from pypgstac.load import Loader, Methods
+        from pypgstac.load import Methods
 
         db = PgstacDB(dsn=None, pool=_NoPool(), connection=self.conn)  # type: ignore[arg-type]
-        Loader(db).load_items(iter(items), insert_mode=Methods.insert, chunksize=len(items))
+        _loader_class()(db).load_items(iter(items), insert_mode=Methods.insert, chunksize=len(items))
 
     def get_item(self, collection_id: str, item_id: str) -> dict[str, Any]:
         row = self.conn.execute(

@@ -143,7 +143,7 @@ def eocat_store(dataset: Path) -> Path:
             store.upsert_collection(collection)
         import_files(store, [str(dataset)])
         store.optimize()
-        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.checkpoint()
     tmp.replace(path)
     return path
 

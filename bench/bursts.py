@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bursts", description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=26, help="parent-SLC locations (~1,600 bursts a year each)")
     args = parser.parse_args(argv)
-    payload = {"benchmark": "bursts", "machine": common.machine_facts(), "runs": [run(args.frames)]}
+    payload: dict[str, Any] = {"benchmark": "bursts", "machine": common.machine_facts(), "runs": [run(args.frames)]}
     common.write_result("bursts", payload)
     print(summary(payload["runs"]))
     return 0

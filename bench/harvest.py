@@ -124,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.harvest", description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=common.parse_sizes, default=[100_000], help="synthetic products, e.g. 100k")
     args = parser.parse_args(argv)
-    payload = {"benchmark": "harvest", "machine": common.machine_facts(), "runs": [run(n) for n in args.count]}
+    payload: dict[str, Any] = {
+        "benchmark": "harvest",
+        "machine": common.machine_facts(),
+        "runs": [run(n) for n in args.count],
+    }
     common.write_result("harvest", payload)
     print(summary(payload["runs"]))
     return 0

@@ -61,7 +61,7 @@ def _child_eocat(source: Path, db: Path, profile: Path | None) -> dict[str, Any]
         imported = time.perf_counter()
         if profiler is not None:
             profiler.disable()
-            profiler.dump_stats(profile)
+            profiler.dump_stats(str(profile))
         store.close()
         closed = time.perf_counter()
     return {
@@ -132,7 +132,7 @@ def _child_sqlite(source: Path, db: Path, profile: Path | None) -> dict[str, Any
                 rows.append(
                     (pk, item["id"], item["collection"], when, minx, miny, maxx, maxy, orjson.dumps(item).decode())
                 )
-                if minx is not None:
+                if minx is not None and maxx is not None:
                     boxes.append((pk, minx, maxx + 360 if minx > maxx else maxx, miny, maxy))
                 if len(rows) >= PEER_BATCH:
                     flush()
@@ -141,7 +141,7 @@ def _child_sqlite(source: Path, db: Path, profile: Path | None) -> dict[str, Any
         imported = time.perf_counter()
         if profiler is not None:
             profiler.disable()
-            profiler.dump_stats(profile)
+            profiler.dump_stats(str(profile))
         conn.close()
         closed = time.perf_counter()
     return {

@@ -26,6 +26,7 @@ page, and compares the first ten pages with the last ten.
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import re
 import sqlite3
@@ -151,7 +152,7 @@ def build_eocat(n: int, source: Path, rebuild: bool) -> Path:
         pass
     report = import_files(store, [source])
     store.optimize()
-    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.checkpoint()
     store.close()
     for suffix in ("-wal", "-shm"):
         Path(str(tmp) + suffix).unlink(missing_ok=True)
@@ -248,7 +249,7 @@ def build_peers(n: int, source: Path, rebuild: bool) -> tuple[Path, Path]:
     )
     table = table.sort_by([("collection", "ascending"), ("datetime", "ascending")])
     xs = [v for v in table.column("bbox").combine_chunks().field("xmin").to_pylist() if v is not None]
-    geo = {
+    geo: dict[str, Any] = {
         "version": "1.1.0",
         "primary_column": "geometry",
         "columns": {
@@ -328,7 +329,7 @@ def make_queries(naive: sqlite3.Connection, count: int = 50, seed: int = 2024) -
         x0 = max(-180.0, min(180.0 - width, round(cx - width / 2, 3)))
         y0 = max(-85.0, min(85.0 - height, round(cy - height / 2, 3)))
         box = (x0, y0, round(x0 + width, 3), round(y0 + height, 3))
-        chosen = (main,)
+        chosen: tuple[str, ...] = (main,)
         if others and number % 6 == 5:
             chosen = (main, others[(number // 6) % len(others)])
         queries.append(BenchQuery(f"{label}-{number:02d}", chosen, box, *window()))
@@ -506,7 +507,7 @@ def run_queries(n: int, *, rounds: int, rebuild: bool) -> dict[str, Any]:
 
     parse_times = []
     for query in queries:
-        seconds, _ = common.timed(lambda query=query: eocat.parse(query))
+        seconds, _ = common.timed(functools.partial(eocat.parse, query))
         parse_times.append(seconds)
     eocat.prepare(queries)
 
@@ -538,12 +539,12 @@ def run_queries(n: int, *, rounds: int, rebuild: bool) -> dict[str, Any]:
         for engine in engines:
             log(f"query {common.size_label(n)}: {engine.name} round {round_number + 1}/{rounds} ...")
             for index, query in enumerate(queries):
-                seconds, _ = common.timed(lambda engine=engine, query=query: engine.run(query))
+                seconds, _ = common.timed(functools.partial(engine.run, query))
                 timings[engine.name].append(seconds)
                 per_query_times[index][engine.name].append(seconds)
     count_times = []
     for index, query in enumerate(queries):
-        seconds, matched = common.timed(lambda query=query: eocat.count(query))
+        seconds, matched = common.timed(functools.partial(eocat.count, query))
         count_times.append(seconds)
         per_query[index]["eocat_count"] = matched
         per_query[index]["count_matches_oracle"] = matched == per_query[index]["matches_exact"]
@@ -606,7 +607,7 @@ def walk(n: int, *, rebuild: bool, collection: str | None) -> dict[str, Any]:
     current = query
     started = time.perf_counter()
     while True:
-        seconds, page = common.timed(lambda current=current: search(store, current))
+        seconds, page = common.timed(functools.partial(search, store, current))
         page_times.append(seconds)
         for item in page.items:
             if item["id"] in seen:

@@ -5,7 +5,7 @@
     python -m bench.run --sizes 100k --only query
 
 Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json``, ``parquet.json``,
-``fetch.json``, ``api.json`` and
+``fetch.json``, ``api.json``, ``lake.json`` and
 ``summary.json``.
 """
 
@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from bench import api, common, fetch, harvest, ingest, query
+from bench import api, common, fetch, harvest, ingest, lake, query
 from bench import parquet as parquet_bench
 
 
@@ -31,8 +31,8 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10k items, one round: checks that it all works")
     parser.add_argument(
         "--only",
-        default="ingest,query,harvest,parquet,fetch,api",
-        help="comma-separated: ingest, query (includes walk), harvest, parquet, fetch, api",
+        default="ingest,query,harvest,parquet,fetch,api,lake",
+        help="comma-separated: ingest, query (includes walk), harvest, parquet, fetch, api, lake",
     )
     parser.add_argument("--repeat", type=int, help="ingest runs per contender, best kept (default 2 to 100k, 1 above)")
     parser.add_argument("--rounds", type=int, help="timed passes over the query set per engine")
@@ -83,6 +83,10 @@ def _main(argv: list[str] | None = None) -> int:
     if "parquet" in only:  # GeoParquet export vs stac-geoparquet and rustac, DuckDB row groups (issue 7)
         payload = parquet_bench.run(sizes, queries=10 if args.quick else 20, rounds=1 if args.quick else 2, echo=False)
         outputs.append(parquet_bench.summary(payload))
+        targets.update(payload["targets"])
+    if "lake" in only:  # issue 16: export to S3 (moto) vs a directory, DuckDB spatial queries over S3
+        payload = lake.run(sizes, queries=10 if args.quick else 20, rounds=1 if args.quick else 2, echo=False)
+        outputs.append(lake.summary(payload))
         targets.update(payload["targets"])
     elapsed = time.perf_counter() - started
     common.write_result(

@@ -97,6 +97,12 @@ class CatalogStore(Protocol):
         """Keys, ids and boxes of a collection's items with ``start <= datetime < end``."""
         ...
 
+    def partition_key_chunks(
+        self, collection: str, start: str, end: str, chunk: int = 50_000
+    ) -> Iterator[PartitionKeys]:
+        """:meth:`partition_keys` in chunks of at most ``chunk`` items (bounded memory)."""
+        ...
+
     def item_texts(self, keys: Sequence[int]) -> dict[int, str]:
         """The stored JSON text of the items with these keys."""
         ...

@@ -1,4 +1,5 @@
-"""Hot properties: STAC item properties copied into indexed columns so queries never scan JSON.
+"""Columns beside the stored item: hot properties copied into indexed columns so queries never scan JSON,
+the R*Tree's time axis, and the geometry as WKB for exact tests.
 
 This table is data: adding a row adds a column, backfills it and indexes it the next time a
 store is opened (see :mod:`catalog.migrations`). Every other property is still queryable
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
+import shapely
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,17 @@ def hot_values(properties: dict[str, Any]) -> list[Any]:
         if value.__class__ is list or value.__class__ is dict:  # the hot path: cheaper than isinstance
             values[index] = orjson.dumps(value).decode()
     return values
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def index_days(canonical: str) -> float:
+    """A canonical UTC time as days since 1970 (the R*Tree's time axis; SQLite: julianday(t) - 2440587.5)."""
+    return (datetime.fromisoformat(canonical[:-1]) - _EPOCH).total_seconds() / 86400.0
+
+
+def geometry_wkb(geometries: list[bytes | None]) -> list[bytes | None]:
+    """WKB of GeoJSON geometry texts (None for null or unreadable ones), vectorized with shapely."""
+    shapes = shapely.from_geojson(geometries, on_invalid="ignore")
+    return [None if shape is None or shape.is_empty else bytes(shape.wkb) for shape in shapes]

@@ -66,10 +66,41 @@ def _parse_filter(filter_: str | dict[str, Any], lang: str | None) -> dict[str, 
             expr = cql2.Expr(filter_)
         expr.validate()
     except Exception as exc:
-        message = str(exc).strip() or type(exc).__name__
-        raise InvalidQuery(f"invalid CQL2 filter: {message}") from None
+        raise InvalidQuery(f"invalid CQL2 filter: {_one_line(str(exc), filter_)}") from None
     result: dict[str, Any] = expr.to_json()
+    _check_property_names(result)
     return result
+
+
+_PEST_POSITION = re.compile(r"-->\s*(\d+):(\d+)")
+
+
+def _one_line(message: str, filter_: Any) -> str:
+    """cql2's multi-line parser report (position, caret, expectation) as one line."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return "malformed"
+    position = _PEST_POSITION.search(lines[0])
+    if position is None:
+        return "; ".join(lines)
+    expected = next((line.lstrip("= ").strip() for line in lines if line.startswith("=")), "syntax error")
+    line_no, column = int(position.group(1)), int(position.group(2))
+    text = filter_.splitlines()[line_no - 1] if isinstance(filter_, str) and filter_.splitlines() else ""
+    near = f" near {text[column - 1 : column + 19]!r}" if text[column - 1 :].strip() else " at the end"
+    return f"at line {line_no}, column {column}{near}: {expected}"
+
+
+def _check_property_names(node: Any) -> None:
+    """Refuse property names the catalogue cannot look up (a NUL byte ends SQLite's JSON keys)."""
+    if isinstance(node, dict):
+        name = node.get("property")
+        if isinstance(name, str) and "\x00" in name:
+            raise InvalidQuery(f"invalid property name {name!r} in CQL2 filter: NUL bytes are not allowed")
+        for value in node.values():
+            _check_property_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            _check_property_names(value)
 
 
 def _property_name(node: Any) -> str | None:
@@ -287,15 +318,19 @@ class _Deferred:
         return str(self)
 
 
+_PATH_UNSAFE = re.compile(r'["\\\x00-\x1f\x7f]')
+
+
 def property_json_sql(name: str, bind: Callable[[Any], str]) -> str:
     """SQL reading ``properties[name]`` from the stored item, with the name as a parameter.
 
-    SQLite JSON paths cannot escape a double quote, so such (rare) names go through json_each.
+    SQLite JSON paths cannot escape a double quote, read a backslash as an escape and end at a NUL,
+    so such (rare) names go through json_each, which compares the key as a value.
     """
-    if '"' in name:
-        return f"(SELECT value FROM json_each(content, '$.properties') WHERE key = {bind(name)})"
+    if _PATH_UNSAFE.search(name):
+        return f"(SELECT value FROM json_each(eocat_item(content), '$.properties') WHERE key = {bind(name)})"
     path = '$.properties."' + name + '"'
-    return f"json_extract(content, {bind(path)})"
+    return f"json_extract(eocat_item(content), {bind(path)})"
 
 
 def _time_literal(text: str) -> str:

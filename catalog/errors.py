@@ -21,3 +21,11 @@ class NotFound(EocatError):
     """A collection or item that does not exist. HTTP 404."""
 
     exit_code = 3
+
+
+class StoreBusy(EocatError):
+    """Another process held the catalogue's write lock for longer than the store waits."""
+
+
+class NotACatalogue(NotFound):
+    """``--db`` names a file that is not an eocat catalogue (not SQLite, or another program's database)."""

@@ -3,8 +3,9 @@
 Longitudes follow RFC 7946: geometries crossing the antimeridian are split, and their bbox has
 ``minx > maxx``. The R*Tree stores such an item as ``minx .. maxx + 360`` (see
 :mod:`catalog.migrations`), so a query box ``[a, b]`` is looked up as ``[a, b]`` and
-``[a + 360, b + 360]``. Index hits are candidates; the exact test runs shapely in a SQLite
-function on the stored geometry.
+``[a + 360, b + 360]``. Index hits are candidates; an item whose bbox lies inside a query
+rectangle matches without more ado, the others are tested exactly by shapely in a SQLite
+function on the stored WKB against the query geometry, parsed and prepared once per query.
 """
 
 from __future__ import annotations
@@ -80,10 +81,21 @@ def parse_geometry(geojson: dict[str, Any] | str) -> BaseGeometry:
 
 @dataclass(frozen=True)
 class SpatialFilter:
-    """A query geometry with what the index and the exact test need."""
+    """A query geometry, parsed once, with what the index and the exact test need."""
 
     geometry: BaseGeometry
     rectangles: tuple[Box, ...]  # set when the geometry is exactly these boxes (bbox queries)
+    wkb: bytes = b""  # the geometry as WKB: how the exact test in SQL names it
+
+    def __post_init__(self) -> None:
+        if not self.wkb:
+            object.__setattr__(self, "wkb", bytes(shapely.to_wkb(self.geometry)))
+
+    @property
+    def prepared(self) -> BaseGeometry:
+        """The geometry, prepared for repeated predicate tests (shapely keeps it prepared)."""
+        shapely.prepare(self.geometry)
+        return self.geometry
 
     @classmethod
     def from_bbox(cls, box: Box) -> SpatialFilter:
@@ -94,10 +106,6 @@ class SpatialFilter:
     @classmethod
     def from_geojson(cls, geojson: dict[str, Any] | str) -> SpatialFilter:
         return cls(parse_geometry(geojson), ())
-
-    @property
-    def wkb(self) -> bytes:
-        return bytes(shapely.to_wkb(self.geometry))
 
     def index_boxes(self) -> list[Box]:
         """Boxes (in the R*Tree's unwrapped longitude) whose hits are the candidates."""
@@ -125,18 +133,18 @@ _PREDICATES = {
 }
 
 
-def _spatial_udf(op: str, geometry_json: str | None, query_wkb: bytes) -> int:
-    if geometry_json is None:
+def _spatial_udf(op: str, geometry_wkb: bytes | None, query_wkb: bytes) -> int:
+    if geometry_wkb is None:
         return 0
     try:
-        item = shapely.from_geojson(geometry_json)
+        item = shapely.from_wkb(geometry_wkb)
     except (shapely.errors.GEOSException, ValueError):
         return 0
     return int(bool(_PREDICATES[op](_prepared(query_wkb), item)))
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
-    """Register ``eocat_spatial(op, geometry_json, query_wkb)`` on a connection."""
+    """Register ``eocat_spatial(op, geometry_wkb, query_wkb)`` on a connection."""
     conn.create_function("eocat_spatial", 3, _spatial_udf, deterministic=True)
 
 

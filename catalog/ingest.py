@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import orjson
 
-from catalog.store import Rejected, Store, WriteReport
+from catalog.store import Rejected, Store, WriteReport, is_placeholder
 
 Record = tuple[str, dict[str, Any]] | Rejected
 
@@ -30,9 +30,11 @@ def read_records(source: str | Path) -> Iterator[Record]:
     """Yield ``(where, document)`` for each STAC object in a file (``-`` is stdin).
 
     When the first non-blank line is a whole JSON object the file is NDJSON, one document a
-    line; otherwise the file is one (possibly pretty-printed) document: an Item, a Collection
-    or an ItemCollection/FeatureCollection. A directory, a ``.parquet`` file or a file with
-    Parquet's magic bytes is read as stac-geoparquet.
+    line; otherwise the file is one (possibly pretty-printed) document. Each document is an Item,
+    a Collection or an ItemCollection/FeatureCollection (whose features are read), so whatever
+    ``eocat search`` writes (NDJSON, GeoJSON) imports back. A directory (what ``eocat export
+    parquet`` writes), a ``.parquet`` file or a file with Parquet's magic bytes is read as
+    stac-geoparquet.
     """
     name = "<stdin>" if str(source) == "-" else str(source)
     if name != "<stdin>":
@@ -67,10 +69,7 @@ def _line_records(name: str, lines: Any) -> Iterator[Record]:
         except orjson.JSONDecodeError as exc:
             yield Rejected(where, f"malformed JSON: {exc}")
             continue
-        if not isinstance(document, dict):
-            yield Rejected(where, "not a JSON object")
-            continue
-        yield where, document
+        yield from _records(where, document)
 
 
 def _document_records(name: str, text: bytes) -> Iterator[Record]:
@@ -81,23 +80,35 @@ def _document_records(name: str, text: bytes) -> Iterator[Record]:
     except orjson.JSONDecodeError as exc:
         yield Rejected(name, f"malformed JSON: {exc}")
         return
-    if isinstance(document, dict) and document.get("type") == "FeatureCollection":
-        for index, feature in enumerate(document.get("features") or [], start=1):
-            where = f"{name} feature {index}"
-            yield (where, feature) if isinstance(feature, dict) else Rejected(where, "not a JSON object")
-    elif isinstance(document, dict):
-        yield name, document
+    yield from _records(name, document)
+
+
+def _records(where: str, document: Any) -> Iterator[Record]:
+    """One parsed document's records: an ItemCollection/FeatureCollection (``eocat search --format
+    geojson``, a STAC API page) gives its features, anything else is one record."""
+    if not isinstance(document, dict):
+        yield Rejected(where, "expected a STAC Item, Collection or ItemCollection object")
+    elif document.get("type") == "FeatureCollection":
+        features = document.get("features")
+        if not isinstance(features, list):
+            yield Rejected(where, "FeatureCollection without a 'features' array")
+            return
+        for index, feature in enumerate(features, start=1):
+            place = f"{where} feature {index}"
+            yield (place, feature) if isinstance(feature, dict) else Rejected(place, "not a JSON object")
     else:
-        yield Rejected(name, "expected a STAC Item, Collection or ItemCollection object")
+        yield where, document
 
 
 def import_files(store: Store, sources: list[str | Path], *, report: WriteReport | None = None) -> WriteReport:
     """Import files into the store: collections first come as they appear, items in batches.
 
     Collections created implicitly (items naming a collection the store lacks) get an extent
-    computed from their items at the end.
+    computed from their items at the end, by every import that adds items to them (so with
+    concurrent imports the last one to finish leaves the extent of all of them).
     """
     report = report or WriteReport()
+    touched: set[str] = set()
 
     def items() -> Iterator[tuple[str, dict[str, Any]] | Rejected]:
         for source in sources:
@@ -112,9 +123,13 @@ def import_files(store: Store, sources: list[str | Path], *, report: WriteReport
                     except Exception as exc:
                         report.reject(where, str(exc))
                     continue
+                collection = document.get("collection")
+                if collection.__class__ is str:
+                    touched.add(collection)
                 yield where, document
 
     store.upsert_items(items(), report=report)
-    for collection_id in report.collections_created:
-        store.refresh_extent(collection_id)
+    for collection_id in sorted(touched & store.collection_ids()):  # not those whose items were all rejected
+        if collection_id in report.collections_created or is_placeholder(store.get_collection(collection_id)):
+            store.refresh_extent(collection_id)
     return report

@@ -91,7 +91,66 @@ def _m002_harvest_state(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial, _m002_harvest_state]
+# The R*Tree has time (days since 1970, the item's [start, end]) and the collection (its rowid in
+# `collections`) as dimensions beside the unwrapped box, so one probe narrows by area, window and
+# collection at once; float32 coordinates are rounded outwards by SQLite, exact tests follow.
+_RTREE_DDL = "CREATE VIRTUAL TABLE items_rtree USING rtree(pk, minx, maxx, miny, maxy, mint, maxt, minc, maxc)"
+_RTREE_ROW = """
+    SELECT {p}.pk, {p}.minx, CASE WHEN {p}.minx > {p}.maxx THEN {p}.maxx + 360 ELSE {p}.maxx END, {p}.miny, {p}.maxy,
+        julianday({p}.start_datetime) - 2440587.5, julianday({p}.end_datetime) - 2440587.5, c.rowid, c.rowid
+    FROM collections c WHERE c.id = {p}.collection AND {p}.minx IS NOT NULL
+"""
+
+
+def _m003_compact_bodies_time_index(db: sqlite_utils.Database) -> None:
+    """Item bodies as zstd frames with per-collection dictionaries, WKB geometry, a 4D R*Tree.
+
+    An existing catalogue is converted in place (one pass over its items, inside the migration's
+    transaction); the space freed inside the file is reused by later writes (VACUUM returns it).
+    """
+    from catalog.bodies import TRAIN_MAX_SAMPLES, Bodies
+    from catalog.columns import geometry_wkb
+
+    conn = db.conn
+    db.execute(
+        "CREATE TABLE item_dictionaries "
+        "(id INTEGER PRIMARY KEY, collection TEXT NOT NULL UNIQUE, content BLOB NOT NULL)"
+    )
+    db.execute("ALTER TABLE items ADD COLUMN geometry BLOB")  # WKB, for exact spatial tests
+    db.execute("DROP TRIGGER items_rtree_update")
+    db.execute("DROP TRIGGER items_rtree_delete")
+    db.execute("DROP TABLE items_rtree")
+    db.execute(_RTREE_DDL)
+    db.execute(
+        "CREATE TRIGGER items_rtree_update AFTER UPDATE OF minx, miny, maxx, maxy, start_datetime, end_datetime "
+        "ON items BEGIN DELETE FROM items_rtree WHERE pk = old.pk; "
+        f"INSERT INTO items_rtree {_RTREE_ROW.format(p='new')}; END"
+    )
+    db.execute(
+        "CREATE TRIGGER items_rtree_delete AFTER DELETE ON items BEGIN DELETE FROM items_rtree WHERE pk = old.pk; END"
+    )
+    bodies = Bodies(conn)
+    collections = [row[0] for row in conn.execute("SELECT DISTINCT collection FROM items")]
+    for collection in collections:
+        samples = conn.execute(
+            "SELECT content FROM items WHERE collection = ? LIMIT ?", [collection, TRAIN_MAX_SAMPLES]
+        )
+        bodies.train(collection, [str(row[0]).encode() for row in samples])
+    conn.create_function("eocat_encode", 2, lambda collection, text: bodies.encode(collection, str(text).encode()))
+    conn.create_function("eocat_wkb", 1, lambda text: geometry_wkb([None if text is None else text.encode()])[0])
+    db.execute(
+        "UPDATE items SET geometry = eocat_wkb(json_extract(content, '$.geometry')), "
+        "content = eocat_encode(collection, content) WHERE typeof(content) = 'text'"
+    )
+    backfill = _RTREE_ROW.format(p="items").replace("FROM collections c", "FROM items, collections c")
+    db.execute(f"INSERT INTO items_rtree {backfill}")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m001_initial,
+    _m002_harvest_state,
+    _m003_compact_bodies_time_index,
+]
 
 
 def _sync_hot_columns(db: sqlite_utils.Database) -> None:
@@ -102,7 +161,7 @@ def _sync_hot_columns(db: sqlite_utils.Database) -> None:
             db.execute(f"ALTER TABLE items ADD COLUMN {hot.column} {hot.sqltype}")
             path = f'$.properties."{hot.name}"'
             # json_extract returns arrays as compact JSON text, the same form hot_values writes.
-            db.execute(f"UPDATE items SET {hot.column} = json_extract(content, ?)", [path])
+            db.execute(f"UPDATE items SET {hot.column} = json_extract(eocat_item(content), ?)", [path])
         index = f"items_{hot.column}"
         if hot.indexed and index not in indexes:
             db.table("items").create_index([hot.column], index_name=index)
@@ -117,20 +176,32 @@ def migrate(conn: sqlite3.Connection) -> int:
     for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            migration(db)
-            conn.execute(f"PRAGMA user_version = {number}")
+            # another process opening the same new file may have migrated while this one waited
+            if conn.execute("PRAGMA user_version").fetchone()[0] < number:
+                migration(db)
+                conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    existing = {column.name for column in db.table("items").columns}
-    indexes = {index.name for index in db.table("items").indexes}
-    if any(hot.column not in existing or (f"items_{hot.column}" in indexes) != hot.indexed for hot in HOT_PROPERTIES):
+    from catalog.bodies import Bodies
+
+    conn.create_function("eocat_item", 1, Bodies(conn).decode, deterministic=True)
+    if _hot_columns_differ(db):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            _sync_hot_columns(db)
+            if _hot_columns_differ(db):  # read again under the write lock, as above
+                _sync_hot_columns(db)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
     return len(MIGRATIONS)
+
+
+def _hot_columns_differ(db: sqlite_utils.Database) -> bool:
+    existing = {column.name for column in db.table("items").columns}
+    indexes = {index.name for index in db.table("items").indexes}
+    return any(
+        hot.column not in existing or (f"items_{hot.column}" in indexes) != hot.indexed for hot in HOT_PROPERTIES
+    )

@@ -10,26 +10,26 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy
 import orjson
+import shapely
 
-from catalog.columns import HOT_BY_NAME
+from catalog.columns import HOT_BY_NAME, index_days
 from catalog.cql2sql import FilterCompiler, parse_filter, property_json_sql
 from catalog.errors import InvalidQuery, NotFound
 from catalog.geo import Box, SpatialFilter, parse_bbox
-from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical, parse_interval
+from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical, parse_canonical, parse_interval
 
 if TYPE_CHECKING:
     from catalog.backend import CatalogStore
     from catalog.store import Store
 
-# Above this many R*Tree hits a spatial filter is applied row by row along the sort order
-# instead of collecting every candidate first (see bench/ for the measurement behind it).
-INDEX_PROBE_CAP = 4000
 _COLUMN_FIELDS = ("id", "collection", "datetime", "start_datetime", "end_datetime")
 
 
@@ -62,6 +62,14 @@ class Query:
     fields: Fields | None = None
     limit: int = 10
     token: str | None = None
+    #: bbox or intersects, parsed and prepared once; the compiler, the planner and the API reuse it
+    area: SpatialFilter | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.area is None and self.bbox is not None:
+            object.__setattr__(self, "area", SpatialFilter.from_bbox(self.bbox))
+        elif self.area is None and self.intersects is not None:
+            object.__setattr__(self, "area", SpatialFilter.from_geojson(self.intersects))
 
     @classmethod
     def parse(
@@ -87,7 +95,6 @@ class Query:
             geometry = orjson.loads(intersects) if isinstance(intersects, str) else intersects
             if not isinstance(geometry, dict):
                 raise InvalidQuery("intersects must be a GeoJSON geometry object")
-            SpatialFilter.from_geojson(geometry)  # validate now, fail with 400
         return cls(
             ids=_split(ids),
             collections=_split(collections),
@@ -102,11 +109,7 @@ class Query:
         )
 
     def spatial(self) -> SpatialFilter | None:
-        if self.bbox is not None:
-            return SpatialFilter.from_bbox(self.bbox)
-        if self.intersects is not None:
-            return SpatialFilter.from_geojson(self.intersects)
-        return None
+        return self.area
 
 
 @dataclass
@@ -115,6 +118,8 @@ class SearchPage:
     next_token: str | None = None
     prev_token: str | None = None
     matched: int | None = None
+    #: spatial queries: how many index candidates the area has, when the planner saw them all
+    candidates: int | None = None
 
 
 def _split(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -163,6 +168,8 @@ def _parse_sortby(value: str | Sequence[str] | Sequence[dict[str, str]] | None) 
 def _check_sort_field(name: str) -> None:
     if not name:
         raise InvalidQuery("empty sort field")
+    if "\x00" in name:
+        raise InvalidQuery(f"invalid sort field {name!r}: NUL bytes are not allowed")
     if name in ("geometry", "bbox", "assets", "links", "type", "stac_version", "properties"):
         raise InvalidQuery(f"cannot sort by {name!r}: sort by id, collection, datetime or a property")
 
@@ -182,14 +189,19 @@ def _parse_fields(value: str | dict[str, Sequence[str]] | None) -> Fields | None
     return Fields(tuple(include), tuple(exclude))
 
 
-# -- compilation -------------------------------------------------------------------------------
+# -- compilation (from the query alone) ---------------------------------------------------------
 
 
-class _Compiled:
-    """WHERE clause and parameters for one query against one store."""
+class Compiled:
+    """WHERE terms and parameters of a query, compiled without a store.
 
-    def __init__(self, store: Store, query: Query) -> None:
-        self.store = store
+    The top-level area is compiled to its exact test only; which index finds the candidates (the
+    R*Tree, in time slabs or whole, or a scan along the sort order) is decided by the planner,
+    which may look at the store's statistics.
+    """
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
         self.params: list[Any] = []
         self.where: list[str] = []
         if query.ids:
@@ -198,13 +210,21 @@ class _Compiled:
             self.where.append(f"id IN ({self._bind_list(query.ids)})")
         if query.collections:
             self.where.append(f"collection IN ({self._bind_list(query.collections)})")
-        spatial = query.spatial()
-        if spatial is not None:
-            self.where.append(self.spatial_sql(spatial, "intersects", self.params))
         if query.datetime is not None:
-            self.where.extend(self._datetime_terms(*query.datetime))
+            start, end = query.datetime
+            self.where += [f"start_datetime <= {self.bind(end)}", f"end_datetime >= {self.bind(start)}"]
         if query.filter is not None:
-            self.where.append(FilterCompiler(self.spatial_sql, self.params).compile(query.filter))
+            self.where.append(FilterCompiler(self._filter_spatial_sql, self.params).compile(query.filter))
+        # The top-level area's exact test runs in Python on the candidates in sort order (see
+        # _exact_rows): a bbox inside a query rectangle matches outright, others go to shapely.
+        self.inside = self.inside_sql(query.area) if query.area is not None else "0"
+
+    def copy(self) -> Compiled:
+        """A copy to add plan-specific terms to."""
+        clone = object.__new__(Compiled)
+        clone.query, clone.params, clone.where = self.query, list(self.params), list(self.where)
+        clone.inside = self.inside
+        return clone
 
     def bind(self, value: Any) -> str:
         self.params.append(value)
@@ -213,63 +233,117 @@ class _Compiled:
     def _bind_list(self, values: Sequence[Any]) -> str:
         return ", ".join(self.bind(value) for value in values)
 
-    def _datetime_terms(self, start: str, end: str) -> list[str]:
-        terms = [f"start_datetime <= {self.bind(end)}", f"end_datetime >= {self.bind(start)}"]
-        # datetime lies within [start_datetime, end_datetime], whose length is at most max_span:
-        # a redundant range on the indexed datetime column lets the sort index drive the scan.
-        span = timedelta(microseconds=self.store.max_span_us())
-        if start != MIN_TIME:
-            terms.append(f"datetime >= {self.bind(_shift(start, -span))}")
-        if end != MAX_TIME:
-            terms.append(f"datetime <= {self.bind(_shift(end, span))}")
-        return terms
-
-    def spatial_sql(self, spatial: SpatialFilter, predicate: str, params: list[Any]) -> str:
-        """Index prefilter plus exact shapely test; shared with CQL2 spatial operators."""
-        assert params is self.params
-        boxes = spatial.index_boxes()
-        exact = f"eocat_spatial('{predicate}', json_extract(content, '$.geometry'), {self.bind(spatial.wkb)})"
-        if predicate == "intersects" and spatial.rectangles:
-            inside = " OR ".join(
+    def inside_sql(self, spatial: SpatialFilter) -> str:
+        """True for items whose bbox lies inside one of the area's rectangles (they match for sure)."""
+        if not spatial.rectangles:
+            return "0"
+        return (
+            "("
+            + " OR ".join(
                 f"(minx <= maxx AND minx >= {self.bind(x0)} AND maxx <= {self.bind(x1)} "
                 f"AND miny >= {self.bind(y0)} AND maxy <= {self.bind(y1)})"
                 for x0, y0, x1, y1 in spatial.rectangles
             )
-            exact = f"({inside} OR {exact})"
-        if self.store.rtree_hits(boxes, INDEX_PROBE_CAP) < INDEX_PROBE_CAP:
-            lookups = " UNION ALL ".join(
-                f"SELECT pk FROM items_rtree WHERE minx <= {self.bind(x1)} AND maxx >= {self.bind(x0)} "
-                f"AND miny <= {self.bind(y1)} AND maxy >= {self.bind(y0)}"
-                for x0, y0, x1, y1 in boxes
+            + ")"
+        )
+
+    def exact_sql(self, spatial: SpatialFilter, predicate: str) -> str:
+        """The exact test in SQL: a bbox inside a query rectangle matches outright, others go to shapely."""
+        exact = f"eocat_spatial('{predicate}', geometry, {self.bind(spatial.wkb)})"
+        if predicate == "intersects" and spatial.rectangles:
+            exact = f"({self.inside_sql(spatial)} OR {exact})"
+        return exact
+
+    def box_sql(self, spatial: SpatialFilter) -> str:
+        """Bbox-column overlap with the area's index boxes (no R*Tree: usable under OR and NOT)."""
+        unwrapped_maxx = "(CASE WHEN minx > maxx THEN maxx + 360 ELSE maxx END)"
+        return (
+            "("
+            + " OR ".join(
+                f"(minx <= {self.bind(x1)} AND {unwrapped_maxx} >= {self.bind(x0)} "
+                f"AND miny <= {self.bind(y1)} AND maxy >= {self.bind(y0)})"
+                for x0, y0, x1, y1 in spatial.index_boxes()
             )
-            prefilter = f"pk IN ({lookups})"
-        else:
-            unwrapped_maxx = "(CASE WHEN minx > maxx THEN maxx + 360 ELSE maxx END)"
-            prefilter = (
-                "("
-                + " OR ".join(
-                    f"(minx <= {self.bind(x1)} AND {unwrapped_maxx} >= {self.bind(x0)} "
-                    f"AND miny <= {self.bind(y1)} AND maxy >= {self.bind(y0)})"
-                    for x0, y0, x1, y1 in boxes
-                )
-                + ")"
-            )
-        return f"({prefilter} AND {exact})"
+            + ")"
+        )
+
+    def _filter_spatial_sql(self, spatial: SpatialFilter, predicate: str, params: list[Any]) -> str:
+        """CQL2 spatial operators: bbox columns, then the exact test."""
+        assert params is self.params
+        return f"({self.box_sql(spatial)} AND {self.exact_sql(spatial, predicate)})"
 
     def where_sql(self, extra: Sequence[str] = ()) -> str:
         terms = [*self.where, *extra]
         return " WHERE " + " AND ".join(terms) if terms else ""
 
 
+def compile_query(query: Query) -> Compiled:
+    """SQL for a query, from the query alone."""
+    return Compiled(query)
+
+
+# -- planning (may consult the store's statistics and its R*Tree) --------------------------------------
+
+# A spatial query whose R*Tree probe yields at most this many candidates reads them all and sorts;
+# more, and a datetime-sorted page is read in time slabs from its end, each slab probed alone.
+CANDIDATE_CAP = 2000
+_SLAB_SHRINK = 8.0  # a slab with too many candidates is cut to 1/8th
+_SLAB_GROW_MAX = 16.0
+_DAY_MARGIN = 1e-3  # days: the R*Tree's float32 boxes are rounded outwards anyway
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _days(canonical: str) -> float:
+    return index_days(canonical)
+
+
+def _canonical_days(days: float) -> str:
+    try:
+        return format_canonical(_EPOCH + timedelta(days=days))
+    except OverflowError:
+        return MIN_TIME if days < 0 else MAX_TIME
+
+
+@dataclass
+class Probe:
+    """What the R*Tree needs for a query: boxes, collection numbers and the time range (days)."""
+
+    boxes: list[Box]
+    collections: tuple[int, int] | None  # min and max number; None: any collection
+    empty: bool = False  # the query names no stored collection
+
+
+def _probe(store: Store, query: Query) -> Probe | None:
+    if query.area is None:
+        return None
+    numbers: tuple[int, int] | None = None
+    if query.collections:
+        found = store.collection_numbers(query.collections)
+        if not found:
+            return Probe([], None, empty=True)
+        numbers = (min(found), max(found))
+    return Probe(query.area.index_boxes(), numbers)
+
+
+def _time_bounds(store: Store, query: Query) -> tuple[str, str]:
+    """The query's window clamped to the stored items' sort datetimes (widened by the longest span)."""
+    low, high = store.datetime_range()
+    span = timedelta(microseconds=store.max_span_us())
+    if query.datetime is not None:
+        start, end = query.datetime
+        low, high = max(low, _shift(start, -span)), min(high, _shift(end, span))
+    return low, high
+
+
 def _shift(canonical: str, delta: timedelta) -> str:
-    moment = datetime.fromisoformat(canonical.replace("Z", "+00:00"))
+    moment = parse_canonical(canonical)
     try:
         return format_canonical(moment + delta)
     except OverflowError:
         return MIN_TIME if delta < timedelta(0) else MAX_TIME
 
 
-def _sort_expression(key: SortKey, compiled: _Compiled) -> str:
+def _sort_expression(key: SortKey, compiled: Compiled) -> str:
     name = key.field.removeprefix("properties.")
     if name in _COLUMN_FIELDS:
         return name
@@ -301,7 +375,7 @@ def _decode_token(token: str, signature: str) -> tuple[str, list[Any], int]:
 
 
 def _after(
-    expressions: list[tuple[str, bool]], values: list[Any], pk: int, compiled: _Compiled, nulls_last: bool
+    expressions: list[tuple[str, bool]], values: list[Any], pk: int, compiled: Compiled, nulls_last: bool
 ) -> str:
     """SQL true for rows strictly after the given key in the travel order.
 
@@ -401,57 +475,250 @@ def search(store: CatalogStore, query: Query, *, with_count: bool = False) -> Se
     return store.search_page(query, with_count=with_count)
 
 
+def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> list[str] | None:
+    """Terms that let an index drive a full evaluation: R*Tree candidates or a datetime range.
+
+    None when the query cannot match anything.
+    """
+    query = compiled.query
+    if probe is not None:
+        if probe.empty:
+            return None
+        low, high = _time_bounds(store, query)
+        if low > high:
+            return None
+        pks = store.rtree_candidates(probe.boxes, probe.collections, (_days(low), _days(high)), CANDIDATE_CAP)
+        if pks is not None:
+            return [f"pk IN (SELECT value FROM json_each({compiled.bind(orjson.dumps(pks).decode())}))"]
+        return [_rtree_sql(compiled, probe, (_days(low), _days(high)))]
+    return _datetime_terms(store, compiled)
+
+
+def _rtree_sql(compiled: Compiled, probe: Probe, days: tuple[float, float]) -> str:
+    """``pk IN (R*Tree lookup)`` for the probe's boxes, collections and time range."""
+    parts = []
+    for minx, miny, maxx, maxy in probe.boxes:
+        part = (
+            f"minx <= {compiled.bind(maxx)} AND maxx >= {compiled.bind(minx)} AND miny <= {compiled.bind(maxy)} "
+            f"AND maxy >= {compiled.bind(miny)} AND mint <= {compiled.bind(days[1] + _DAY_MARGIN)} "
+            f"AND maxt >= {compiled.bind(days[0] - _DAY_MARGIN)}"
+        )
+        if probe.collections is not None:
+            part += (
+                f" AND minc <= {compiled.bind(probe.collections[1])} AND maxc >= {compiled.bind(probe.collections[0])}"
+            )
+        parts.append(f"SELECT pk FROM items_rtree WHERE {part}")
+    return f"pk IN ({' UNION ALL '.join(parts)})"
+
+
+def _datetime_terms(store: Store, compiled: Compiled) -> list[str]:
+    # datetime lies within [start_datetime, end_datetime], whose length is at most max_span: a
+    # redundant range on the indexed datetime column lets the sort index drive the scan.
+    if compiled.query.datetime is None:
+        return []
+    start, end = compiled.query.datetime
+    span = timedelta(microseconds=store.max_span_us())
+    terms = []
+    if start != MIN_TIME:
+        terms.append(f"datetime >= {compiled.bind(_shift(start, -span))}")
+    if end != MAX_TIME:
+        terms.append(f"datetime <= {compiled.bind(_shift(end, span))}")
+    return terms
+
+
 def sqlite_count(store: Store, query: Query) -> int:
-    compiled = _Compiled(store, query)
-    row = store.conn.execute("SELECT count(*) FROM items" + compiled.where_sql(), compiled.params).fetchone()
-    return int(row[0])
+    number = _count(store, query, None)
+    assert number is not None
+    return number
 
 
 def sqlite_count_upto(store: Store, query: Query, cap: int) -> int | None:
-    compiled = _Compiled(store, query)
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM items{compiled.where_sql()} LIMIT {compiled.bind(cap)})"
-    number = int(store.conn.execute(sql, compiled.params).fetchone()[0])
-    return number if number < cap else None
+    number = _count(store, query, cap)
+    return number if number is not None and number < cap else None
+
+
+def _count(store: Store, query: Query, cap: int | None) -> int | None:
+    """Exact count, or (with ``cap``) None once ``cap`` matches are found."""
+    compiled = compile_query(query).copy()
+    probe = _probe(store, query)
+    terms = _index_terms(store, compiled, probe)
+    if terms is None:
+        return 0
+    if query.area is None:
+        limit = f" LIMIT {compiled.bind(cap)}" if cap is not None else ""
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM items{compiled.where_sql(terms)}{limit})"
+        return int(store.conn.execute(sql, compiled.params).fetchone()[0])
+    sql = f"SELECT {compiled.inside}, geometry FROM items{compiled.where_sql(terms)}"
+    cursor = store.conn.execute(sql, compiled.params)
+    total = 0
+    while chunk := cursor.fetchmany(_EXACT_CHUNK):
+        total += int(_exact_mask(query.area, [row[0] for row in chunk], [row[1] for row in chunk]).sum())
+        if cap is not None and total >= cap:
+            return None
+    return total
+
+
+_EXACT_CHUNK = 256
+
+
+def _exact_mask(area: SpatialFilter, inside: list[int], geometries: list[bytes | None]) -> Any:
+    """Which rows really intersect the area: inside a rectangle, or by shapely on their WKB (vectorized)."""
+    mask = numpy.array(inside, dtype=bool)
+    todo = ~mask
+    if todo.any():
+        blobs = numpy.array(geometries, dtype=object)[todo]
+        shapes = shapely.from_wkb(blobs, on_invalid="ignore")
+        mask[todo] = shapely.intersects(area.prepared, shapes)
+    return mask
+
+
+def _exact_rows(area: SpatialFilter, cursor: sqlite3.Cursor, need: int) -> list[Any]:
+    """The first ``need`` rows (pk, keys..., inside, geometry) of a sorted cursor that match the area exactly."""
+    found: list[Any] = []
+    while len(found) < need and (chunk := cursor.fetchmany(_EXACT_CHUNK)):
+        mask = _exact_mask(area, [row[-2] for row in chunk], [row[-1] for row in chunk])
+        found += [row for row, keep in zip(chunk, mask, strict=True) if keep]
+    return found[:need]
 
 
 def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> SearchPage:
-    compiled = _Compiled(store, query)
+    compiled = compile_query(query)
     signature = _sort_signature(query.sortby)
-    expressions = [(_sort_expression(key, compiled), key.descending) for key in query.sortby]
-    direction, keyset = "next", []
+    base = compiled.copy()
+    expressions = [(_sort_expression(key, base), key.descending) for key in query.sortby]
+    direction, keyset, token_values = "next", [], None
     if query.token:
         direction, values, pk = _decode_token(query.token, signature)
         if len(values) != len(expressions):
             raise InvalidQuery("invalid paging token: pass the token of a previous page unchanged")
         travel = [(expr, desc != (direction == "prev")) for expr, desc in expressions]
-        keyset = [_after(travel, values, pk, compiled, nulls_last=direction == "next")]
+        keyset = [_after(travel, values, pk, base, nulls_last=direction == "next")]
+        token_values = values
     travel = [(expr, desc != (direction == "prev")) for expr, desc in expressions]
     pk_desc = travel[0][1]
     order = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}{_nulls(expr, desc, direction)}" for expr, desc in travel)
     order += f", pk {'DESC' if pk_desc else 'ASC'}"
     key_columns = "".join(f", {expr}" for expr, _ in expressions)
-    sql = (
-        f"SELECT pk, content{key_columns} FROM items{compiled.where_sql(keyset)} "
-        f"ORDER BY {order} LIMIT {compiled.bind(query.limit + 1)}"
-    )
-    rows = store.conn.execute(sql, compiled.params).fetchall()
+    probe = _probe(store, query)
+    need = query.limit + 1
+
+    def run(statement: Compiled, terms: list[str], wanted: int) -> list[Any]:
+        """(pk, key values...) of the first ``wanted`` matching rows in travel order."""
+        where = statement.where_sql([*keyset, *terms])
+        if query.area is None:
+            sql = f"SELECT pk{key_columns} FROM items{where} ORDER BY {order} LIMIT {statement.bind(wanted)}"
+            return store.conn.execute(sql, statement.params).fetchall()
+        sql = f"SELECT pk{key_columns}, {statement.inside}, geometry FROM items{where} ORDER BY {order}"
+        return [row[:-2] for row in _exact_rows(query.area, store.conn.execute(sql, statement.params), wanted)]
+
+    candidates: int | None = None
+    rows: list[Any] = []
+    if probe is not None and probe.empty:
+        pass
+    elif probe is not None:
+        rows, candidates = _search_spatial(store, base, probe, travel, token_values, need, run)
+    else:
+        rows = run(base, _datetime_terms(store, base), need)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     if direction == "prev":
         rows.reverse()
-    items = [apply_fields(orjson.loads(row[1]), query.fields) for row in rows]
-    page = SearchPage(items)
+    bodies = store.item_bodies([row[0] for row in rows])
+    items = [apply_fields(orjson.loads(bodies[row[0]]), query.fields) for row in rows]
+    page = SearchPage(items, candidates=candidates)
     if rows:
         first, last = rows[0], rows[-1]
         has_next = more if direction == "next" else True
         has_prev = bool(query.token) if direction == "next" else more
         if has_next:
-            page.next_token = _encode_token("next", list(last[2:]), last[0], signature)
+            page.next_token = _encode_token("next", list(last[1:]), last[0], signature)
         if has_prev:
-            page.prev_token = _encode_token("prev", list(first[2:]), first[0], signature)
+            page.prev_token = _encode_token("prev", list(first[1:]), first[0], signature)
     if with_count:
         page.matched = sqlite_count(store, replace(query, token=None))
     return page
+
+
+def _search_spatial(
+    store: Store,
+    base: Compiled,
+    probe: Probe,
+    travel: list[tuple[str, bool]],
+    token_values: list[Any] | None,
+    need: int,
+    run: Any,
+) -> tuple[list[Any], int | None]:
+    """Rows of a spatial query's page: all candidates at once, or time slab by time slab."""
+    query = base.query
+    low, high = _time_bounds(store, query)
+    if low > high:
+        return [], 0
+    whole = store.rtree_candidates(probe.boxes, probe.collections, (_days(low), _days(high)), CANDIDATE_CAP)
+    if whole is not None:  # few candidates: read them all, sort, done
+        statement = base.copy()
+        terms = [f"pk IN (SELECT value FROM json_each({statement.bind(orjson.dumps(whole).decode())}))"]
+        return run(statement, terms, need), len(whole)
+    if travel[0][0] != "datetime" or query.area is None:  # another sort order: test bbox columns along it
+        statement = base.copy()
+        boxes = [statement.box_sql(query.area)] if query.area is not None else []
+        return run(statement, [*boxes, *_datetime_terms(store, statement)], need), None
+    descending = travel[0][1]
+    if token_values is not None and token_values[0] is not None:
+        if descending:
+            high = min(high, str(token_values[0]))
+        else:
+            low = max(low, str(token_values[0]))
+    return _slabs(store, base, probe, (low, high), descending, need, run), None
+
+
+def _slabs(
+    store: Store,
+    base: Compiled,
+    probe: Probe,
+    bounds: tuple[str, str],
+    descending: bool,
+    need: int,
+    run: Any,
+) -> list[Any]:
+    """Walk the window from its end (or start) in time slabs whose R*Tree probe stays small.
+
+    A slab holds the rows whose sort datetime lies in it; an item overlapping the slab in time is a
+    candidate, so every such row is found. Slabs shrink when a probe is too big and grow with the
+    observed yield, so a dense area costs a few small probes and a sparse one a few wide ones.
+    """
+    low, high = _days(bounds[0]), _days(bounds[1])
+    width = max((high - low) * (4 * need) / CANDIDATE_CAP, 1e-3)
+    edge_text = bounds[1] if descending else bounds[0]  # the walk's moving edge (inclusive at first)
+    inclusive = True
+    rows: list[Any] = []
+    edge = high if descending else low
+    while len(rows) < need:
+        far = max(low, edge - width) if descending else min(high, edge + width)
+        final = far == (low if descending else high)
+        far_text = bounds[0] if (final and descending) else bounds[1] if final else _canonical_days(far)
+        t0, t1 = (far, edge) if descending else (edge, far)
+        pks = store.rtree_candidates(probe.boxes, probe.collections, (t0, t1), CANDIDATE_CAP)
+        if pks is None and width > 1e-4:
+            width /= _SLAB_SHRINK
+            continue
+        statement = base.copy()
+        if pks is None:  # a moment with more candidates than the cap: scan it along the bbox columns
+            terms = [statement.box_sql(base.query.area) if base.query.area else "1"]
+        else:
+            terms = [f"pk IN (SELECT value FROM json_each({statement.bind(orjson.dumps(pks).decode())}))"]
+        near_op = ("<=" if inclusive else "<") if descending else (">=" if inclusive else ">")
+        far_op = ">=" if descending else "<="
+        terms += [f"datetime {near_op} {statement.bind(edge_text)}", f"datetime {far_op} {statement.bind(far_text)}"]
+        found = run(statement, terms, need - len(rows))
+        rows += found
+        if final:
+            break
+        growth = _SLAB_GROW_MAX if not found else max(1.0, min(_SLAB_GROW_MAX, 1.5 * (need - len(rows)) / len(found)))
+        if pks is not None and len(pks) * growth > CANDIDATE_CAP:
+            growth = max(1.0, CANDIDATE_CAP / max(len(pks), 1))
+        width *= growth
+        edge, edge_text, inclusive = far, far_text, False
+    return rows
 
 
 def iter_items(store: CatalogStore, query: Query, *, page_size: int = 1000) -> Iterator[dict[str, Any]]:

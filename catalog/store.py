@@ -18,31 +18,37 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
+import pystac
 
 from catalog import geo
+from catalog.bodies import Bodies
 from catalog.checkpoints import FinishedWindow
-from catalog.columns import HOT_PROPERTIES, hot_values
-from catalog.errors import InvalidItem, NotFound
+from catalog.columns import HOT_PROPERTIES, geometry_wkb, hot_values, index_days
+from catalog.errors import InvalidItem, NotACatalogue, NotFound, StoreBusy
 from catalog.merge import merge_collections, merge_items
 from catalog.migrations import migrate
+from catalog.pystac_io import collection_dict, item_dicts
 from catalog.sqlite import sqlite_utils
-from catalog.timeutil import canonical_lenient, utc_now
+from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, utc_now
+from catalog.validate import validated
 
 if TYPE_CHECKING:
     from catalog.search import Query, SearchPage
 
-BATCH_SIZE = 25_000  # items per transaction: fewer, larger commits rewrite index pages less often
+BATCH_SIZE = 4_000  # items per transaction: larger commits rewrite index pages less often, but hold more
+WRITE_CACHE_MIB = 64  # page cache while writing: memory stays flat however many items come in
 MAX_REPORTED_ERRORS = 100
+_DAY_MARGIN = 1e-3  # days around a time range probed in the R*Tree (its float32 boxes round outwards too)
 
 _ITEM_COLUMNS = (
     "id", "collection", "datetime", "start_datetime", "end_datetime", "minx", "miny", "maxx", "maxy",
-    "content", "updated", *(hot.column for hot in HOT_PROPERTIES),
+    "content", "geometry", "updated", *(hot.column for hot in HOT_PROPERTIES),
 )  # fmt: skip
 # New rows get explicit keys so their R*Tree entries go in with one executemany (measured 1.24x
-# faster than a per-row trigger); changed rows are updated in place, a trigger moves their box.
+# faster than a per-row trigger); changed rows are updated in place, a trigger moves their entry.
 _INSERT_SQL = f"INSERT INTO items (pk, {', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * (len(_ITEM_COLUMNS) + 1))})"
 _UPDATE_SQL = f"UPDATE items SET {', '.join(f'{name} = ?' for name in _ITEM_COLUMNS[2:])} WHERE pk = ?"
-_RTREE_SQL = "INSERT INTO items_rtree VALUES (?, ?, ?, ?, ?)"
+_RTREE_SQL = "INSERT INTO items_rtree VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 @dataclass
@@ -63,11 +69,26 @@ class WriteReport:
     rejected: int = 0
     errors: list[str] = field(default_factory=list)
     collections_created: list[str] = field(default_factory=list)
+    repaired: int = 0  # stored after a faithful repair (catalog.validate)
+    duplicates: int = 0  # ids seen again in the same input (merged into the first, as upserts are)
+    notes: list[str] = field(default_factory=list)  # the first repairs and duplicates, each with where
 
     def reject(self, where: str, reason: str) -> None:
         self.rejected += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(f"{where}: {reason}")
+
+    def repair(self, where: str, what: str) -> None:
+        self.repaired += 1
+        self._note(f"repaired {where}: {what}")
+
+    def duplicate(self, where: str, what: str) -> None:
+        self.duplicates += 1
+        self._note(f"duplicate {where}: {what}")
+
+    def _note(self, message: str) -> None:
+        if len(self.notes) < MAX_REPORTED_ERRORS:
+            self.notes.append(message)
 
     @property
     def written(self) -> int:
@@ -77,6 +98,7 @@ class WriteReport:
         return {
             "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
             "rejected": self.rejected, "errors": self.errors, "collections_created": self.collections_created,
+            "repaired": self.repaired, "duplicates": self.duplicates, "notes": self.notes,
         }  # fmt: skip
 
 
@@ -103,18 +125,31 @@ class PartitionKeys:
 
 @dataclass
 class _Row:
-    key: tuple[str, str]
-    values: tuple[Any, ...]  # column values; values[9] is the item's JSON text
+    """One item ready to be written: its key columns by name and its JSON text."""
+
+    id: str
+    collection: str
+    datetime: str  # canonical UTC, the sort time
+    start: str  # earliest of start_datetime and datetime
+    end: str  # latest of end_datetime and datetime
+    box: geo.Box | None
+    text: bytes  # the item as stored (compact JSON)
+    geometry: bytes | None  # GeoJSON text of the geometry (made WKB per batch)
+    hot: list[Any]
     span_us: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.id, self.collection
 
     @property
     def item(self) -> dict[str, Any]:
         """The item, parsed again from its JSON (only merges need it, so rows stay small)."""
-        document: dict[str, Any] = orjson.loads(self.values[9])
+        document: dict[str, Any] = orjson.loads(self.text)
         return document
 
 
-def _item_row(item: Any, updated: str) -> _Row:
+def _item_row(item: Any) -> _Row:
     """Validate an item and compute its column values; raise InvalidItem with the reason."""
     if not isinstance(item, dict):
         raise InvalidItem("not a JSON object")
@@ -150,22 +185,44 @@ def _item_row(item: Any, updated: str) -> _Row:
         box = geo.item_bbox(item)
     except (ValueError, TypeError) as exc:
         raise InvalidItem(f"item {item_id!r}: bad geometry or bbox: {exc}") from None
-    minx, miny, maxx, maxy = box if box is not None else (None, None, None, None)
-    content = orjson.dumps(item).decode()
-    values = (item_id, collection, sort_time, first, last, minx, miny, maxx, maxy, content, updated,
-              *hot_values(properties))  # fmt: skip
-    return _Row((item_id, collection), values, span_us)
+    geometry = item["geometry"]
+    return _Row(
+        item_id, collection, sort_time, first, last, box, orjson.dumps(item),
+        None if geometry is None else orjson.dumps(geometry), hot_values(properties), span_us,
+    )  # fmt: skip
 
 
 class Store:
     """An eocat catalogue in one SQLite file. Use one Store per thread."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 60.0, cache_mib: int = 256) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 60.0, cache_mib: int = 256, mmap_mib: int = 1024) -> None:
+        """Open (or create) the catalogue. ``cache_mib`` is SQLite's page cache and ``mmap_mib`` its
+        memory-mapped window: long one-pass readers (exports) keep both small so their RSS stays flat."""
         self.path = Path(path)
         self.location = str(path)
+        self.timeout = timeout
+        self._cache_mib, self._mmap_mib = cache_mib, mmap_mib
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:  # not a database at all, unreadable, or locked while migrating
+            self.conn.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise self._busy() from None
+            raise NotACatalogue(f"{self.location} is not an eocat catalogue ({exc})") from None
+        self._collection_ids: set[str] | None = None
+        self._data_version = 0
+        self._collection_numbers: dict[str, int] = {}
+        self._probe_memo: tuple[Any, list[int] | None] | None = None
+        self._writes = 0  # this connection's own commits (data_version only sees other connections')
+
+    def _open(self) -> None:
+        """Check the file is a catalogue (or new), set the connection up and migrate the schema."""
+        tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]  # reads the header
+        if tables and self.conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+            raise NotACatalogue(f"{self.location} is a SQLite database of something else, not an eocat catalogue")
         # 16 KiB pages hold several 2-4 KiB items each (measured: bulk import 1.14x faster than 4 KiB);
         # it only takes effect on a new, empty file.
         self.conn.execute("PRAGMA page_size = 16384")
@@ -173,16 +230,17 @@ class Store:
         for pragma in (
             "journal_mode = WAL",
             "synchronous = NORMAL",
-            f"busy_timeout = {int(timeout * 1000)}",
-            f"cache_size = {-1024 * cache_mib}",
-            "mmap_size = 1073741824",
+            f"busy_timeout = {int(self.timeout * 1000)}",
+            f"cache_size = {-1024 * self._cache_mib}",
+            f"mmap_size = {self._mmap_mib * 2**20}",
             "temp_store = MEMORY",
         ):
             self.conn.execute(f"PRAGMA {pragma}")
         geo.register_functions(self.conn)
         self.conn.create_function("eocat_timestamp", 1, _timestamp_udf, deterministic=True)
         self.schema_version = migrate(self.conn)
-        self._collection_ids: set[str] | None = None
+        self.bodies = Bodies(self.conn)
+        self.conn.create_function("eocat_item", 1, self.bodies.decode, deterministic=True)
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -194,25 +252,62 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- writing -------------------------------------------------------------------------
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction that holds the write lock from its start (BEGIN IMMEDIATE).
+
+        What it reads cannot change before it writes, so a read-modify-write (a merge, an extent)
+        never loses another process's work. Writers queue for the lock; one waiting longer than the
+        store's timeout gets :class:`StoreBusy` instead of SQLite's bare "database is locked".
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise self._busy() from None
+        try:
+            yield
+            self.conn.execute("COMMIT")
+            self._writes += 1
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._collection_ids = None
+            self._collection_numbers = {}
+            raise
+
+    def _busy(self) -> StoreBusy:
+        return StoreBusy(
+            f"another process has been writing to {self.location} for more than {self.timeout:g} s; "
+            "run this again when it has finished"
+        )
+
     # -- collections -----------------------------------------------------------------------
-    def upsert_collection(self, collection: dict[str, Any], *, mode: Literal["merge", "replace"] = "merge") -> None:
-        """Store a collection document; an existing one is merged (or replaced)."""
+    def upsert_collection(
+        self, collection: dict[str, Any] | pystac.Collection, *, mode: Literal["merge", "replace"] = "merge"
+    ) -> None:
+        """Store a collection document (a dict or a ``pystac.Collection``); an existing one is merged (or replaced)."""
+        collection = collection_dict(collection)
         if not isinstance(collection, dict) or collection.get("type") != "Collection":
             raise InvalidItem("not a STAC Collection (type must be 'Collection')")
         collection_id = collection.get("id")
         if not isinstance(collection_id, str) or not collection_id:
             raise InvalidItem("collection has no 'id'")
-        with self.db.atomic():
-            row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
-            document = collection
-            if row is not None and mode == "merge":
-                document = merge_collections(orjson.loads(row[0]), collection)
-            self.conn.execute(
-                "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET content = excluded.content, updated = excluded.updated",
-                [collection_id, orjson.dumps(document).decode(), utc_now()],
-            )
+        with self._writing():
+            self._put_collection(collection_id, collection, mode)
         self._collection_ids = None
+
+    def _put_collection(self, collection_id: str, collection: dict[str, Any], mode: str) -> None:
+        row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
+        document = collection
+        if row is not None and mode == "merge":
+            document = merge_collections(orjson.loads(row[0]), collection)
+        self.conn.execute(
+            "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET content = excluded.content, updated = excluded.updated",
+            [collection_id, orjson.dumps(document).decode(), utc_now()],
+        )
 
     def get_collection(self, collection_id: str) -> dict[str, Any]:
         row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
@@ -226,35 +321,58 @@ class Store:
         return [orjson.loads(row[0]) for row in rows]
 
     def collection_ids(self) -> set[str]:
-        if self._collection_ids is None:
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]  # changes when another connection commits
+        if self._collection_ids is None or version != self._data_version:
             self._collection_ids = {row[0] for row in self.conn.execute("SELECT id FROM collections")}
+            self._data_version = version
         return self._collection_ids
 
     def delete_collection(self, collection_id: str) -> int:
         """Delete a collection and its items; return the number of items deleted."""
-        with self.db.atomic():
+        with self._writing():
             deleted = self.conn.execute("DELETE FROM items WHERE collection = ?", [collection_id]).rowcount
             if self.conn.execute("DELETE FROM collections WHERE id = ?", [collection_id]).rowcount == 0:
                 raise NotFound(f"collection {collection_id!r} not found")
         self._collection_ids = None
+        self._collection_numbers = {}
         return int(deleted)
 
     def refresh_extent(self, collection_id: str) -> None:
-        """Recompute a collection's extent from its items (used for collections made from items)."""
-        row = self.conn.execute(
-            "SELECT min(minx), min(miny), max(maxx), max(maxy), min(start_datetime), max(end_datetime), "
-            "max(minx > maxx) FROM items WHERE collection = ?",
-            [collection_id],
-        ).fetchone()
-        if row[4] is None:
-            return
-        minx, miny, maxx, maxy, start, end, crosses = row
-        bbox = [-180.0, miny, 180.0, maxy] if crosses else [minx, miny, maxx, maxy]
-        document = self.get_collection(collection_id)
-        document["extent"] = {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[start, end]]}}
-        self.upsert_collection(document, mode="replace")
+        """Recompute a collection's extent from its items (used for collections made from items).
+
+        Read and write are one transaction, so a concurrent writer's items are either all counted
+        or written after (and that writer refreshes the extent itself)."""
+        with self._writing():
+            row = self.conn.execute(
+                "SELECT min(minx), min(miny), max(maxx), max(maxy), min(start_datetime), max(end_datetime), "
+                "max(minx > maxx) FROM items WHERE collection = ?",
+                [collection_id],
+            ).fetchone()
+            if row[4] is None:
+                return
+            minx, miny, maxx, maxy, start, end, crosses = row
+            bbox = [-180.0, miny, 180.0, maxy] if crosses else [minx, miny, maxx, maxy]
+            document = self.get_collection(collection_id)
+            document["extent"] = {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[start, end]]}}
+            self._put_collection(collection_id, document, "replace")
 
     # -- items -----------------------------------------------------------------------------
+    @contextmanager
+    def _bounded_memory(self) -> Iterator[None]:
+        """Writes use a small page cache and no memory map.
+
+        Pages read through the map count in the process's resident set, so with it a bulk load's
+        RSS grew with the file (1.5 GB at 1M items); the cache is capped the same way.
+        """
+        mmap, cache = (self.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("mmap_size", "cache_size"))
+        self.conn.execute("PRAGMA mmap_size = 0")
+        self.conn.execute(f"PRAGMA cache_size = {-1024 * WRITE_CACHE_MIB}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA mmap_size = {int(mmap)}")
+            self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
     def upsert_items(
         self,
         items: Iterable[dict[str, Any] | tuple[str, dict[str, Any]] | Rejected],
@@ -266,15 +384,24 @@ class Store:
     ) -> WriteReport:
         """Insert or update items in batches; bad records are counted in the report, not fatal.
 
-        Each entry is an item, a ``(where, item)`` pair naming its origin for error messages
+        Each entry is an item (a dict or a ``pystac.Item``; a ``pystac.ItemCollection`` may stand for
+        ``items``), a ``(where, item)`` pair naming its origin for error messages
         (e.g. ``"line 17"``), or a :class:`Rejected` record from a reader. An item whose
         collection is not stored yet brings it in: the document ``collections(id)`` returns
         (a harvester's), or else a placeholder reported in ``collections_created``.
         """
         report = report or WriteReport()
-        with _gc_paused():
-            self._upsert(items, mode, batch_size, report, collections or (lambda _: None))
+        documents = collections or (lambda _: None)
+        checked = validated(item_dicts(items), lambda name: documents(name) or self._stored_collection(name), report)
+        with _gc_paused(), self._bounded_memory():
+            self._upsert(checked, mode, batch_size, report, documents)
         return report
+
+    def _stored_collection(self, collection_id: str) -> dict[str, Any] | None:
+        try:
+            return self.get_collection(collection_id)
+        except NotFound:
+            return None
 
     def _upsert(
         self,
@@ -292,76 +419,126 @@ class Store:
                 continue
             where, item = entry if isinstance(entry, tuple) else (f"item {number}", entry)
             try:
-                row = _item_row(item, updated)
+                row = _item_row(item)
             except InvalidItem as exc:
                 report.reject(where, str(exc))
                 continue
             previous = batch.get(row.key)
             if previous is not None and mode == "merge":
-                row = _item_row(merge_items(previous.item, item), updated)
+                row = _item_row(merge_items(previous.item, item))
             batch[row.key] = row
             if len(batch) >= batch_size:
-                self._write_batch(list(batch.values()), mode, report, collections)
+                self._write_batch(list(batch.values()), mode, report, collections, updated)
                 batch = {}
                 updated = utc_now()
         if batch:
-            self._write_batch(list(batch.values()), mode, report, collections)
+            self._write_batch(list(batch.values()), mode, report, collections, updated)
 
     def _write_batch(
-        self, rows: list[_Row], mode: str, report: WriteReport, collections: Callable[[str], dict[str, Any] | None]
+        self,
+        rows: list[_Row],
+        mode: str,
+        report: WriteReport,
+        collections: Callable[[str], dict[str, Any] | None],
+        updated: str,
     ) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
+        trained: list[str] = []
         try:
-            existing = self._existing_rows([row.key for row in rows])
-            inserts: list[tuple[Any, ...]] = []
-            boxes: list[tuple[Any, ...]] = []
-            updates: list[tuple[Any, ...]] = []
-            unchanged = 0
-            next_pk = int(self.conn.execute("SELECT coalesce(max(pk), 0) + 1 FROM items").fetchone()[0])
-            for row in rows:
-                found = existing.get(row.key)
-                if found is None:
-                    inserts.append((next_pk, *row.values))
-                    minx, miny, maxx, maxy = row.values[5:9]
-                    if minx is not None:  # unwrapped longitude across the antimeridian, see migrations
-                        boxes.append((next_pk, minx, maxx + 360 if minx > maxx else maxx, miny, maxy))
-                    next_pk += 1
-                    continue
-                pk, old = found
-                if mode == "merge":
-                    new = row.item
-                    merged = merge_items(orjson.loads(old), new)
-                    if merged != new:
-                        row = _item_row(merged, row.values[10])
-                if row.values[9] == old:
-                    unchanged += 1
-                else:
-                    updates.append((*row.values[2:], pk))
-            created = self._ensure_collections({row.key[1] for row in rows}, collections)
-            self.conn.executemany(_INSERT_SQL, inserts)
-            self.conn.executemany(_RTREE_SQL, boxes)
-            self.conn.executemany(_UPDATE_SQL, updates)
-            span = max(row.span_us for row in rows)
-            if span > self.max_span_us():
-                self.conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('max_span_us', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [str(span)],
-                )
-            self.conn.execute("COMMIT")
+            with self._writing():
+                existing = self._existing_rows([row.key for row in rows])
+                changed: list[tuple[_Row, int | None]] = []  # (row, pk of the stored row it replaces)
+                unchanged = 0
+                for row in rows:
+                    found = existing.get(row.key)
+                    if found is None:
+                        changed.append((row, None))
+                        continue
+                    pk, old = found
+                    if mode == "merge":
+                        new = row.item
+                        merged = merge_items(orjson.loads(old), new)
+                        if merged != new:
+                            row = _item_row(merged)
+                    if row.text == old:
+                        unchanged += 1
+                    else:
+                        changed.append((row, pk))
+                created = self._ensure_collections({row.collection for row in rows}, collections)
+                trained = self._train_dictionaries([row for row, _ in changed])
+                inserts, boxes, updates = self._encode(changed, updated)
+                self.conn.executemany(_INSERT_SQL, inserts)
+                self.conn.executemany(_RTREE_SQL, boxes)
+                self.conn.executemany(_UPDATE_SQL, updates)
+                span = max(row.span_us for row in rows)
+                if span > self.max_span_us():
+                    self.conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('max_span_us', ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        [str(span)],
+                    )
         except BaseException:
-            self.conn.execute("ROLLBACK")
-            self._collection_ids = None
+            for collection in trained:
+                self.bodies.forget(collection)
             raise
         report.inserted += len(inserts)
         report.updated += len(updates)
         report.unchanged += unchanged
         report.collections_created.extend(created)
 
-    def _existing_rows(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    def _train_dictionaries(self, rows: list[_Row]) -> list[str]:
+        """Train the dictionary of each collection that has none yet and enough new items in this batch."""
+        samples: dict[str, list[bytes]] = {}
+        if any(not self.bodies.has_dictionary(row.collection) for row in rows):
+            self.bodies.reload()  # another writer may have trained it (we hold the write lock now)
+        for row in rows:
+            if not self.bodies.has_dictionary(row.collection):
+                samples.setdefault(row.collection, []).append(row.text)
+        return [collection for collection, texts in samples.items() if self.bodies.train(collection, texts)]
+
+    def _encode(
+        self, changed: list[tuple[_Row, int | None]], updated: str
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Column values of new rows, their R*Tree entries, and values of changed rows."""
+        wkbs = geometry_wkb([row.geometry for row, _ in changed])
+        numbers = self._collection_number
+        next_pk = int(self.conn.execute("SELECT coalesce(max(pk), 0) + 1 FROM items").fetchone()[0])
+        inserts: list[tuple[Any, ...]] = []
+        boxes: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        for (row, pk), wkb in zip(changed, wkbs, strict=True):
+            minx, miny, maxx, maxy = row.box if row.box is not None else (None, None, None, None)
+            values = (row.datetime, row.start, row.end, minx, miny, maxx, maxy,
+                      self.bodies.encode(row.collection, row.text), wkb, updated, *row.hot)  # fmt: skip
+            if pk is not None:
+                updates.append((*values, pk))
+                continue
+            inserts.append((next_pk, row.id, row.collection, *values))
+            if row.box is not None:  # unwrapped longitude across the antimeridian, see migrations
+                minx, miny, maxx, maxy = row.box
+                number = numbers(row.collection)
+                boxes.append((next_pk, minx, maxx + 360 if minx > maxx else maxx, miny, maxy,
+                              index_days(row.start), index_days(row.end), number, number))  # fmt: skip
+            next_pk += 1
+        return inserts, boxes, updates
+
+    def _collection_number(self, collection_id: str) -> int:
+        """The collection's number on the R*Tree's collection axis (its rowid)."""
+        number = self._collection_numbers.get(collection_id)
+        if number is None:
+            row = self.conn.execute("SELECT rowid FROM collections WHERE id = ?", [collection_id]).fetchone()
+            number = self._collection_numbers[collection_id] = int(row[0])
+        return number
+
+    def collection_numbers(self, collection_ids: Sequence[str]) -> list[int]:
+        """Numbers of the named collections on the R*Tree's collection axis (unknown ones left out)."""
+        marks = ", ".join("?" * len(collection_ids))
+        rows = self.conn.execute(f"SELECT rowid FROM collections WHERE id IN ({marks})", list(collection_ids))
+        return [int(row[0]) for row in rows]
+
+    def _existing_rows(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, bytes]]:
         """(pk, stored JSON) of the keys that are already stored."""
         wanted = set(keys)
-        found: dict[tuple[str, str], tuple[int, str]] = {}
+        found: dict[tuple[str, str], tuple[int, bytes]] = {}
         ids = sorted({item_id for item_id, _ in keys})
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
@@ -370,40 +547,38 @@ class Store:
             )
             for item_id, collection, pk, content in rows:
                 if (item_id, collection) in wanted:
-                    found[(item_id, collection)] = (pk, content)
+                    found[(item_id, collection)] = (pk, self.bodies.decode_bytes(content))
         return found
 
     def _ensure_collections(
         self, collection_ids: set[str], documents: Callable[[str], dict[str, Any] | None]
     ) -> list[str]:
-        """Store the collections of new items; return those that got a placeholder document."""
+        """Store the collections of new items; return those that got a placeholder document.
+
+        A document the writer brings (a harvester's) replaces a placeholder made up earlier, by this
+        or another process, so which of two concurrent writers came first does not matter."""
         placeholders = []
-        for collection_id in sorted(collection_ids - self.collection_ids()):
+        for collection_id in sorted(collection_ids):
             document = documents(collection_id)
-            if document is None:
-                placeholders.append(collection_id)
-                document = self._placeholder(collection_id)
-            self.conn.execute(
-                "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?)",
-                [collection_id, orjson.dumps(document).decode(), utc_now()],
-            )
-            self.collection_ids().add(collection_id)
+            if collection_id not in self.collection_ids():
+                cursor = self.conn.execute(  # another process may have created it since the cache was read
+                    "INSERT INTO collections (id, content, updated) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    [collection_id, orjson.dumps(document or self._placeholder(collection_id)).decode(), utc_now()],
+                )
+                self.collection_ids().add(collection_id)
+                if cursor.rowcount == 1:
+                    if document is None:
+                        placeholders.append(collection_id)
+                    continue
+            if document is not None:
+                row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
+                if row is not None and is_placeholder(orjson.loads(row[0])):
+                    self._put_collection(collection_id, document, "replace")
         return placeholders
 
     @staticmethod
     def _placeholder(collection_id: str) -> dict[str, Any]:
-        return {
-            "type": "Collection",
-            "stac_version": "1.1.0",
-            "id": collection_id,
-            "description": f"Created by eocat for imported items of collection {collection_id!r}.",
-            "license": "other",
-            "extent": {
-                "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
-                "temporal": {"interval": [[None, None]]},
-            },
-            "links": [],
-        }
+        return placeholder_collection(collection_id)
 
     def get_item(self, collection_id: str, item_id: str) -> dict[str, Any]:
         row = self.conn.execute(
@@ -411,11 +586,11 @@ class Store:
         ).fetchone()
         if row is None:
             raise NotFound(f"item {item_id!r} not found in collection {collection_id!r}")
-        item: dict[str, Any] = orjson.loads(row[0])
+        item: dict[str, Any] = orjson.loads(self.bodies.decode_bytes(row[0]))
         return item
 
     def delete_item(self, collection_id: str, item_id: str) -> None:
-        with self.db.atomic():
+        with self._writing():
             cursor = self.conn.execute("DELETE FROM items WHERE id = ? AND collection = ?", [item_id, collection_id])
         if cursor.rowcount == 0:
             raise NotFound(f"item {item_id!r} not found in collection {collection_id!r}")
@@ -454,12 +629,34 @@ class Store:
             max((row[2] for row in rows), default=""),
         )
 
+    def partition_key_chunks(
+        self, collection: str, start: str, end: str, chunk: int = 50_000
+    ) -> Iterator[PartitionKeys]:
+        """:meth:`partition_keys` in chunks of at most ``chunk`` items (bounded memory for big partitions)."""
+        cursor = self.conn.execute(
+            "SELECT pk, id, updated, minx, miny, maxx, maxy FROM items "
+            "WHERE collection = ? AND datetime >= ? AND datetime < ?",
+            [collection, start, end],
+        )
+        while rows := cursor.fetchmany(chunk):
+            yield PartitionKeys(
+                [row[0] for row in rows], [row[1] for row in rows], [row[3:7] for row in rows],
+                max((row[2] for row in rows), default=""),
+            )  # fmt: skip
+
     def item_texts(self, keys: Sequence[int]) -> dict[int, str]:
         """Stored JSON text of the items with these store keys (missing keys are absent)."""
         rows = self.conn.execute(
             "SELECT pk, content FROM items WHERE pk IN (SELECT value FROM json_each(?))", [orjson.dumps(list(keys))]
         ).fetchall()
-        return {int(pk): _text(content) for pk, content in rows}
+        return {int(pk): self.bodies.decode(content) for pk, content in rows}
+
+    def item_bodies(self, keys: Sequence[int]) -> dict[int, bytes]:
+        """Stored JSON (bytes) of the items with these store keys: what a search page parses."""
+        rows = self.conn.execute(
+            "SELECT pk, content FROM items WHERE pk IN (SELECT value FROM json_each(?))", [orjson.dumps(list(keys))]
+        ).fetchall()
+        return {int(pk): self.bodies.decode_bytes(content) for pk, content in rows}
 
     def sample_item_texts(self, collection: str, size: int) -> list[str]:
         """About ``size`` stored JSON texts spread over a collection (schema inference)."""
@@ -468,13 +665,13 @@ class Store:
         rows = self.conn.execute(
             "SELECT content FROM items WHERE collection = ? AND pk % ? = 0 LIMIT ?", [collection, step, size]
         )
-        return [_text(row[0]) for row in rows]
+        return [self.bodies.decode(row[0]) for row in rows]
 
     def iter_item_texts(self, collection: str, chunk: int = 20_000) -> Iterator[list[str]]:
         """Every stored JSON text of a collection, in chunks (bounded memory)."""
         cursor = self.conn.execute("SELECT content FROM items WHERE collection = ?", [collection])
         while rows := cursor.fetchmany(chunk):
-            yield [_text(row[0]) for row in rows]
+            yield [self.bodies.decode(row[0]) for row in rows]
 
     # -- search (the compiler lives in catalog.search) ---------------------------------------
     def search_page(self, query: Query, *, with_count: bool = False) -> SearchPage:
@@ -502,7 +699,7 @@ class Store:
         return [FinishedWindow(*row) for row in rows]
 
     def finish_window(self, source: str, query: str, window: FinishedWindow) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.conn.execute(
                 "INSERT OR REPLACE INTO harvest_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [source, query, window.start, window.end, window.expected, window.received,
@@ -510,7 +707,7 @@ class Store:
             )  # fmt: skip
 
     def reset_windows(self, source: str, query: str) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.conn.execute("DELETE FROM harvest_windows WHERE source = ? AND query = ?", [source, query])
 
     def watermark(self, source: str, query: str) -> str | None:
@@ -520,7 +717,7 @@ class Store:
         return None if row is None else str(row[0])
 
     def set_watermark(self, source: str, query: str, value: str) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.conn.execute("INSERT OR REPLACE INTO harvest_watermarks VALUES (?, ?, ?)", [source, query, value])
 
     # -- planner statistics ----------------------------------------------------------------
@@ -529,24 +726,76 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_span_us'").fetchone()
         return int(row[0]) if row else 0
 
-    def rtree_hits(self, boxes: Sequence[geo.Box], cap: int) -> int:
-        """How many R*Tree entries the boxes hit, counting no further than ``cap``."""
-        total = 0
+    def datetime_range(self) -> tuple[str, str]:
+        """The smallest and largest sort datetime stored (MAX_TIME, MIN_TIME when empty)."""
+        low = self.conn.execute("SELECT min(datetime) FROM items").fetchone()[0]
+        high = self.conn.execute("SELECT max(datetime) FROM items").fetchone()[0]
+        return (MAX_TIME, MIN_TIME) if low is None else (str(low), str(high))
+
+    def rtree_candidates(
+        self, boxes: Sequence[geo.Box], collections: tuple[int, int] | None, days: tuple[float, float], cap: int
+    ) -> list[int] | None:
+        """Keys of the items whose index entry meets a box, the collection range and the time range.
+
+        None when there are more than ``cap``. The last answer is remembered until the file changes,
+        so a page and its count (the API's ``numberMatched``) probe once.
+        """
+        key = (tuple(boxes), collections, days, cap)
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._probe_memo is not None and self._probe_memo[0] == (key, version, self._writes):
+            return self._probe_memo[1]
+        terms = "minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ? AND mint <= ? AND maxt >= ?"
+        params: list[Any] = []
+        parts = []
         for minx, miny, maxx, maxy in boxes:
-            row = self.conn.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM items_rtree WHERE minx <= ? AND maxx >= ? "
-                "AND miny <= ? AND maxy >= ? LIMIT ?)",
-                [maxx, minx, maxy, miny, cap - total],
-            ).fetchone()
-            total += int(row[0])
-            if total >= cap:
-                break
-        return total
+            part = terms
+            params += [maxx, minx, maxy, miny, days[1] + _DAY_MARGIN, days[0] - _DAY_MARGIN]
+            if collections is not None:
+                part += " AND minc <= ? AND maxc >= ?"
+                params += [collections[1], collections[0]]
+            parts.append(f"SELECT pk FROM items_rtree WHERE {part}")
+        # UNION ALL streams (UNION would build the whole set before LIMIT); an item found by two
+        # boxes counts twice here, which only makes the cap a little stricter.
+        sql = " UNION ALL ".join(parts) + f" LIMIT {int(cap) + 1}"
+        rows = self.conn.execute(sql, params).fetchall()
+        found = None if len(rows) > cap else list(dict.fromkeys(row[0] for row in rows))
+        self._probe_memo = ((key, version, self._writes), found)
+        return found
+
+    def rtree_hits(self, boxes: Sequence[geo.Box], cap: int) -> int:
+        """How many R*Tree entries the boxes hit (any time, any collection), counting no further than ``cap``."""
+        found = self.rtree_candidates(boxes, None, (-1e7, 1e7), cap)
+        return cap if found is None else len(found)
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file and truncate it (before copying the file)."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics (cheap; run after large imports)."""
         self.conn.execute("PRAGMA analysis_limit = 1000")
         self.conn.execute("ANALYZE")
+
+
+def placeholder_collection(collection_id: str) -> dict[str, Any]:
+    """The document eocat makes up for a collection whose items came without one."""
+    return {
+        "type": "Collection",
+        "stac_version": "1.1.0",
+        "id": collection_id,
+        "description": f"Created by eocat for imported items of collection {collection_id!r}.",
+        "license": "other",
+        "extent": {
+            "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
+            "temporal": {"interval": [[None, None]]},
+        },
+        "links": [],
+    }
+
+
+def is_placeholder(document: dict[str, Any]) -> bool:
+    """Whether a collection document is one eocat made up (its extent is computed from its items)."""
+    return document.get("description") == placeholder_collection(str(document.get("id")))["description"]
 
 
 @contextmanager
@@ -564,11 +813,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _text(content: Any) -> str:
-    """An item's stored JSON text."""
-    return str(content)
 
 
 def _timestamp_udf(value: Any) -> str | None:

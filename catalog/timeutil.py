@@ -23,6 +23,13 @@ def format_canonical(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def parse_canonical(text: str) -> datetime:
+    """The aware UTC datetime of a canonical timestamp, or of any ISO 8601 date-time with ``Z``/``z`` or an
+    offset (none means UTC). Raises ``ValueError`` for text that is not a date-time."""
+    moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def utc_now() -> str:
     """The current time in canonical form."""
     return format_canonical(datetime.now(UTC))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import click
 
+from eocat.cli_ard import ard, mosaic
 from eocat.cli_bursts import harvest_asf_bursts, harvest_cdse_bursts, stack
 from eocat.cli_core import collections, import_command, search
 from eocat.cli_destine import harvest_destine, timescan_command
@@ -49,4 +50,6 @@ main.add_command(export)
 main.add_command(sql)
 main.add_command(inventory)
 main.add_command(serve)
+main.add_command(ard)
+main.add_command(mosaic)
 main.add_command(migrate)

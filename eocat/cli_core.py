@@ -56,6 +56,8 @@ def import_command(ctx: click.Context, files: tuple[str, ...], output: str) -> N
     )
     for name in report.collections_created:
         err.print(f"created collection {name!r} (no collection document was given)")
+    for message in report.notes:
+        err.print(f"  {message}")
     for message in report.errors:
         err.print(f"  rejected {message}")
     if report.rejected > len(report.errors):
@@ -69,18 +71,20 @@ def import_command(ctx: click.Context, files: tuple[str, ...], output: str) -> N
 @format_option(
     "table", "ndjson", "geojson", "count", help="table for people; ndjson/geojson for programs; count: the number."
 )
+@click.option("--lake", metavar="DIR|s3://…", help="Search a GeoParquet lake (eocat export parquet) instead.")
 @click.pass_context
-def search(ctx: click.Context, query: Query, limit: int | None, output: str) -> None:
+def search(ctx: click.Context, query: Query, limit: int | None, output: str, lake: str | None) -> None:
     """Search the catalogue (bbox, intersects, datetime, CQL2 filter, sort, fields)."""
     from catalog.search import check_collections, count
+    from eocat.cli_parquet import lake_catalog, lake_items
 
-    store = open_catalog(ctx, must_exist=True)
+    store: Any = lake_catalog(ctx, lake) if lake else open_catalog(ctx, must_exist=True)
     if output == "count":
         check_collections(store, query)
         total = count(store, query)
         click.echo(str(min(total, limit) if limit else total))
         return
-    items = select_items(store, query, limit)
+    items = lake_items(store, query, limit) if lake else select_items(store, query, limit)
     out = sys.stdout.buffer
     if output == "ndjson":
         for item in items:

@@ -72,7 +72,10 @@ def harvest_destine(ctx: click.Context, continent: str, harvest: HarvestArgs, ou
 def timescan_command(
     ctx: click.Context, query: Query, limit: int | None, metrics: str, out: Path, nodata: str, output: str
 ) -> None:
-    """Per-pixel statistics over the NDVI frames a query selects, as one multi-band COG (one pass).
+    """Per-pixel statistics over the NDVI frames (or Sentinel-1 ARD items) a query selects, as one COG (one pass).
+
+    With --collections sentinel-1-ard the statistics are of the backscatter in dB over one track/orbit
+    direction (count is the number of valid dates per pixel).
 
     Without --collections or --ids the frames of destine-s3-ndvi are used. Frames with a local copy
     (from ``eocat fetch``) are read from it; the others are decoded from their streams on the fly.
@@ -88,6 +91,14 @@ def timescan_command(
         query = replace(query, collections=(NDVI_COLLECTION,))
     store = open_catalog(ctx, must_exist=True)
     items = select_items(store, query, limit)
+    if "sentinel-1-ard" in query.collections:  # Sentinel-1 backscatter (issue 17): dB statistics
+        from processing.timescan import run_ard_timescan
+
+        ard = run_ard_timescan(items, names, out)
+        if wants_json(ctx, output):
+            echo_json({**ard.__dict__, "out": str(out), "metrics": list(names)})
+        err.print(f"timescan: {ard.dates} dates of {ard.track}, {ard.first} .. {ard.last} -> {out}")
+        return
     report = run_timescan(items, names, out, tokens=_tokens(ctx), nodata=nodata)
     if wants_json(ctx, output):
         echo_json({**report.as_dict(), "out": str(out), "metrics": list(names)})

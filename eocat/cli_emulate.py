@@ -42,7 +42,7 @@ def emulate_destine(args: tuple[str, ...]) -> None:
     """The DestinE streamer (metadata, video streams) and DESP login (--help for its options)."""
     from emulators.destine import main as serve_destine
 
-    sys.exit(serve_destine(list(args)))
+    sys.exit(serve_destine(list(args), prog="eocat emulate destine"))
 
 
 @emulate.command("all")

@@ -30,9 +30,14 @@ def harvest_cdse(
     cloud_cover_max: float | None, since_last: bool, jobs: int, output: str,
 ) -> None:  # fmt: skip
     """CDSE OData products (Sentinel-1/2/3 …) by collection, type, area, dates and cloud cover."""
+    from catalog.errors import InvalidQuery
     from indexer.cdse.client import ProductQuery, harvest_products
+    from indexer.cdse.mapping import TABLES
 
-    query = ProductQuery(collection, product_type, harvest.area, cloud_cover_max)
+    known = list(TABLES["missions_by_platform"])
+    if collection.upper() not in known:
+        raise InvalidQuery(f"unknown CDSE collection {collection!r}: eocat harvests {', '.join(known)}")
+    query = ProductQuery(collection.upper(), product_type, harvest.area, cloud_cover_max)
     store: Any = open_catalog(ctx, must_exist=False)
     report = harvest_products(store, query, *harvest.window, since_last=since_last, jobs=jobs, restart=harvest.restart)
     finish_harvest(ctx, store, report, output)

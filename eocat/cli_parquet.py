@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,24 @@ def _store(ctx: click.Context) -> Any:
     return open_catalog(ctx, must_exist=True)
 
 
+def lake_catalog(ctx: click.Context, target: str) -> Any:
+    """``eocat search --lake``: a read-only catalogue over a GeoParquet lake (closed with the command)."""
+    from catalog.parquet.lake_search import LakeCatalog
+
+    catalog = LakeCatalog(target)
+    ctx.call_on_close(catalog.close)
+    return catalog
+
+
+def lake_items(catalog: Any, query: Query, limit: int | None) -> Iterator[dict[str, Any]]:
+    """``eocat search --lake``: the selected items of a lake, in the query's order (streamed)."""
+    from catalog.search import check_collections
+
+    check_collections(catalog, query)
+    items: Iterator[dict[str, Any]] = catalog.iter_items(query)
+    return items if limit is None else itertools.islice(items, limit)
+
+
 def _default_parquet_dir(ctx: click.Context) -> Path:
     return catalog_dir(ctx) / "parquet"
 
@@ -46,7 +66,7 @@ def export() -> None:
 
 
 @export.command("parquet")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", metavar="DIRECTORY|s3://BUCKET/PREFIX")
 @click.option("--collections", help="Comma-separated collection ids (default: all).")
 @click.option(
     "--full", is_flag=True, help="Rewrite every partition (default: only what changed since the last export)."
@@ -55,12 +75,15 @@ def export() -> None:
 @json_alias
 @click.pass_context
 def export_parquet_command(
-    ctx: click.Context, directory: Path, collections: str | None, full: bool, output: str
+    ctx: click.Context, directory: str, collections: str | None, full: bool, output: str
 ) -> None:
-    """Write the catalogue as stac-geoparquet under DIRECTORY (hive partitions collection=…/year=…).
+    """Write the catalogue as stac-geoparquet under DIRECTORY or an object-store prefix
+    (s3://bucket/prefix, gs://…), in hive partitions collection=…/year=….
 
     Incremental: run it again and only the partitions whose items changed are rewritten, each
-    atomically (readers see the old or the new file, never a half-written one).
+    atomically (readers see the old or the new file, never a half-written one). Object-store
+    credentials and endpoint come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    AWS_ENDPOINT_URL (or a profile).
     """
     from catalog.parquet.export import export_parquet
     from catalog.search import Query, check_collections
@@ -103,18 +126,19 @@ def _json_default(value: Any) -> Any:
 
 @click.command()
 @click.argument("query", required=False)
-@click.option("--parquet", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="The GeoParquet export (default: parquet/ next to the catalogue file).")  # fmt: skip
+@click.option("--parquet", "directory", metavar="DIR|s3://…",
+              help="The GeoParquet lake (default: parquet/ next to the catalogue file).")  # fmt: skip
 @click.option("--format", "output", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
               help="json prints one object per row (NDJSON).")  # fmt: skip
 @click.option("--examples", is_flag=True, help="Print example queries and exit.")
 @click.pass_context
-def sql(ctx: click.Context, query: str | None, directory: Path | None, output: str, examples: bool) -> None:
-    """Run a DuckDB SQL QUERY over the GeoParquet export.
+def sql(ctx: click.Context, query: str | None, directory: str | None, output: str, examples: bool) -> None:
+    """Run a DuckDB SQL QUERY over the GeoParquet lake (a directory or s3://…), offline.
 
     Each collection is a view named by its id (quote ids with dashes: "sentinel-2-l2a"); ``items``
-    spans them all. Columns: id, datetime, bbox.xmin …, every property (quote names with colons:
-    "eo:cloud_cover"), plus the partition columns year (and month). See --examples.
+    spans them all. Columns: id, datetime, bbox.xmin …, geometry (WKB: ST_GeomFromWKB(geometry)),
+    every property (quote names with colons: "eo:cloud_cover"), plus the partition columns year
+    (and month). DuckDB's spatial functions (ST_Intersects, ST_Area …) are there. See --examples.
     """
     from catalog.parquet.sql import EXAMPLES, run_sql
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from emulators.cdse import CdseEmulator, SyntheticProducts
-from eocat import demo_destine, demo_parquet, fetch_demo
+from eocat import demo_ard, demo_destine, demo_parquet, fetch_demo
 from eocat.demo_api import api_step
 from eocat.demo_bursts import bursts_demo
 
@@ -52,17 +52,18 @@ def main() -> int:
         emulator.faults.set(rate_429=0.02, retry_after=0, rate_5xx=0.01)
         step("harvest: Sentinel-2 L2A over the Alps, summer 2023, cloud cover <= 20 % (with injected 429/5xx)")
         eocat("harvest", "cdse", "--collection", "SENTINEL-2", "--product-type", "S2MSI2A",
-              "--aoi", str(DEMO / "alps.geojson"), "--start", "2023-05-01", "--end", "2023-08-31",
+              "--intersects", str(DEMO / "alps.geojson"), "--datetime", "2023-05-01/2023-08-31",
               "--cloud-cover-max", "20", env=env)  # fmt: skip
         step("harvest: every Sentinel-2 product of the first quarter, worldwide (window splitting)")
-        eocat("harvest", "cdse", "--collection", "SENTINEL-2", "--start", "2023-01-01", "--end", "2023-03-31", env=env)
+        eocat("harvest", "cdse", "--collection", "SENTINEL-2", "--datetime", "2023-01-01/2023-03-31", env=env)
         step("harvest: Sentinel-1 IW SLC over the Alps in 2023")
         eocat("harvest", "cdse", "--collection", "SENTINEL-1", "--product-type", "IW_SLC__1S", "--bbox", "5,44,16,52",
-              "--start", "2023-01-01", "--end", "2023-12-31", env=env)  # fmt: skip
+              "--datetime", "2023-01-01/2023-12-31", env=env)  # fmt: skip
         step("harvest again with --since-last: nothing changed upstream, so nothing is fetched")
         eocat("harvest", "cdse", "--collection", "SENTINEL-1", "--product-type", "IW_SLC__1S", "--bbox", "5,44,16,52",
-              "--start", "2023-01-01", "--end", "2023-12-31", "--since-last", env=env)  # fmt: skip
+              "--datetime", "2023-01-01/2023-12-31", "--since-last", env=env)  # fmt: skip
     demo_destine.run(DEMO, eocat, step)
+    demo_ard.run(DEMO, eocat, step)  # Sentinel-1 GRD -> ARD -> timescan/mosaic/animation (issue 17)
     env = dict(os.environ)
     bursts_demo(eocat, step, DEMO / "eocat.db")
     step("the catalogue")

@@ -41,9 +41,9 @@ def bursts_demo(eocat: Callable[..., None], step: Callable[[str], None], db: Pat
         env = {**os.environ, **cdse.environment(), **asf.environment(), **extractor.environment(), **credentials}
         asf.faults.set(rate_5xx=0.05, retry_after=0)
         step("harvest: Sentinel-1 bursts over Europe in 2024 from CDSE (OData /Bursts)")
-        eocat("harvest", "cdse-bursts", "--bbox", EUROPE, "--start", "2024-01-01", "--end", "2024-12-31", env=env)
+        eocat("harvest", "cdse-bursts", "--bbox", EUROPE, "--datetime", "2024-01-01/2024-12-31", env=env)
         step("harvest: the same area from ASF (SearchAPI, count first, windows of <= 2000, 250 queries/min)")
-        eocat("harvest", "asf-bursts", "--bbox", EUROPE, "--start", "2024-01-01", "--end", "2024-12-31", env=env)
+        eocat("harvest", "asf-bursts", "--bbox", EUROPE, "--datetime", "2024-01-01/2024-12-31", env=env)
         with Store(db) as store:
             bursts = iter_items(store, Query.parse(collections="sentinel-1-bursts", sortby="id"))
             merged = next(item for item in bursts if {"cdse", "tiff"} <= item["assets"].keys())

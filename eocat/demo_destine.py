@@ -20,9 +20,7 @@ def run(demo_dir: Path, eocat: Callable[..., None], step: Callable[[str], None])
         env = {**os.environ, **emulator.environment(), "EOCAT_TOKEN_CACHE": "0"}
         step("harvest: every DestinE NDVI frame of Europe and Africa, summer 2021 (DESP login, one item per frame)")
         for continent in ("Europe", "Africa"):
-            eocat(
-                "harvest", "destine", "--continent", continent, "--start", "2021-06-01", "--end", "2021-07-31", env=env
-            )
+            eocat("harvest", "destine", "--continent", continent, "--datetime", "2021-06-01/2021-07-31", env=env)
         step("fetch: decode one Europe frame from the video stream into a Cloud-Optimized GeoTIFF")
         emulator.video_bytes("Europe")  # encode the stream up front (the first request would otherwise wait)
         frame = _first_id(demo_dir, "Europe", "2021-07-01")

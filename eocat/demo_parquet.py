@@ -24,5 +24,5 @@ def run(eocat: Callable[..., None], step: Callable[[str], None], demo: Path, env
     aoi = demo / "tyrol.geojson"
     aoi.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": INVENTORY_AOI}))
     step("inventory: which Sentinel-1 SLC tracks cover a Tyrolean valley in 2023, and how completely (plot)")
-    eocat("inventory", "--aoi", str(aoi), "--collections", "sentinel-1-slc", "--datetime",
+    eocat("inventory", "--intersects", str(aoi), "--collections", "sentinel-1-slc", "--datetime",
           "2023-01-01T00:00:00Z/2023-12-31T23:59:59Z", "--plot", str(demo / "inventory.png"), env=env)  # fmt: skip

@@ -26,7 +26,7 @@ def run(directory: Path, eocat: Callable[..., None], step: Callable[[str], None]
         env = {**os.environ, **cdse.environment(), "EOCAT_TOKEN_CACHE": "0",
                "CDSE_USERNAME": "demo", "CDSE_PASSWORD": "demo"}  # fmt: skip
         eocat("harvest", "cdse", "--collection", "SENTINEL-2", "--product-type", "S2MSI2A",
-              "--start", "2023-07-01", "--end", "2023-07-02", env=env)  # fmt: skip
+              "--datetime", "2023-07-01/2023-07-02", env=env)  # fmt: skip
         product = cdse.records()[0]["Name"].removesuffix(".SAFE")
         eocat("fetch", product, "--asset", "product", env=env)
         eocat("fetch", product, "--asset", "SCL", env=env)

@@ -348,7 +348,12 @@ def selection_options(
             ),
         ]
         if sort:
-            options.append(click.option("--sortby", help="e.g. -datetime,+id or -eo:cloud_cover (default -datetime)."))
+            options.append(
+                click.option(
+                    "--sortby",
+                    help="e.g. -datetime,+id or -eo:cloud_cover (default -datetime); items without it sort last.",
+                )
+            )
         if fields:
             options.append(click.option("--fields", help="Fields extension, e.g. id,properties.datetime,-assets."))
         if limit:

@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import orjson
 
+from catalog.http import RetryPolicy, new_client, request
 from indexer.errors import AuthError
-from indexer.http import RetryPolicy, request
 
 EXPIRY_MARGIN_S = 30.0
 
@@ -70,7 +70,7 @@ class TokenProvider:
     ) -> None:
         self.token_url, self.credentials, self.client_id = token_url, credentials, client_id
         self._owns_client = client is None
-        self._client = client or httpx.Client(timeout=30.0)
+        self._client = client or new_client(timeout=30.0)
         self._clock = clock
         self._lock = threading.Lock()
         self._state: dict[str, Any] = {}

@@ -1,10 +1,9 @@
-"""Errors of the provider side."""
+"""Errors of the provider side (``UpstreamError`` is the HTTP layer's, :mod:`catalog.http`)."""
 
 from catalog.errors import EocatError
+from catalog.http import UpstreamError
 
-
-class UpstreamError(EocatError):
-    """An upstream service kept failing (after retries) or answered something unusable."""
+__all__ = ["AuthError", "UpstreamError"]
 
 
 class AuthError(EocatError):

@@ -28,7 +28,7 @@ from rich.text import Text
 from catalog.checkpoints import Checkpoints, FinishedWindow
 from catalog.errors import EocatError
 from catalog.store import Store, WriteReport
-from catalog.timeutil import format_canonical
+from catalog.timeutil import format_canonical, parse_canonical
 
 log = logging.getLogger("eocat.harvest")
 
@@ -237,6 +237,8 @@ def print_summary(report: HarvestReport, console: Console | None = None) -> None
     )
     for name in items.collections_created:
         console.print(f"  created collection {name!r}", markup=False, emoji=False)
+    for message in items.notes[:10]:
+        console.print(f"  {message}", markup=False, emoji=False)
     for message in items.errors[:10]:
         console.print(f"  rejected {message}", markup=False, emoji=False)
     if items.rejected > 10:
@@ -246,4 +248,4 @@ def print_summary(report: HarvestReport, console: Console | None = None) -> None
 
 
 def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_canonical(text)

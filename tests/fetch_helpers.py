@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from catalog.fetch import FetchSession, new_session
-from catalog.fetch.retry import RetryPolicy
+from catalog.http import RetryPolicy
 from catalog.store import Store
 from emulators.cdse import CdseEmulator, SyntheticProducts
 from indexer.cdse.mapping import collections, product_to_item

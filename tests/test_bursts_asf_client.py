@@ -8,11 +8,11 @@ import httpx
 import pytest
 import shapely
 
+from catalog.http import RetryPolicy
 from indexer.asf.client import AsfBurstQuery, AsfBursts
 from indexer.asf.ratelimit import RateLimiter
 from indexer.errors import UpstreamError
 from indexer.harvest import Window
-from indexer.http import RetryPolicy
 
 WINDOW = Window("2024-03-01T00:00:00.000000Z", "2024-04-01T00:00:00.000000Z")
 

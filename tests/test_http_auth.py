@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from catalog.http import RetryPolicy, get_json, request, retry_after
 from indexer.auth import Credentials, TokenProvider, find_credentials
 from indexer.errors import AuthError, UpstreamError
-from indexer.http import RetryPolicy, get_json, request, retry_after_seconds
 
 
 def sequence_transport(responses: list[httpx.Response | Exception]) -> tuple[httpx.MockTransport, list[httpx.Request]]:
@@ -65,7 +65,7 @@ def test_client_errors_are_not_retried() -> None:
 
 def test_retry_after_http_date() -> None:
     response = httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
-    assert retry_after_seconds(response) == 0.0
+    assert retry_after(response.headers) == 0.0
 
 
 class FakeIdentity:

@@ -401,7 +401,7 @@ def test_unknown_extension_version_fails_loudly(items_20k: list[dict[str, Any]])
     with pytest.raises(SchemaNotInMirror, match=r"eo/v9\.9\.9/schema\.json is not in the local schema mirror"):
         validate_item(it)
     it = _s2(items_20k)
-    it["stac_extensions"].append("https://stac-extensions.github.io/alternate-assets/v1.2.0/schema.json")
+    it["stac_extensions"].append("https://stac-extensions.github.io/storage/v1.0.0/schema.json")
     with pytest.raises(SchemaNotInMirror):
         validate_item(it)
     it = _s2(items_20k)
@@ -417,7 +417,9 @@ def test_unknown_extension_version_fails_loudly(items_20k: list[dict[str, Any]])
 
 def test_schema_copies_are_local_and_complete() -> None:
     files = sorted(p.relative_to(SCHEMA_ROOT).as_posix() for p in SCHEMA_ROOT.rglob("*.json"))
-    assert len(files) == 26  # + raster v2.0.0 (DestinE frames)
+    assert (
+        len(files) == 28
+    )  # + raster v2.0.0 (DestinE frames), alternate-assets v1.2.0 (fetch layer), eo v1.1.0 (STAC 0.9 migration)
     for url in samples.EXTENSIONS.values():
         assert url.removeprefix("https://") in files
     sums = (SCHEMA_ROOT / "SHA256SUMS").read_text().splitlines()

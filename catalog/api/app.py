@@ -34,7 +34,8 @@ from catalog.api.params import check_post_types, has_spatial_operator, parse_par
 from catalog.api.queryables import queryables, sortables
 from catalog.backend import open_store
 from catalog.errors import EocatError, InvalidQuery, NotFound
-from catalog.search import Query, count_upto, search
+from catalog.search import Query, SearchPage, count_upto, search
+from catalog.stac import EXTENSIONS, STAC_VERSION
 from catalog.store import Store
 
 GEOJSON = "application/geo+json"
@@ -43,10 +44,12 @@ SCHEMA_JSON = "application/schema+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 REL_SORTABLES = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
-ALTERNATE_EXTENSION = "https://stac-extensions.github.io/alternate-assets/v1.2.0/schema.json"
+ALTERNATE_EXTENSION = EXTENSIONS["alternate"]
 _OWN_RELS = {"self", "root", "parent", "collection", "items", "child", "item", REL_QUERYABLES, REL_SORTABLES}
 SPATIAL_COUNT_CANDIDATES = 2_000  # spatial queries: count only below this many R*Tree candidates
 FILTER_COUNT_CAP = 10_000  # CQL2 filters: count no further than this
+MAX_URI_BYTES = 64 * 1024  # longer request targets get a JSON 414 (POST /search takes any size)
+MAX_REQUEST_HEAD_BYTES = 1024 * 1024  # what uvicorn's parser accepts before answering a plain 400
 
 
 @dataclass
@@ -111,7 +114,7 @@ class _Api:
         return JsonResponse(
             {
                 "type": "Catalog",
-                "stac_version": "1.1.0",
+                "stac_version": STAC_VERSION,
                 "id": self.config.title,
                 "title": self.config.title,
                 "description": self.config.description,
@@ -257,13 +260,13 @@ class _Api:
                 )
         result: dict[str, Any] = {"type": "FeatureCollection", "features": features, "links": links}
         if query.token is None:
-            matched = len(features) if page.next_token is None else self._matched(store, query)
+            matched = len(features) if page.next_token is None else self._matched(store, query, page)
             if matched is not None:
                 result["numberMatched"] = matched
         result["numberReturned"] = len(features)
         return JsonResponse(result, media_type=GEOJSON)
 
-    def _matched(self, store: Store, query: Query) -> int | None:
+    def _matched(self, store: Store, query: Query, page: SearchPage) -> int | None:
         """``numberMatched`` when counting is cheap, else None (the field is optional).
 
         Counting costs one exact geometry test per R*Tree candidate for spatial queries, one JSON
@@ -273,12 +276,12 @@ class _Api:
         cap = self.config.count_cap
         if cap <= 0:
             return None
-        spatial = query.spatial()
-        rtree_hits = getattr(store, "rtree_hits", None)  # SQLite; pgstac counts through its GiST index
+        # the page's own index probe says how many candidates the area has (None: too many to read);
+        # pgstac counts through its GiST index, so its pages carry no probe
         if (
-            spatial is not None
-            and rtree_hits is not None
-            and rtree_hits(spatial.index_boxes(), SPATIAL_COUNT_CANDIDATES) >= (SPATIAL_COUNT_CANDIDATES)
+            query.spatial() is not None
+            and isinstance(store, Store)
+            and (page.candidates is None or page.candidates >= SPATIAL_COUNT_CANDIDATES)
         ):
             return None
         if query.filter is not None:
@@ -312,7 +315,12 @@ class _Api:
     # -- on-demand assets -------------------------------------------------------------------
     def asset(self, request: Request) -> Response:
         params = request.path_params
-        item = self.store().get_item(params["collection_id"], params["item_id"])
+        try:
+            item = self.store().get_item(params["collection_id"], params["item_id"])
+        except NotFound:  # an item whose id itself ends in "/assets/<x>"
+            whole_id = f"{params['item_id']}/assets/{params['asset_key']}"
+            item = self.store().get_item(params["collection_id"], whole_id)
+            return JsonResponse(self._item_doc(self.base(request), item), media_type=GEOJSON)
         key = params["asset_key"]
         if key not in (item.get("assets") or {}):
             raise NotFound(f"item {item['id']!r} has no asset {key!r} (it has: {', '.join(item.get('assets', {}))})")
@@ -389,6 +397,11 @@ def _eocat_error(request: Request, exc: Exception) -> Response:
     return _error(500, type(exc).__name__, str(exc))
 
 
+def _unexpected_error(request: Request, exc: Exception) -> Response:
+    """A bug, not a bad request: still JSON, with a message a client can report."""
+    return _error(500, "InternalError", f"{type(exc).__name__}: {exc}")
+
+
 def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     names = {404: "NotFound", 405: "MethodNotAllowed"}
@@ -398,6 +411,30 @@ def _http_error(request: Request, exc: Exception) -> Response:
 
 def _browser_missing(request: Request) -> Response:
     return _error(503, "BrowserNotBuilt", "STAC Browser is not built: run `make browser` (or browser/build.sh)")
+
+
+class UriLengthLimit:
+    """414 (JSON) for a request target longer than ``MAX_URI_BYTES``: use POST /search for big queries.
+
+    uvicorn is told to accept request heads up to ``MAX_REQUEST_HEAD_BYTES`` (server.py), so such a
+    request reaches this check instead of being cut off with a plain-text 400 by the HTTP parser.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            length = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
+            if length > MAX_URI_BYTES:
+                message = (
+                    f"the request URL has {length:,} bytes, more than {MAX_URI_BYTES:,}: "
+                    "send large queries (e.g. an intersects geometry) as POST /search"
+                )
+                response = _error(414, "URITooLong", message)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _lifespan(api: _Api) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
@@ -420,8 +457,9 @@ def create_app(config: ApiConfig) -> Starlette:
         Route("/collections", api.collections),
         Route("/collections/{collection_id}", api.collection_doc),
         Route("/collections/{collection_id}/items", api.collection_items),
-        Route("/collections/{collection_id}/items/{item_id}", api.item),
-        Route("/collections/{collection_id}/items/{item_id}/assets/{asset_key}", api.asset),
+        # item ids may contain "/" (sent as %2F, decoded by the server): the asset route is tried first
+        Route("/collections/{collection_id}/items/{item_id:path}/assets/{asset_key}", api.asset),
+        Route("/collections/{collection_id}/items/{item_id:path}", api.item),
         Route("/collections/{collection_id}/queryables", api.queryables),
         Route("/collections/{collection_id}/sortables", api.sortables),
         Route("/search", api.search_get, methods=["GET"]),
@@ -436,18 +474,19 @@ def create_app(config: ApiConfig) -> Starlette:
     else:
         routes.append(Route("/browser/{path:path}", _browser_missing))
     middleware = [
+        Middleware(UriLengthLimit),
         Middleware(
             CORSMiddleware,
             allow_origins=["*"],
             allow_methods=["*"],
             allow_headers=["*"],
             expose_headers=["Location", "Retry-After"],
-        )
+        ),
     ]
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={EocatError: _eocat_error, HTTPException: _http_error},
+        exception_handlers={EocatError: _eocat_error, HTTPException: _http_error, Exception: _unexpected_error},
         lifespan=_lifespan(api),
     )
     app.state.api = api

@@ -8,8 +8,13 @@ from typing import Any
 MAX_LIMIT = 10_000
 
 
-def _param(name: str, description: str, schema: dict[str, Any], where: str = "query") -> dict[str, Any]:
-    return {"name": name, "in": where, "required": where == "path", "description": description, "schema": schema}
+def _param(
+    name: str, description: str, schema: dict[str, Any], where: str = "query", example: str | None = None
+) -> dict[str, Any]:
+    param = {"name": name, "in": where, "required": where == "path", "description": description, "schema": schema}
+    if example is not None:
+        param["example"] = example
+    return param
 
 
 _STRING = {"type": "string"}
@@ -17,12 +22,16 @@ _SEARCH_PARAMS = [
     _param("bbox", "W,S,E,N (or 6 numbers with heights); crossing the antimeridian when W > E", _STRING),
     _param("intersects", "GeoJSON geometry (not with bbox)", _STRING),
     _param("datetime", "RFC 3339 instant or interval START/END, '..' for an open end", _STRING),
-    _param("ids", "comma-separated item ids (override every other filter)", _STRING),
+    _param("ids", "comma-separated item ids (combined with the other filters)", _STRING),
     _param("collections", "comma-separated collection ids", _STRING),
     _param("limit", f"page size, 1..{MAX_LIMIT} (larger values are capped)", {"type": "integer", "minimum": 1}),
     _param("filter", "CQL2 filter (cql2-text, or cql2-json with filter-lang)", _STRING),
     _param("filter-lang", "cql2-text (default) or cql2-json", {"type": "string", "enum": ["cql2-text", "cql2-json"]}),
-    _param("sortby", "e.g. -properties.datetime,+id", _STRING),
+    _param(
+        "sortby",
+        "e.g. -properties.datetime,+id; any property may be named (items without it sort last)",
+        _STRING,
+    ),
     _param("fields", "e.g. id,properties.datetime,-assets", _STRING),
     _param("token", "paging token from a next/prev link", _STRING),
 ]
@@ -31,6 +40,7 @@ _GEOJSON = {"application/geo+json": {"schema": {"type": "object"}}}
 _ERRORS = {
     "400": {"description": "Invalid parameters", "content": _JSON},
     "404": {"description": "Not found", "content": _JSON},
+    "414": {"description": "Request URL too long: use POST /search", "content": _JSON},
 }
 
 
@@ -44,7 +54,7 @@ def _get(summary: str, content: dict[str, Any], params: list[dict[str, Any]] | N
 
 def document(base_url: str) -> dict[str, Any]:
     """The OpenAPI document, with ``base_url`` as its only server."""
-    collection_id = _param("collectionId", "collection id", _STRING, "path")
+    collection_id = _param("collectionId", "collection id", _STRING, "path", example="sentinel-2-l2a")
     item_id = _param("itemId", "item id", _STRING, "path")
     asset_key = _param("assetKey", "asset key", _STRING, "path")
     search_body = {
@@ -62,8 +72,24 @@ def document(base_url: str) -> dict[str, Any]:
                         "limit": {"type": "integer"},
                         "filter": {},
                         "filter-lang": _STRING,
-                        "sortby": {"type": "array", "items": {"type": "object"}},
-                        "fields": {"type": "object"},
+                        "sortby": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "field": _STRING,
+                                    "direction": {"type": "string", "enum": ["asc", "desc"]},
+                                },
+                                "required": ["field"],
+                            },
+                        },
+                        "fields": {
+                            "type": "object",
+                            "properties": {
+                                "include": {"type": "array", "items": _STRING},
+                                "exclude": {"type": "array", "items": _STRING},
+                            },
+                        },
                         "token": _STRING,
                     },
                 }
@@ -92,6 +118,10 @@ def document(base_url: str) -> dict[str, Any]:
                     "202": {"description": "Materializing", "content": _JSON},
                     "307": {"description": "Redirect to the local copy"},
                     "501": {"description": "No materializer configured", "content": _JSON},
+                    "502": {
+                        "description": "Materializing failed upstream (retried on the next request)",
+                        "content": _JSON,
+                    },
                     **_ERRORS,
                 },
             }

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from catalog.api.app import ApiConfig, create_app
+from catalog.api.app import MAX_REQUEST_HEAD_BYTES, ApiConfig, create_app
 from catalog.api.assets import Materializer
 from catalog.errors import EocatError
 from catalog.fetch import store_materializer
@@ -78,4 +78,5 @@ def serve(host: str, port: int, workers: int, *, log_level: str = "info") -> Non
         log_level=log_level,
         proxy_headers=True,
         access_log=False,
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
     )

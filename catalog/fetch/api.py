@@ -23,10 +23,11 @@ from catalog.fetch.progress import Reporter
 from catalog.fetch.session import FetchSession
 from catalog.fetch.verify import DEFAULT_ALGORITHM, multihash, parse_multihash
 from catalog.search import Query, iter_items
+from catalog.stac import EXTENSIONS
 from catalog.store import Store
 
-ALTERNATE_EXTENSION = "https://stac-extensions.github.io/alternate-assets/v1.2.0/schema.json"
-FILE_EXTENSION = "https://stac-extensions.github.io/file/v2.1.0/schema.json"
+ALTERNATE_EXTENSION = EXTENSIONS["alternate"]
+FILE_EXTENSION = EXTENSIONS["file"]
 
 
 @dataclass

@@ -5,7 +5,11 @@
 * A non-empty part file is resumed with ``Range: bytes=N-``: 206 appends, 200 restarts from zero, 400/416
   restarts without Range (CDSE's zipper is not known to honour Range).
 * 429/5xx, dropped connections and short bodies are retried with backoff, honouring ``Retry-After``; the
-  attempt counter starts over whenever bytes arrived, so a flaky but progressing transfer completes.
+  attempt counter starts over whenever bytes arrived, so a flaky but progressing transfer completes. A host
+  that cannot be reached gets ``policy.connect_attempts`` tries, then one line (:class:`catalog.http.Unreachable`).
+
+The rules (retry statuses, backoff, redirects and credentials per hop, redaction) are :mod:`catalog.http`'s;
+this module streams bodies into part files on top of them.
 * 401/403 (and CDSE's ``{"detail": "Expired signature!"}``, even on a 200) ask the authenticator to renew,
   at most twice, then fail clearly.
 """
@@ -23,13 +27,13 @@ import httpx
 from catalog.fetch.errors import AuthFailed, FetchError
 from catalog.fetch.job import Delivery, Job
 from catalog.fetch.rawhttp import TRANSPORT_ERRORS, RawResponse, open_raw
-from catalog.fetch.retry import RETRY_STATUS, retry_after_headers
 from catalog.fetch.session import Authenticator, FetchSession
+from catalog.http import RETRY_STATUS, Credentials, follow_redirects, is_unreachable, redact, retry_after, unreachable
+
+__all__ = ["download", "http_step", "open_final", "redact"]
 
 log = logging.getLogger("eocat.fetch")
 CHUNK = 1 << 20
-MAX_REDIRECTS = 10
-REDIRECTS = (301, 302, 303, 307, 308)
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 
@@ -43,32 +47,24 @@ def open_final(
     method: str,
     url: str,
     headers: Mapping[str, str] | None = None,
-    auth: Authenticator | None = None,
+    auth: Credentials | None = None,
     repost: bool = False,
     timeout: httpx.Timeout | None = None,
 ) -> Iterator[httpx.Response]:
-    """Send ``method url`` and follow redirects by hand; yield the final (streamed) response."""
-    for _ in range(MAX_REDIRECTS + 1):
-        target = httpx.URL(url)
-        sent = dict(headers or {})
-        if auth is not None:
-            sent.update(auth.headers(target))
+    """Send ``method url`` with the session's client and follow redirects by the HTTP layer's rules;
+    yield the final (streamed) response."""
+
+    def send(hop_method: str, target: httpx.URL, sent: dict[str, str]) -> httpx.Response:
         request = session.client.build_request(
-            method, target, headers=sent, timeout=timeout or httpx.USE_CLIENT_DEFAULT
+            hop_method, target, headers=sent, timeout=timeout or httpx.USE_CLIENT_DEFAULT
         )
-        response = session.client.send(request, stream=True)
-        if response.status_code in REDIRECTS and "location" in response.headers:
-            response.close()
-            url = str(target.join(response.headers["location"]))
-            if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST" and not repost):
-                method = "GET"
-            continue
-        try:
-            yield response
-        finally:
-            response.close()
-        return
-    raise FetchError(f"more than {MAX_REDIRECTS} redirects from {redact(url)}")
+        return session.client.send(request, stream=True)
+
+    response = follow_redirects(send, method, url, headers, auth, repost)
+    try:
+        yield response
+    finally:
+        response.close()
 
 
 def download(
@@ -84,7 +80,7 @@ def download(
 ) -> Delivery:
     """Fill ``job.part`` with the body of ``url`` (resuming what it holds); return what the server said."""
     session, part, policy = job.session, job.part, job.session.policy
-    failures = renewals = 0
+    failures = renewals = connect_failures = 0
     host = httpx.URL(url).netloc.decode()
     view = memoryview(bytearray(CHUNK))
     while True:
@@ -107,7 +103,7 @@ def download(
                     raise AuthFailed(f"{redact(url)} refused access (HTTP {status}: {detail}); check the credentials")
                 if status in RETRY_STATUS:
                     failures += 1
-                    wait = retry_after_headers(response.headers)
+                    wait = retry_after(response.headers)
                     raise _Retry(f"HTTP {status}: {_excerpt(response)}")
                 if ranged and status in (400, 416):
                     log.info("%s: Range refused (HTTP %d); downloading from the start", job.key, status)
@@ -141,8 +137,16 @@ def download(
                     media_type=response.headers.get("content-type"),
                     length=total,
                 )
-        except (_Retry, ShortRead, *TRANSPORT_ERRORS) as exc:
+        except _RETRIED as exc:
             part.flush()
+            if is_unreachable(exc):
+                connect_failures += 1
+                if connect_failures >= policy.connect_attempts:
+                    raise unreachable(method, url, exc, connect_failures) from None
+                delay = policy.wait(connect_failures)
+                log.info("%s: %s; retrying in %.1fs", job.key, exc, delay)
+                policy.sleep(delay)
+                continue
             if part.size > received_before:
                 failures = 0
             failures += 0 if isinstance(exc, _Retry) else 1
@@ -158,6 +162,9 @@ def download(
 
 class _Retry(Exception):
     """A retryable HTTP status."""
+
+
+_RETRIED: tuple[type[BaseException], ...] = (_Retry, ShortRead, *TRANSPORT_ERRORS)
 
 
 def _range_start(header: str | None) -> int | None:
@@ -196,16 +203,6 @@ def _excerpt(response: RawResponse) -> str:
         if parts:
             return " - ".join(parts)[:500]
     return str(body)[:300]
-
-
-def redact(url: str) -> str:
-    """A URL safe to show: secret-looking query values (token, signature …) are hidden."""
-    parsed = httpx.URL(url)
-    if not parsed.query:
-        return url
-    secret = ("token", "access_token", "password", "x-amz-signature", "x-amz-credential", "signature")
-    params = [(k, "***" if k.lower() in secret else v) for k, v in parsed.params.multi_items()]
-    return str(parsed.copy_with(params=params))
 
 
 def http_step(job: Job) -> Delivery:

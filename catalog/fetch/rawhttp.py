@@ -2,28 +2,25 @@
 
 httpx costs several Python calls per 64 KiB chunk; for multi-GiB downloads on a fast link that CPU is the
 bottleneck. This path does one ``readinto`` per MiB and hands memoryviews straight to the part file and the
-hasher. It follows redirects by hand like :func:`catalog.fetch.http.open_final` (credentials per hop from
-the authenticator) and opens one connection per request (downloads are long; pooling buys nothing).
+hasher. Redirects and per-hop credentials are :func:`catalog.http.follow_redirects` (this module only
+supplies the ``send``); it opens one connection per request (downloads are long; pooling buys nothing).
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
-import socket
 import ssl
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
 import httpx
 
+from catalog import http as layer
 from catalog.fetch.errors import FetchError
-from catalog.fetch.session import USER_AGENT, Authenticator
 
-REDIRECTS = (301, 302, 303, 307, 308)
-MAX_REDIRECTS = 10
 # network failures worth a retry (a full disk is an OSError too, but not one of these)
-TRANSPORT_ERRORS = (ConnectionError, TimeoutError, socket.gaierror, ssl.SSLError, http.client.HTTPException)
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (*layer.TRANSPORT_ERRORS, http.client.HTTPException)
 
 
 @lru_cache(maxsize=1)
@@ -66,7 +63,7 @@ def _send(method: str, url: httpx.URL, headers: Mapping[str, str], timeout: floa
     connection = _connect(url, timeout)
     try:
         target = url.raw_path.decode("ascii")
-        connection.request(method, target, headers={"User-Agent": USER_AGENT, **headers})
+        connection.request(method, target, headers={"User-Agent": layer.USER_AGENT, **headers})
         response = connection.getresponse()
     except BaseException:
         connection.close()
@@ -79,27 +76,17 @@ def open_raw(
     method: str,
     url: str,
     headers: Mapping[str, str] | None = None,
-    auth: Authenticator | None = None,
+    auth: layer.Credentials | None = None,
     repost: bool = False,
     timeout: float = 300.0,
 ) -> Iterator[RawResponse]:
-    """Send ``method url``, following redirects by hand; yield the final response (body unread)."""
-    for _ in range(MAX_REDIRECTS + 1):
-        target = httpx.URL(url)
-        sent = dict(headers or {})
-        if auth is not None:
-            sent.update(auth.headers(target))
-        response = _send(method, target, sent, timeout)
-        status = response.status_code
-        if status in REDIRECTS and "location" in response.headers:
-            response.close()
-            url = str(target.join(response.headers["location"]))
-            if status == 303 or (status in (301, 302) and method == "POST" and not repost):
-                method = "GET"
-            continue
-        try:
-            yield response
-        finally:
-            response.close()
-        return
-    raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+    """Send ``method url``, following redirects by the HTTP layer's rules; yield the final response (body unread)."""
+
+    def send(hop_method: str, target: httpx.URL, sent: dict[str, str]) -> RawResponse:
+        return _send(hop_method, target, sent, timeout)
+
+    response = layer.follow_redirects(send, method, url, headers, auth, repost)
+    try:
+        yield response
+    finally:
+        response.close()

@@ -14,17 +14,12 @@ import httpx
 from catalog.fetch.errors import AuthFailed
 from catalog.fetch.hosts import HostLimits
 from catalog.fetch.progress import NullReporter, Reporter
-from catalog.fetch.retry import RetryPolicy
-
-USER_AGENT = "eocat/0.1"
+from catalog.http import Credentials, RetryPolicy, new_client
 
 
-class Authenticator(Protocol):
-    """Credentials for one ``auth:schemes`` entry, applied per request."""
-
-    def headers(self, url: httpx.URL) -> dict[str, str]:
-        """Headers to send to ``url`` (empty for hosts that must not see the credentials)."""
-        ...
+class Authenticator(Credentials, Protocol):
+    """Credentials for one ``auth:schemes`` entry: ``headers(url)`` per hop (empty for hosts that must
+    not see them, see :func:`catalog.http.follow_redirects`) and a way to renew them."""
 
     def renew(self, response: httpx.Response | None) -> bool:
         """After a refusal: refresh or log in again; False when that cannot help."""
@@ -48,12 +43,7 @@ class FetchSession:
         max_connections: int = 32,
     ) -> None:
         self._owns_client = client is None
-        self.client = client or httpx.Client(
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            timeout=httpx.Timeout(60.0, connect=20.0, read=300.0),
-            headers={"User-Agent": USER_AGENT},
-            follow_redirects=False,
-        )
+        self.client = client or new_client(max_connections, timeout=60.0, read_timeout=300.0)
         self.limits = limits or HostLimits()
         self.policy = policy or RetryPolicy()
         self.reporter: Reporter = reporter or NullReporter()

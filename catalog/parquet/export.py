@@ -1,18 +1,23 @@
-"""``eocat export parquet DIR``: the catalogue as stac-geoparquet, partitioned, incremental, atomic.
+"""``eocat export parquet DIR|s3://bucket/prefix``: the catalogue as stac-geoparquet, partitioned,
+incremental, atomic, to a local directory or an object store (:mod:`catalog.parquet.lake`).
 
 Layout::
 
-    DIR/_eocat_manifest.json                       what was exported (fingerprints, schemas)
+    DIR/_eocat_manifest.json                       what was exported (fingerprints, schemas, files)
     DIR/collection=<id>/year=<YYYY>/items.parquet   one file per partition
     DIR/collection=<id>/year=<YYYY>/month=<MM>/items.parquet   (collections with a year > 500k items)
+
+On an object store the file of a partition is ``items-<token>.parquet``, a new name per version;
+the manifest says which file is current (readers: :func:`partition_files`).
 
 * One schema per collection (every partition of a collection has the same columns).
 * Rows inside a partition are ordered along a Hilbert curve of the bbox centres, so a bbox
   predicate on the ``bbox`` covering column skips most row groups; a partition holds about
   :data:`TARGET_ROW_GROUPS` row groups (1,024 to 100,000 rows each: a few hundred KB to tens of
   MB compressed, one HTTP range request each for remote readers).
-* A partition is written to ``items.parquet.tmp`` then renamed over ``items.parquet``: a reader
-  opens either the old or the new file, never a half-written one.
+* A partition is written to ``items.parquet.tmp`` then renamed over ``items.parquet`` (object
+  stores: a new object, then the manifest switch): a reader opens either the old or the new file,
+  never a half-written one.
 * Incremental: a partition is rewritten only when its fingerprint (item count, last write time
   and key sum in the store) or its collection's schema or document changed. Memory is bounded by
   a row group (items are streamed from SQLite in the order they are written).
@@ -26,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -44,6 +49,7 @@ from catalog.errors import EocatError
 from catalog.parquet import schema as schemas
 from catalog.parquet.convert import SchemaMismatch, infer_schema, to_table
 from catalog.parquet.hilbert import hilbert_keys
+from catalog.parquet.lake import Lake
 from catalog.store import Store
 
 MANIFEST = "_eocat_manifest.json"
@@ -53,6 +59,7 @@ MAX_PARTITION_ROWS = 500_000
 TARGET_ROW_GROUPS = 32
 MIN_ROW_GROUP_ROWS = 1_024
 MAX_ROW_GROUP_ROWS = 100_000
+PARSE_ROWS = 4_096  # items parsed from JSON at once (the Python strings of a few MB)
 SAMPLE_ROWS = 2_000  # a first guess at the schema; items outside it trigger a full inference
 ZSTD_LEVEL = 1  # measured on S1 items: level 1 wrote 2.4x faster than 6 and the file was no larger
 STAC_GEOPARQUET_VERSION = "1.0.0"
@@ -137,21 +144,22 @@ def _fingerprint(count: int, last_updated: str, pk_sum: int) -> str:
     return f"{count}|{last_updated}|{pk_sum}"
 
 
-def _read_manifest(directory: Path) -> dict[str, Any]:
+def read_manifest(lake: Lake) -> dict[str, Any]:
+    """The lake's manifest (empty when there is none, or of another format)."""
+    data = lake.read_bytes(MANIFEST)
     try:
-        manifest: dict[str, Any] = json.loads((directory / MANIFEST).read_text())
-    except (OSError, ValueError):
+        manifest: dict[str, Any] = json.loads(data) if data is not None else {}
+    except ValueError:
         return {}
-    return manifest if manifest.get("format") == FORMAT else {}
+    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else {}
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(tmp, path)
+def partition_files(manifest: dict[str, Any]) -> dict[str, list[str]]:
+    """Collection id -> relative paths of its current partition files, from a manifest."""
+    return {
+        collection: [entry.get("file", path) for path, entry in sorted(document.get("partitions", {}).items())]
+        for collection, document in sorted(manifest.get("collections", {}).items())
+    }
 
 
 def _sample_schema(store: Store, collection: str, count: int) -> pa.Schema:
@@ -161,7 +169,7 @@ def _sample_schema(store: Store, collection: str, count: int) -> pa.Schema:
 def _full_schema(store: Store, collection: str, *, timestamps: bool) -> pa.Schema:
     """Infer over every item of the collection, chunk by chunk, and unify."""
     found: list[pa.Schema] = []
-    for chunk in store.iter_item_texts(collection):
+    for chunk in store.iter_item_texts(collection, chunk=PARSE_ROWS):
         try:
             found.append(schemas.normalize_raw(infer_schema(chunk), timestamps=timestamps))
         except SchemaMismatch as exc:
@@ -190,18 +198,22 @@ def _row_group_rows(count: int) -> int:
 
 def _ordered_keys(store: Store, partition: _Partition) -> tuple[np.ndarray, np.ndarray, str]:
     """Primary keys of a partition in Hilbert order (ties by id), their boxes (n, 4), and the
-    partition's fingerprint."""
+    partition's fingerprint. Read in chunks into compact arrays (ids as bytes): ~60 bytes an item."""
     start, end = partition.time_range
-    found = store.partition_keys(partition.collection, start, end)
-    if not found.keys:
+    keys: list[np.ndarray] = []
+    ids: list[np.ndarray] = []
+    boxes: list[np.ndarray] = []
+    last_updated = ""
+    for found in store.partition_key_chunks(partition.collection, start, end):
+        keys.append(np.array(found.keys, dtype=np.int64))
+        ids.append(np.array([item_id.encode() for item_id in found.ids]))
+        boxes.append(np.array(found.boxes, dtype=np.float64).reshape(-1, 4))  # None -> nan
+        last_updated = max(last_updated, found.last_updated)
+    if not keys:
         return np.zeros(0, np.int64), np.zeros((0, 4)), _fingerprint(0, "", 0)
-    pks = np.array(found.keys, dtype=np.int64)
-    ids = np.array(found.ids)
-    boxes = np.array(found.boxes, dtype=np.float64)  # None -> nan
-    keys = hilbert_keys(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3])
-    order = np.lexsort((ids, keys))
-    fingerprint = _fingerprint(len(pks), found.last_updated, int(pks.sum()))
-    return pks[order], boxes[order], fingerprint
+    pks, box = np.concatenate(keys), np.concatenate(boxes)
+    order = np.lexsort((np.concatenate(ids), hilbert_keys(box[:, 0], box[:, 1], box[:, 2], box[:, 3])))
+    return pks[order], box[order], _fingerprint(len(pks), last_updated, int(pks.sum()))
 
 
 def _bounds(boxes: np.ndarray) -> list[float] | None:
@@ -213,6 +225,19 @@ def _bounds(boxes: np.ndarray) -> list[float] | None:
     return [float(valid[:, 0].min()), float(valid[:, 1].min()), float(valid[:, 2].max()), float(valid[:, 3].max())]
 
 
+def _row_group(
+    store: Store, pks: np.ndarray, boxes: np.ndarray, raw_schema: pa.Schema, out_schema: pa.Schema
+) -> pa.Table:
+    """One row group's items as Arrow, parsed :data:`PARSE_ROWS` at a time: the item JSON held in
+    Python at once stays small whatever the row group size."""
+    parts = [
+        to_table(list(_contents(store, pks[at : at + PARSE_ROWS])), boxes[at : at + PARSE_ROWS], raw_schema,
+                 out_schema)
+        for at in range(0, len(pks), PARSE_ROWS)
+    ]  # fmt: skip
+    return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+
 def _contents(store: Store, pks: np.ndarray) -> Iterator[str]:
     """Item JSON of the keys, in the given order (looked up by primary key)."""
     found = store.item_texts(pks.tolist())
@@ -220,9 +245,11 @@ def _contents(store: Store, pks: np.ndarray) -> Iterator[str]:
 
 
 def write_partition(
-    store: Store, partition: _Partition, raw_schema: pa.Schema, collection_doc: dict[str, Any], target: Path
-) -> str:
-    """Write one partition file atomically; return its fingerprint (raises SchemaMismatch)."""
+    store: Store, partition: _Partition, raw_schema: pa.Schema, collection_doc: dict[str, Any], lake: Lake
+) -> tuple[str, str]:
+    """Write a new version of one partition; return its fingerprint and file (raises SchemaMismatch).
+
+    The file becomes visible whole or not at all (:meth:`Lake.publish`)."""
     pks, boxes, fingerprint = _ordered_keys(store, partition)
     out_schema = schemas.file_schema(raw_schema).with_metadata({
         b"geo": orjson.dumps(_geo_metadata(_bounds(boxes))),
@@ -230,30 +257,30 @@ def write_partition(
             "version": STAC_GEOPARQUET_VERSION, "collections": {partition.collection: collection_doc},
         }),
     })  # fmt: skip
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
+    file = lake.partition_file(partition.path)
     step = _row_group_rows(len(pks))
+    published = False
     try:
-        with pq.ParquetWriter(
-            tmp, out_schema, compression="zstd", compression_level=ZSTD_LEVEL, write_statistics=True,
+        with lake.open_output(file) as sink, pq.ParquetWriter(
+            sink, out_schema, compression="zstd", compression_level=ZSTD_LEVEL, write_statistics=True,
             write_page_index=True, use_dictionary=False,  # measured: dictionaries made files larger and slower
         ) as writer, ThreadPoolExecutor(1) as pool:  # fmt: skip
             # The writer encodes one row group (GIL released) while the next one is parsed.
             pending: Future[None] | None = None
             for start in range(0, len(pks), step):
                 chunk = pks[start : start + step]
-                table = to_table(list(_contents(store, chunk)), boxes[start : start + step], raw_schema, out_schema)
+                table = _row_group(store, chunk, boxes[start : start + step], raw_schema, out_schema)
                 if pending is not None:
                     pending.result()
                 pending = pool.submit(writer.write_table, table, row_group_size=len(chunk))
             if pending is not None:
                 pending.result()
-        with open(tmp, "rb+") as stream:
-            os.fsync(stream.fileno())
-        os.replace(tmp, target)
+        lake.publish(file)
+        published = True
     finally:
-        tmp.unlink(missing_ok=True)
-    return fingerprint
+        if not published:
+            lake.discard(file)
+    return fingerprint, file
 
 
 def _doc_hash(document: dict[str, Any]) -> str:
@@ -264,39 +291,63 @@ def export_parquet(
     store: Store, directory: str | Path, *, collections: list[str] | None = None, full: bool = False,
     jobs: int | None = None,
 ) -> ExportReport:  # fmt: skip
-    """Export (or bring up to date) the catalogue's items as stac-geoparquet under ``directory``.
+    """Export (or bring up to date) the catalogue's items as stac-geoparquet under ``directory``
+    (a local path or an object-store URI such as ``s3://bucket/prefix``, see :mod:`catalog.parquet.lake`).
 
     ``jobs`` partitions are written at once (default: one per CPU), each by a thread with its own
     SQLite connection; Arrow's JSON parser, shapely and the Parquet writer release the GIL.
+    The manifest is switched once every partition is written; files it no longer names
+    (replaced objects, leftovers of an interrupted export) are deleted after that.
     """
     started = time.perf_counter()
-    root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
-    report = ExportReport(str(root))
-    manifest = _read_manifest(root)  # with --full too: its partitions that no longer exist get removed
+    lake = Lake.open(directory)
+    lake.prepare()
+    report = ExportReport(lake.uri)
+    manifest = read_manifest(lake)  # with --full too: its partitions that no longer exist get removed
     before: dict[str, Any] = manifest.get("collections", {})
     wanted = set(collections) if collections else None
     if wanted:
         missing = wanted - store.collection_ids()
         if missing:
             raise EocatError(f"no such collection(s): {', '.join(sorted(missing))}")
-    partitions = _partitions(store, wanted, fingerprints=not full and bool(before))
+    existing = lake.files()
+    reader = _reader(store)
+    try:
+        partitions = _partitions(reader, wanted, fingerprints=not full and bool(before))
+        plans = [_plan(reader, existing, collection, partitions[collection], before.get(collection), report, full=full)
+                 for collection in sorted(partitions)]  # fmt: skip
+        _write_all(reader, lake, plans, report, jobs or min(4, os.cpu_count() or 1))
+    finally:
+        if reader is not store:
+            reader.close()
     after: dict[str, Any] = {cid: entry for cid, entry in before.items() if wanted is not None and cid not in wanted}
-    plans = [_plan(store, root, collection, partitions[collection], before.get(collection), report, full=full)
-             for collection in sorted(partitions)]  # fmt: skip
-    _write_all(store, root, plans, report, jobs or min(4, os.cpu_count() or 1))
     for plan in plans:
-        after[plan.collection] = _finish(root, plan, report)
+        after[plan.collection] = _finish(plan, report)
     for collection, entry in before.items():  # collections gone from the store (or from the selection)
-        if collection in after:
-            continue
-        for path in entry.get("partitions", {}):
-            _remove(root, path, report)
-        shutil.rmtree(root / f"collection={collection}", ignore_errors=True)
+        if collection not in after:
+            report.removed.extend(sorted(entry.get("partitions", {})))
     report.items = sum(sum(p["rows"] for p in entry["partitions"].values()) for entry in after.values())
-    _write_atomic(root / MANIFEST, json.dumps({"format": FORMAT, "collections": after}, indent=1).encode())
+    document = {"format": FORMAT, "collections": after}
+    if document != manifest:
+        lake.write_bytes(MANIFEST, json.dumps(document, indent=1).encode())  # the switch
+    referenced = {file for files in partition_files(document).values() for file in files}
+    for file in sorted(existing - referenced):
+        if _OUR_FILE.search(file) and file.startswith("collection="):
+            lake.delete(file)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _reader(store: Store) -> Store:
+    """A connection of the export's own: the items are read once, in index order, so a small page
+    cache will do and memory-mapped pages would only swell the RSS (SQLite's defaults: 256 MiB, 1 GiB)."""
+    if str(store.path) == ":memory:":
+        return store
+    return Store(store.path, cache_mib=16, mmap_mib=0)
+
+
+# What an export writes: items.parquet, items-<token>.parquet (object stores), and their .tmp files.
+_OUR_FILE = re.compile(r"/items(-[0-9a-f]+)?\.parquet(\.tmp)?$")
 
 
 @dataclass
@@ -308,13 +359,13 @@ class _Plan:
     old_parts: dict[str, Any]
     raw_schema: pa.Schema
     todo: list[_Partition]
-    done: dict[str, str] = field(default_factory=dict)  # path -> fingerprint of what was written
+    done: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (fingerprint, file) written
     attempts: int = 0
 
 
 def _plan(
-    store: Store, root: Path, collection: str, partitions: list[_Partition], previous: dict[str, Any] | None,
-    report: ExportReport, *, full: bool = False,
+    store: Store, existing: set[str], collection: str, partitions: list[_Partition],
+    previous: dict[str, Any] | None, report: ExportReport, *, full: bool = False,
 ) -> _Plan:  # fmt: skip
     """What to write for a collection: the partitions that changed (all with ``full``), and the schema."""
     document = store.get_collection(collection)
@@ -328,14 +379,14 @@ def _plan(
 
     def stale(partition: _Partition) -> bool:
         old = old_parts.get(partition.path)
-        return not reuse or old is None or old["fingerprint"] != partition.fingerprint or not (
-            root / partition.path).exists()  # fmt: skip
+        return not reuse or old is None or old["fingerprint"] != partition.fingerprint or (
+            old.get("file", partition.path) not in existing)  # fmt: skip
 
     todo = [p for p in partitions if stale(p)]
     return _Plan(collection, document, doc_hash, partitions, old_parts, raw_schema, todo)
 
 
-def _write_all(store: Store, root: Path, plans: list[_Plan], report: ExportReport, jobs: int) -> None:
+def _write_all(store: Store, lake: Lake, plans: list[_Plan], report: ExportReport, jobs: int) -> None:
     """Write every planned partition; a collection whose items outgrow its schema is re-planned whole."""
     connections: list[Store] = []
     local = threading.local()
@@ -346,15 +397,14 @@ def _write_all(store: Store, root: Path, plans: list[_Plan], report: ExportRepor
         if in_memory or jobs == 1:
             return store
         if not hasattr(local, "store"):
-            # Items are read once, in index order: a small page cache will do (the default is 256 MiB).
-            local.store = Store(store.path, cache_mib=16)
+            local.store = _reader(store)
             with lock:
                 connections.append(local.store)
         opened: Store = local.store
         return opened
 
-    def write(plan: _Plan, partition: _Partition) -> str:
-        return write_partition(connection(), partition, plan.raw_schema, plan.document, root / partition.path)
+    def write(plan: _Plan, partition: _Partition) -> tuple[str, str]:
+        return write_partition(connection(), partition, plan.raw_schema, plan.document, lake)
 
     workers = 1 if in_memory else jobs
     try:
@@ -398,7 +448,8 @@ def _replan(store: Store, plan: _Plan, report: ExportReport) -> None:
     plan.todo, plan.done = list(plan.partitions), {}
 
 
-def _finish(root: Path, plan: _Plan, report: ExportReport) -> dict[str, Any]:
+def _finish(plan: _Plan, report: ExportReport) -> dict[str, Any]:
+    """The collection's manifest entry after writing its plan."""
     for partition in plan.partitions:
         if partition.path in plan.done:
             report.written.append(partition.path)
@@ -406,28 +457,17 @@ def _finish(root: Path, plan: _Plan, report: ExportReport) -> dict[str, Any]:
         else:
             report.unchanged.append(partition.path)
     current = {p.path for p in plan.partitions}
-    for path in plan.old_parts:
-        if path not in current:
-            _remove(root, path, report)
+    report.removed.extend(path for path in plan.old_parts if path not in current)
+    partitions: dict[str, Any] = {}
+    for p in plan.partitions:
+        if p.path in plan.done:
+            fingerprint, file = plan.done[p.path]
+        else:
+            fingerprint, file = p.fingerprint or "", plan.old_parts[p.path].get("file", p.path)
+        partitions[p.path] = {"rows": p.rows, "fingerprint": fingerprint, "file": file}
     return {
         "document": plan.doc_hash,
         "schema": schemas.serialize(plan.raw_schema),
         "columns": schemas.describe(schemas.file_schema(plan.raw_schema)),
-        "partitions": {
-            p.path: {"rows": p.rows, "fingerprint": plan.done.get(p.path) or p.fingerprint} for p in plan.partitions
-        },
+        "partitions": partitions,
     }
-
-
-def _remove(root: Path, path: str, report: ExportReport) -> None:
-    target = root / path
-    if target.exists():
-        target.unlink()
-        report.removed.append(path)
-    for parent in target.parents:  # drop directories left empty
-        if parent == root:
-            break
-        try:
-            parent.rmdir()
-        except OSError:
-            break

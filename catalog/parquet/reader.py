@@ -60,7 +60,7 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _geometry_columns(schema: pa.Schema) -> list[str]:
+def geometry_columns(schema: pa.Schema) -> list[str]:
     names = ["geometry"] if "geometry" in schema.names else []
     metadata = schema.metadata or {}
     try:
@@ -132,30 +132,35 @@ def read_parquet_records(source: str | Path) -> Iterator[Record]:
             if document.get("id") not in seen_collections:
                 seen_collections.add(str(document.get("id")))
                 yield f"{path} metadata", document
-        geometry_columns = _geometry_columns(handle.schema_arrow)
+        geometry_names = geometry_columns(handle.schema_arrow)
         row = 0
         for batch in handle.iter_batches(batch_size=BATCH_ROWS):
-            prepared, geometries = _prepare(batch, geometry_columns)
-            names = prepared.schema.names
-            for index, values in enumerate(prepared.to_pylist()):
-                where = f"{path}:row {row + index + 1}"
-                item: dict[str, Any] = {}
-                properties: dict[str, Any] = {}
-                for name in names:
-                    value = values[name]
-                    if value is None:
-                        continue
-                    (item if name in TOP_LEVEL else properties)[name] = _clean(value)
-                for name, column in geometries.items():
-                    value = column[index]
-                    if name == "geometry":
-                        item["geometry"] = value
-                    elif value is not None:
-                        properties[name] = value
-                item.setdefault("type", "Feature")
-                item["properties"] = properties
-                if "id" not in item:
-                    yield Rejected(where, "row has no 'id'")
-                    continue
-                yield where, item
+            for index, item in enumerate(batch_items(batch, geometry_names)):
+                if item is None:
+                    yield Rejected(f"{path}:row {row + index + 1}", "row has no 'id'")
+                else:
+                    yield f"{path}:row {row + index + 1}", item
             row += batch.num_rows
+
+
+def batch_items(batch: pa.RecordBatch, geometry_columns: list[str]) -> Iterator[dict[str, Any] | None]:
+    """The STAC item of each row of a stac-geoparquet batch (None for a row without an id)."""
+    prepared, geometries = _prepare(batch, geometry_columns)
+    names = prepared.schema.names
+    for index, values in enumerate(prepared.to_pylist()):
+        item: dict[str, Any] = {}
+        properties: dict[str, Any] = {}
+        for name in names:
+            value = values[name]
+            if value is None:
+                continue
+            (item if name in TOP_LEVEL else properties)[name] = _clean(value)
+        for name, column in geometries.items():
+            value = column[index]
+            if name == "geometry":
+                item["geometry"] = value
+            elif value is not None:
+                properties[name] = value
+        item.setdefault("type", "Feature")
+        item["properties"] = properties
+        yield item if "id" in item else None

@@ -1,13 +1,23 @@
-"""``eocat sql``: DuckDB over a GeoParquet export, with one view per collection.
+"""``eocat sql``: DuckDB over a GeoParquet lake (local or ``s3://``), with one view per collection.
 
 Views: ``"<collection id>"`` (e.g. ``"sentinel-2-l2a"``; quote ids with dashes) over that
-collection's files, and ``items`` over all of them (columns united by name). Hive partition
+collection's files, and ``items`` over all of them (columns united by name). The files are the
+ones the lake's manifest names (a reader never sees a partition being replaced). Hive partition
 columns ``year`` (and ``month`` where used) come along, so ``WHERE year = 2023`` prunes files;
-``bbox.xmin``/``bbox.ymin``/… predicates prune row groups (DuckDB does not push down
-``ST_Intersects`` on GeoParquet, so filter on the covering columns explicitly). Examples::
+``bbox.xmin``/``bbox.ymin``/… predicates prune row groups. DuckDB's spatial extension is loaded
+(offline, :mod:`catalog.parquet.duck`); ``geometry`` is WKB, so ``ST_GeomFromWKB(geometry)``
+makes a geometry. ``ST_Intersects`` is not pushed down to the files: add the bbox covering
+predicates to skip row groups. Examples::
 
     -- items per month
     SELECT date_trunc('month', datetime) AS month, count(*) FROM "sentinel-2-l2a" GROUP BY 1 ORDER BY 1;
+    -- items whose footprint intersects a polygon (the bbox terms skip row groups, ST_Intersects is exact)
+    SELECT count(*) FROM "sentinel-2-l2a"
+    WHERE bbox.xmin <= 12 AND bbox.xmax >= 10 AND bbox.ymin <= 46 AND bbox.ymax >= 45
+      AND ST_Intersects(ST_GeomFromWKB(geometry), ST_GeomFromText('POLYGON((10 45, 12 45, 12 46, 10 46, 10 45))'));
+    -- footprint area in km² per platform (equal-area projection)
+    SELECT platform, round(sum(ST_Area(ST_Transform(ST_GeomFromWKB(geometry), 'EPSG:4326', 'EPSG:6933',
+           always_xy := true))) / 1e6) AS km2 FROM "sentinel-2-l2a" GROUP BY 1 ORDER BY 1;
     -- cloud-cover distribution in 10 % bins
     SELECT floor("eo:cloud_cover" / 10) * 10 AS bin, count(*) FROM "sentinel-2-l2a" GROUP BY 1 ORDER BY 1;
     -- revisit gaps per S2 tile (days between consecutive acquisitions)
@@ -18,7 +28,6 @@ columns ``year`` (and ``month`` where used) come along, so ``WHERE year = 2023``
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +35,9 @@ import duckdb
 import pyarrow as pa
 
 from catalog.errors import EocatError, InvalidQuery
-from catalog.parquet.export import MANIFEST
+from catalog.parquet import duck
+from catalog.parquet.export import MANIFEST, partition_files, read_manifest
+from catalog.parquet.lake import Lake, is_remote
 
 EXAMPLES = __doc__.split("Examples::", 1)[1] if __doc__ else ""
 
@@ -39,40 +50,58 @@ def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def export_collections(directory: Path) -> list[str]:
-    """Collection ids of an export (from its ``collection=…`` directories)."""
-    return sorted(
-        p.name.split("=", 1)[1] for p in directory.glob("collection=*") if p.is_dir() and any(p.rglob("*.parquet"))
-    )
-
-
-def connect(directory: str | Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the export's views defined."""
-    root = Path(directory)
+def lake_files(target: str | Path) -> dict[str, list[str]]:
+    """Collection id -> the locations (paths or URIs) of its current files: the manifest's, or
+    for a local directory without one (another tool's export), every ``collection=…`` file."""
+    lake = Lake.open(target)
+    manifest = read_manifest(lake)
+    if manifest:
+        files = partition_files(manifest)
+        return {collection: [lake.url(f) for f in names] for collection, names in files.items() if names}
+    if lake.remote:
+        raise EocatError(f"no eocat lake at {lake.uri} (no {MANIFEST}; run: eocat export parquet {lake.uri})")
+    root = Path(lake.root)
     if not root.is_dir():
-        raise EocatError(f"no GeoParquet export at {root} (run: eocat export parquet {root})")
-    collections = export_collections(root)
-    if not collections:
-        raise EocatError(f"{root} holds no exported collection (run: eocat export parquet {root})")
-    conn = duckdb.connect()
-    globs = []
-    for collection in collections:
-        glob = str(root / f"collection={collection}" / "**" / "*.parquet")
-        globs.append(glob)
-        conn.execute(
-            f"CREATE VIEW {_quote_identifier(collection)} AS SELECT * FROM read_parquet("
-            f"{_quote_literal(glob)}, hive_partitioning = true, union_by_name = true)"
-        )
-    listing = ", ".join(_quote_literal(glob) for glob in globs)
-    conn.execute(
-        f"CREATE VIEW items AS SELECT * FROM read_parquet([{listing}], hive_partitioning = true, union_by_name = true)"
-    )
+        raise EocatError(f"no GeoParquet export at {target} (run: eocat export parquet {target})")
+    found: dict[str, list[str]] = {}
+    for directory in sorted(root.glob("collection=*")):
+        names = sorted(str(p) for p in directory.rglob("*.parquet")) if directory.is_dir() else []
+        if names:
+            found[directory.name.split("=", 1)[1]] = names
+    return found
+
+
+def define_views(conn: duckdb.DuckDBPyConnection, files: dict[str, list[str]]) -> None:
+    """One view per collection and ``items`` over them all."""
+    every: list[str] = []
+    for collection, names in files.items():
+        every += names
+        conn.execute(f"CREATE VIEW {_quote_identifier(collection)} AS SELECT * FROM {read_parquet_sql(names)}")
+    conn.execute(f"CREATE VIEW items AS SELECT * FROM {read_parquet_sql(every)}")
+
+
+def read_parquet_sql(names: list[str]) -> str:
+    listing = ", ".join(_quote_literal(name) for name in names)
+    return f"read_parquet([{listing}], hive_partitioning = true, union_by_name = true)"
+
+
+def connect(target: str | Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the lake's views defined."""
+    files = lake_files(target)
+    if not files:
+        raise EocatError(f"{target} holds no exported collection (run: eocat export parquet {target})")
+    conn = duck.connect(remote=is_remote(target))
+    try:
+        define_views(conn, files)
+    except duckdb.Error as exc:
+        conn.close()
+        raise EocatError(f"DuckDB cannot read the lake at {target}: {exc}") from None
     return conn
 
 
-def run_sql(directory: str | Path, sql: str) -> pa.Table:
-    """Run one query over the export; the result as an Arrow table (empty for statements)."""
-    conn = connect(directory)
+def run_sql(target: str | Path, sql: str) -> pa.Table:
+    """Run one query over the lake; the result as an Arrow table (empty for statements)."""
+    conn = connect(target)
     try:
         relation = conn.sql(sql)
         if relation is None:
@@ -84,10 +113,6 @@ def run_sql(directory: str | Path, sql: str) -> pa.Table:
         conn.close()
 
 
-def manifest(directory: str | Path) -> dict[str, Any]:
-    path = Path(directory) / MANIFEST
-    try:
-        document: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return document
+def manifest(target: str | Path) -> dict[str, Any]:
+    """The lake's manifest (empty when there is none)."""
+    return read_manifest(Lake.open(target))

@@ -246,10 +246,13 @@ class PgstacStore:
         collections: Callable[[str], dict[str, Any] | None] | None = None,
     ) -> Any:
         """Insert or update items in batches (one transaction each); bad records are counted, not fatal."""
+        from catalog.pystac_io import item_dicts
         from catalog.store import Rejected, WriteReport, _item_row
+        from catalog.validate import validated
 
         report = report or WriteReport()
         documents = collections or (lambda _: None)
+        items = validated(item_dicts(items), lambda name: documents(name) or self._stored_collection(name), report)
         batch: dict[tuple[str, str], dict[str, Any]] = {}
         was_enabled = gc.isenabled()
         gc.disable()
@@ -260,7 +263,7 @@ class PgstacStore:
                     continue
                 where, item = entry if isinstance(entry, tuple) else (f"item {number}", entry)
                 try:
-                    _item_row(item, "")  # the one validity rule of both backends
+                    _item_row(item)  # the one validity rule of both backends (after catalog.validate)
                     if item.get("geometry") is None:
                         raise InvalidItem(f"item {item['id']!r} has no geometry (pgstac stores only located items)")
                 except InvalidItem as exc:
@@ -278,6 +281,12 @@ class PgstacStore:
             if was_enabled:
                 gc.enable()
         return report
+
+    def _stored_collection(self, collection_id: str) -> dict[str, Any] | None:
+        try:
+            return self.get_collection(collection_id)
+        except NotFound:
+            return None
 
     def _lock_collections(self, collection_ids: Iterable[str]) -> None:
         for collection_id in sorted(set(collection_ids)):
@@ -416,6 +425,17 @@ class PgstacStore:
         return PartitionKeys(
             [int(r[0]) for r in rows], [r[1] for r in rows], boxes, max((r[2] for r in rows), default="")
         )
+
+    def partition_key_chunks(
+        self, collection: str, start: str, end: str, chunk: int = 50_000
+    ) -> Iterator[PartitionKeys]:
+        """:meth:`partition_keys` in chunks of at most ``chunk`` items (the export's interface)."""
+        keys = self.partition_keys(collection, start, end)
+        for offset in range(0, len(keys.keys), chunk):
+            yield PartitionKeys(
+                keys.keys[offset : offset + chunk], keys.ids[offset : offset + chunk],
+                keys.boxes[offset : offset + chunk], keys.last_updated,
+            )  # fmt: skip
 
     def item_texts(self, keys: Sequence[int]) -> dict[int, str]:
         """Stored JSON text of the items with these store keys (missing keys are absent)."""

@@ -15,20 +15,20 @@ def _parser(prog: str = "python -m emulators.asf") -> argparse.ArgumentParser:
         prog=prog,
         description="Serve the ASF SearchAPI (Sentinel-1 bursts: /services/search/param) on 127.0.0.1.",
     )
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     p.add_argument("--port", type=int, default=8766, help="0 picks a free port")
     data = p.add_argument_group("burst ground truth (the same recipe at the CDSE emulator gives the same bursts)")
     data.add_argument("--frames", type=int, default=4, help="parent-SLC slice locations (~1,600 bursts each a year)")
-    data.add_argument("--seed", type=int, default=1)
-    data.add_argument("--start", default="2021-01-01T00:00:00Z")
-    data.add_argument("--end", default="2026-01-01T00:00:00Z")
+    data.add_argument("--seed", type=int, default=1, help="seed of the burst truth")
+    data.add_argument("--start", default="2021-01-01T00:00:00Z", help="first burst acquisition time")
+    data.add_argument("--end", default="2026-01-01T00:00:00Z", help="end of the burst acquisitions (exclusive)")
     data.add_argument("--bbox", default=None, help="W,S,E,N: frame centres inside this box")
     data.add_argument("--no-fixtures", action="store_true", help="leave out the recorded burst products")
     limits = p.add_argument_group("limits and faults")
     limits.add_argument("--quota", type=int, default=250, help="queries per minute before 429 (0 = unlimited)")
-    limits.add_argument("--rate-429", type=float, default=0.0)
-    limits.add_argument("--rate-5xx", type=float, default=0.0)
-    limits.add_argument("--rate-drop", type=float, default=0.0)
+    limits.add_argument("--rate-429", type=float, default=0.0, help="share of requests answered 429")
+    limits.add_argument("--rate-5xx", type=float, default=0.0, help="share of requests answered 5xx")
+    limits.add_argument("--rate-drop", type=float, default=0.0, help="share of connections dropped")
     limits.add_argument("--delay", type=float, default=0.0, help="seconds added to every response")
     return p
 

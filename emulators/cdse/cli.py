@@ -41,43 +41,55 @@ def _parser(prog: str = "python -m emulators.cdse") -> argparse.ArgumentParser:
         prog=prog,
         description="Serve the CDSE OData catalogue, token endpoint and download host on 127.0.0.1.",
     )
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     data = p.add_argument_group("synthetic products")
-    data.add_argument("--count", type=int, default=20_000)
-    data.add_argument("--seed", type=int, default=1)
-    data.add_argument("--start", default="2021-01-01T00:00:00Z")
-    data.add_argument("--end", default="2026-01-01T00:00:00Z")
+    data.add_argument("--count", type=int, default=20_000, help="synthetic products to serve")
+    data.add_argument("--seed", type=int, default=1, help="seed of the synthetic products")
+    data.add_argument("--start", default="2021-01-01T00:00:00Z", help="first sensing time of the synthetic products")
+    data.add_argument("--end", default="2026-01-01T00:00:00Z", help="end of the sensing times (exclusive)")
     data.add_argument("--collections", default="SENTINEL-1,SENTINEL-2,SENTINEL-3", help="comma-separated")
     data.add_argument("--product-types", default=None, help="comma-separated productType values to keep")
     data.add_argument("--bbox", default=None, help="W,S,E,N: footprint centres inside this box")
-    data.add_argument("--legacy-fraction", type=float, default=0.1)
-    data.add_argument("--malformed-fraction", type=float, default=0.0)
+    data.add_argument(
+        "--legacy-fraction", type=float, default=0.1, help="share of products in the older OData attribute layout"
+    )
+    data.add_argument(
+        "--malformed-fraction",
+        type=float,
+        default=0.0,
+        help="share of malformed records (harvests must count, not fail)",
+    )
     data.add_argument("--payload-size", type=int, default=None, help="serve real payloads of up to N bytes")
     data.add_argument("--no-fixtures", action="store_true", help="leave out the recorded products")
     bursts = p.add_argument_group("bursts (/Bursts: the same recipe at the ASF emulator gives the same bursts)")
     bursts.add_argument("--burst-frames", type=int, default=4, help="parent-SLC slice locations (0 = none)")
-    bursts.add_argument("--burst-seed", type=int, default=1)
-    bursts.add_argument("--burst-start", default="2021-01-01T00:00:00Z")
-    bursts.add_argument("--burst-end", default="2026-01-01T00:00:00Z")
+    bursts.add_argument("--burst-seed", type=int, default=1, help="seed of the burst truth")
+    bursts.add_argument("--burst-start", default="2021-01-01T00:00:00Z", help="first burst acquisition time")
+    bursts.add_argument("--burst-end", default="2026-01-01T00:00:00Z", help="end of the burst acquisitions (exclusive)")
     bursts.add_argument("--burst-bbox", default=None, help="W,S,E,N: burst frame centres inside this box")
     auth = p.add_argument_group("identity")
-    auth.add_argument("--access-lifetime", type=int, default=600)
-    auth.add_argument("--refresh-lifetime", type=int, default=3600)
+    auth.add_argument("--access-lifetime", type=int, default=600, help="access token lifetime in seconds")
+    auth.add_argument("--refresh-lifetime", type=int, default=3600, help="refresh token lifetime in seconds")
     auth.add_argument(
         "--check-credentials",
         action="store_true",
         help="accept only CDSE_USERNAME/CDSE_PASSWORD from the environment (default: any non-empty pair)",
     )
     fault = p.add_argument_group("faults")
-    fault.add_argument("--rate-429", type=float, default=0.0)
-    fault.add_argument("--retry-after", type=int, default=1)
-    fault.add_argument("--rate-5xx", type=float, default=0.0)
-    fault.add_argument("--rate-drop", type=float, default=0.0)
-    fault.add_argument("--rate-truncate", type=float, default=0.0)
+    fault.add_argument("--rate-429", type=float, default=0.0, help="share of requests answered 429")
+    fault.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds sent with a 429")
+    fault.add_argument("--rate-5xx", type=float, default=0.0, help="share of requests answered 5xx")
+    fault.add_argument("--rate-drop", type=float, default=0.0, help="share of connections dropped")
+    fault.add_argument("--rate-truncate", type=float, default=0.0, help="share of bodies cut short")
     fault.add_argument("--delay", type=float, default=0.0, help="seconds added to every response")
-    fault.add_argument("--fault-seed", type=int, default=0)
-    fault.add_argument("--range-mode", choices=("ignore", "honour", "reject"), default="ignore")
+    fault.add_argument("--fault-seed", type=int, default=0, help="seed of the injected faults")
+    fault.add_argument(
+        "--range-mode",
+        choices=("ignore", "honour", "reject"),
+        default="ignore",
+        help="how downloads answer Range requests",
+    )
     return p
 
 

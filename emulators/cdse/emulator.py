@@ -11,6 +11,8 @@ from emulators.cdse.app import AppConfig, CdseApp
 from emulators.cdse.bursts import BurstCatalogue
 from emulators.cdse.faults import FaultPlan, RequestStats
 from emulators.cdse.fixtures_loader import product_records
+from emulators.cdse.grd.product import GrdProduct
+from emulators.cdse.grd.safe import GrdScene
 from emulators.cdse.product import Product, RecordProduct
 from emulators.cdse.server import Served
 from emulators.cdse.store import OrderBy, ProductStore
@@ -34,7 +36,8 @@ class CdseEmulator(Served):
     downloads with ``Range``. ``reserialise_nextlink``: write ``lt`` datetimes with microseconds in
     nextLink, as recorded. ``rewrite_links``: point ``DownloadLink``s at the emulator.
     ``bursts``: the burst ground truth whose CDSE part ``/Bursts`` serves (with the recorded burst when
-    ``include_fixtures``).
+    ``include_fixtures``). ``grd_scenes``: Sentinel-1 GRDs with real SAFE content (emulators/cdse/grd),
+    served through Nodes and $value.
     """
 
     thread_name = "cdse-emulator"
@@ -55,6 +58,7 @@ class CdseEmulator(Served):
         reserialise_nextlink: bool = True,
         rewrite_links: bool = False,
         bursts: SyntheticBursts | None = None,
+        grd_scenes: Iterable[GrdScene] = (),
     ) -> None:
         if range_mode not in ("ignore", "honour", "reject"):
             raise ValueError("range_mode must be ignore, honour or reject")
@@ -63,6 +67,7 @@ class CdseEmulator(Served):
         items += [RecordProduct(dict(r)) for r in records]
         for recipe in recipes:
             items += recipe.generate()
+        items += [GrdProduct(scene) for scene in grd_scenes]
         self.store = ProductStore(items)
         self.host = host
         self.port = port

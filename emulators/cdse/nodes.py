@@ -167,6 +167,20 @@ def _s1(pid: str, name: str) -> Node:
     )
 
 
+def tree_of_files(name: str, files: Mapping[str, bytes]) -> Node:
+    """The node tree of a product whose files are known (path below the root → bytes)."""
+
+    def build(dirname: str, paths: list[str], prefix: str) -> Node:
+        direct = sorted(p for p in paths if "/" not in p)
+        subdirs = sorted({p.split("/", 1)[0] for p in paths if "/" in p})
+        children = [build(d, [p.split("/", 1)[1] for p in paths if p.startswith(d + "/")], f"{prefix}{d}/")
+                    for d in subdirs]  # fmt: skip
+        children += [Node(f, len(files[prefix + f])) for f in direct]
+        return Node(dirname, 0, tuple(children))
+
+    return build(name, list(files), "")
+
+
 @lru_cache(maxsize=512)
 def tree(pid: str, name: str) -> Node:
     """The node tree of product ``pid`` named ``name`` (SAFE layouts for S1/S2; a manifest otherwise)."""
@@ -196,7 +210,8 @@ def handle(
     product = app.store.get(pid)
     if product is None:
         raise errors.detail(404, "Product not found in catalogue")
-    root = tree(product.id, product.name)
+    real = getattr(product, "safe", None)  # a GRD with real content (emulators/cdse/grd)
+    root = tree_of_files(product.name, real.files) if real is not None else tree(product.id, product.name)
     names = _NODE.findall(path)
     base = f"{app.download_url}/Products({product.id})"
     if tail == "Nodes":
@@ -227,10 +242,13 @@ def handle(
         return Response(307, b"", {"Location": location, "Content-Type": "text/plain"})
     app.authorize(headers, query)
     key = f"{product.id}/{'/'.join(names)}"
+    data = real.files["/".join(names[1:])] if real is not None else None
     return app.ranged(
         f"/nodes/{key}",
         node.size,
-        lambda start, stop: deterministic_chunks(key, node.size, start, stop),
+        (lambda start, stop: iter([data[start:stop]]))
+        if data is not None
+        else (lambda start, stop: deterministic_chunks(key, node.size, start, stop)),
         headers,
         {"Content-Type": "application/octet-stream"},
     )

@@ -63,10 +63,11 @@ the emulators' orbit model, ``emulators.cdse.synthetic.orbits``), one module per
 
 from __future__ import annotations
 
+from catalog.stac import EXTENSIONS
 from eocat.samples.generate import generate_items, write_ndjson
 from eocat.samples.sentinel3 import CONTINENTS
 from eocat.samples.stac_collections import collections
-from eocat.samples.vocabulary import COLLECTION_IDS, EXTENSIONS, KINDS
+from eocat.samples.vocabulary import COLLECTION_IDS, KINDS
 
 __all__ = [
     "COLLECTION_IDS",

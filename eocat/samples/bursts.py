@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from catalog.stac import EXTENSIONS
 from emulators.s1truth import LINE_TIME, N_BURST_IDS, T_BEAM, T_PRE, absolute_burst_id
 from eocat.samples.clock import DAY_US, PRECISIONS, US, compact, iso
 from eocat.samples.constellations import S1A, first_pass, layout
@@ -15,11 +16,9 @@ from eocat.samples.vocabulary import (
     ASF_BURST,
     COLLECTION_IDS,
     COPERNICUS_ZIPPER,
-    EXTENSIONS,
-    STAC_VERSION,
-    cdse_schemes,
+    burst_schemes,
     collection_link,
-    edl_scheme,
+    skeleton,
 )
 
 _SWATHS = (("IW1", -0.92, 390.0, 92.0, 21_400), ("IW2", 0.0, 478.0, 86.0, 25_000), ("IW3", 0.92, 560.0, 80.0, 24_500))
@@ -143,16 +142,10 @@ def burst_items(n: int, seed: int, t0: int, t1: int) -> Iterator[dict[str, Any]]
                         "s1:burst_index": g["index"],
                         "s1:parent_product": slc,
                         "s1:azimuth_anx_time": round((t_az - anx) / US, 6),
-                        "auth:schemes": {**cdse_schemes(), "edl": edl_scheme()},
+                        "auth:schemes": burst_schemes(),
                     }
                     yield {
-                        "type": "Feature",
-                        "stac_version": STAC_VERSION,
-                        "stac_extensions": list(extensions),
-                        "id": item_id,
-                        "collection": cid,
-                        "geometry": copy_geometry(geometry),
-                        "bbox": list(bbox),
+                        **skeleton(item_id, cid, list(extensions), copy_geometry(geometry), list(bbox)),
                         "properties": props,
                         "links": [collection_link(cid)],
                         "assets": {
@@ -170,14 +163,14 @@ def burst_items(n: int, seed: int, t0: int, t1: int) -> Iterator[dict[str, Any]]
                                 "title": "Burst SLC (ASF burst extractor)",
                                 "roles": ["data"],
                                 "file:size": size,
-                                "auth:refs": ["edl"],
+                                "auth:refs": ["earthdata"],
                             },
                             "xml": {
                                 "href": xml,
                                 "type": "application/xml",
                                 "title": "Burst metadata (ASF burst extractor)",
                                 "roles": ["metadata"],
-                                "auth:refs": ["edl"],
+                                "auth:refs": ["earthdata"],
                             },
                         },
                     }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import UTC, datetime, timedelta
+
+from catalog.timeutil import parse_canonical
 
 US = 1_000_000
 DAY_US = 86_400 * US
@@ -15,10 +18,7 @@ PRECISIONS = (6,) * 12 + (3,) * 5 + (0,) * 3
 
 def parse_time(value: str) -> int:
     """Microseconds since the epoch of an RFC 3339 text (no offset means UTC)."""
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return (dt - _EPOCH) // timedelta(microseconds=1)
+    return (parse_canonical(value) - _EPOCH) // timedelta(microseconds=1)
 
 
 def _day_strings(day: int) -> tuple[str, str]:
@@ -54,3 +54,16 @@ def compact(t: int) -> str:
     ds = _DATES.get(day) or _day_strings(day)
     hm, s = divmod(rem // US, 60)
     return f"{ds[1]}T{_HMC[hm]}{_SS[s]}"
+
+
+class DatedVersions:
+    """Which version was current at an instant: ``(until, version)`` rows, ``until`` exclusive, in order;
+    instants after the last row get the last version."""
+
+    def __init__(self, rows: tuple[tuple[str, str], ...]) -> None:
+        self._limits = [parse_time(until) for until, _version in rows]
+        self._versions = [version for _until, version in rows]
+
+    def at(self, t: int) -> str:
+        """The version current at ``t`` (µs)."""
+        return self._versions[min(bisect.bisect_right(self._limits, t), len(self._versions) - 1)]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
 from collections.abc import Iterator
 from typing import Any
 
-from eocat.samples.clock import DAY_US, PRECISIONS, US, compact, iso, parse_time
+from catalog.stac import EXTENSIONS
+from eocat.samples.clock import DAY_US, PRECISIONS, US, DatedVersions, compact, iso
 from eocat.samples.constellations import S1A, S1C, s1_platforms
 from eocat.samples.draws import kind_rng, md5_multihash, uuid4
 from eocat.samples.footprints import antimeridian_slots, copy_geometry, footprint, offset, quad
@@ -16,30 +16,25 @@ from eocat.samples.vocabulary import (
     COLLECTION_IDS,
     COPERNICUS_QUICKLOOK,
     COPERNICUS_ZIPPER,
-    EXTENSIONS,
     SENTINEL_LICENSE,
-    STAC_VERSION,
     cdse_schemes,
     collection_link,
     license_link,
+    skeleton,
+    zipped_product,
 )
 
-_S1_IPF = (
-    (parse_time("2021-06-01T00:00:00Z"), "003.31"),
-    (parse_time("2022-03-23T00:00:00Z"), "003.40"),
-    (parse_time("2023-03-29T00:00:00Z"), "003.52"),
-    (parse_time("2023-10-04T00:00:00Z"), "003.61"),
-    (parse_time("2024-05-13T00:00:00Z"), "003.71"),
-    (parse_time("2024-11-20T00:00:00Z"), "003.80"),
-    (parse_time("2099-01-01T00:00:00Z"), "003.90"),
+_S1_IPF = DatedVersions(  # Sentinel-1 IPF version by acquisition date
+    (
+        ("2021-06-01T00:00:00Z", "003.31"),
+        ("2022-03-23T00:00:00Z", "003.40"),
+        ("2023-03-29T00:00:00Z", "003.52"),
+        ("2023-10-04T00:00:00Z", "003.61"),
+        ("2024-05-13T00:00:00Z", "003.71"),
+        ("2024-11-20T00:00:00Z", "003.80"),
+        ("2099-01-01T00:00:00Z", "003.90"),
+    )
 )
-
-_S1_IPF_LIMITS = [limit for limit, _v in _S1_IPF]
-
-
-def _s1_ipf(t: int) -> str:
-    """The IPF version that processed an acquisition at ``t``."""
-    return _S1_IPF[min(bisect.bisect_right(_S1_IPF_LIMITS, t), len(_S1_IPF) - 1)][1]
 
 
 def _s1_frames(rng: random.Random, count: int, duration: float) -> list[tuple[Any, ...]]:
@@ -153,7 +148,7 @@ def sentinel1_items(kind: str, n: int, seed: int, t0: int, t1: int) -> Iterator[
         t_created = t_proc + int((60 + r() * 1200) * US)
         t_published = t_created + int((60 + r() * 600) * US)
         t_updated = t_published + (int(r() * 40 * DAY_US) if r() < 0.3 else int(r() * 400 * US))
-        ipf = _s1_ipf(t_start)
+        ipf = _S1_IPF.at(t_start)
         uuid = uuid4(rng)
         safe = f"{item_id}.SAFE"
         iso_start = iso(t_start, prec)
@@ -198,26 +193,11 @@ def sentinel1_items(kind: str, n: int, seed: int, t0: int, t1: int) -> Iterator[
         if r() < 0.3:
             links.append(license_link(SENTINEL_LICENSE))
         yield {
-            "type": "Feature",
-            "stac_version": STAC_VERSION,
-            "stac_extensions": list(extensions),
-            "id": item_id,
-            "collection": cid,
-            "geometry": copy_geometry(geometry),
-            "bbox": list(bbox),
+            **skeleton(item_id, cid, list(extensions), copy_geometry(geometry), list(bbox)),
             "properties": props,
             "links": links,
             "assets": {
-                "product": {
-                    "href": f"{base}/$value",
-                    "type": "application/zip",
-                    "title": "Zipped product",
-                    "roles": ["data", "metadata", "archive"],
-                    "file:size": size,
-                    "file:checksum": md5_multihash(rng),
-                    "file:local_path": f"{safe}.zip",
-                    "auth:refs": ["oidc"],
-                },
+                "product": zipped_product(base, size, md5_multihash(rng), f"{safe}.zip"),
                 "safe_manifest": {
                     "href": f"{base}/Nodes({safe})/Nodes(manifest.safe)/$value",
                     "type": "application/xml",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from eocat.samples.clock import DAY_US, PRECISIONS, US, compact, iso, parse_time
+from catalog.stac import EXTENSIONS
+from eocat.samples.clock import DAY_US, PRECISIONS, US, DatedVersions, compact, iso, parse_time
 from eocat.samples.constellations import S2A, S2B, S2C, S2C_START, first_pass, layout
 from eocat.samples.draws import kind_rng, md5_multihash, uuid4
 from eocat.samples.footprints import antimeridian_slots, copy_geometry, footprint, offset
@@ -16,26 +16,27 @@ from eocat.samples.mgrs import mgrs_tile, tile_ring
 from eocat.samples.vocabulary import (
     COPERNICUS_QUICKLOOK,
     COPERNICUS_ZIPPER,
-    EXTENSIONS,
     SENTINEL_LICENSE,
-    STAC_VERSION,
     cdse_schemes,
     collection_link,
     license_link,
+    skeleton,
+    zipped_product,
 )
 
 _D2R = math.pi / 180.0
 _R2D = 180.0 / math.pi
 
-_S2_BASELINES = (
-    (parse_time("2021-06-30T00:00:00Z"), "N0300"),
-    (parse_time("2022-01-25T00:00:00Z"), "N0301"),
-    (parse_time("2022-12-06T00:00:00Z"), "N0400"),
-    (parse_time("2023-06-27T00:00:00Z"), "N0509"),
-    (parse_time("2024-07-23T00:00:00Z"), "N0510"),
-    (parse_time("2099-01-01T00:00:00Z"), "N0511"),
+_S2_BASELINES = DatedVersions(  # Sentinel-2 processing baseline by acquisition date
+    (
+        ("2021-06-30T00:00:00Z", "N0300"),
+        ("2022-01-25T00:00:00Z", "N0301"),
+        ("2022-12-06T00:00:00Z", "N0400"),
+        ("2023-06-27T00:00:00Z", "N0509"),
+        ("2024-07-23T00:00:00Z", "N0510"),
+        ("2099-01-01T00:00:00Z", "N0511"),
+    )
 )
-_S2_BASELINE_LIMITS = [limit for limit, _b in _S2_BASELINES]
 _S2_REPROCESSED_BEFORE = parse_time("2022-01-25T00:00:00Z")
 _S2_REPROCESSING = (parse_time("2023-03-01T00:00:00Z"), parse_time("2024-09-01T00:00:00Z"))
 
@@ -155,7 +156,7 @@ def sentinel2_items(n: int, seed: int, t0: int, t1: int) -> Iterator[dict[str, A
             k = orb.orbit_at(t)
             prec = PRECISIONS[int(r() * 20)]
             t_acq = t - int(r() * 40 * US)  # datatake start a little before the tile
-            baseline = _S2_BASELINES[min(bisect.bisect_right(_S2_BASELINE_LIMITS, t_acq), len(_S2_BASELINES) - 1)][1]
+            baseline = _S2_BASELINES.at(t_acq)
             if t_acq < _S2_REPROCESSED_BEFORE and r() < 0.6:
                 baseline = "N0500"
                 lo, hi = _S2_REPROCESSING
@@ -229,26 +230,11 @@ def sentinel2_items(n: int, seed: int, t0: int, t1: int) -> Iterator[dict[str, A
             if r() < 0.3:
                 links.append(license_link(SENTINEL_LICENSE))
             yield {
-                "type": "Feature",
-                "stac_version": STAC_VERSION,
-                "stac_extensions": extensions,
-                "id": item_id,
-                "collection": cid,
-                "geometry": copy_geometry(tl["geometry"]),
-                "bbox": list(tl["bbox"]),
+                **skeleton(item_id, cid, extensions, copy_geometry(tl["geometry"]), list(tl["bbox"])),
                 "properties": props,
                 "links": links,
                 "assets": {
-                    "product": {
-                        "href": f"{base}/$value",
-                        "type": "application/zip",
-                        "title": "Zipped product",
-                        "roles": ["data", "metadata", "archive"],
-                        "file:size": size,
-                        "file:checksum": md5_multihash(rng),
-                        "file:local_path": f"{safe}.zip",
-                        "auth:refs": ["oidc"],
-                    },
+                    "product": zipped_product(base, size, md5_multihash(rng), f"{safe}.zip"),
                     "product_metadata": {
                         "href": f"{base}/Nodes({safe})/Nodes(MTD_MSIL2A.xml)/$value",
                         "type": "application/xml",

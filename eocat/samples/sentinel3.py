@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from catalog.stac import EXTENSIONS
 from eocat.samples.clock import DAY_US, US, compact, iso, parse_time
 from eocat.samples.draws import kind_rng
 from eocat.samples.vocabulary import (
     COLLECTION_IDS,
     DESTINE_STREAMER,
-    EXTENSIONS,
-    STAC_VERSION,
     collection_link,
     desp_schemes,
+    skeleton,
 )
 
 CONTINENTS: dict[str, tuple[tuple[float, float, float, float], int, int]] = {
@@ -62,13 +62,13 @@ def sentinel3_items(n: int, seed: int, t0: int, t1: int) -> Iterator[dict[str, A
         scale_min = round(-0.3 + r() * 0.15, 4)
         scale_max = round(0.85 + r() * 0.12, 4)
         yield {
-            "type": "Feature",
-            "stac_version": STAC_VERSION,
-            "stac_extensions": list(extensions),
-            "id": f"s3-ndvi-{continent}-{sat}-{compact(t)}",
-            "collection": cid,
-            "geometry": {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, nn], [w, nn], [w, s]]]},
-            "bbox": [w, s, e, nn],
+            **skeleton(
+                f"s3-ndvi-{continent}-{sat}-{compact(t)}",
+                cid,
+                list(extensions),
+                {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, nn], [w, nn], [w, s]]]},
+                [w, s, e, nn],
+            ),
             "properties": {
                 "datetime": iso(t, prec),
                 "start_datetime": iso(t, prec),

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from catalog.stac import EXTENSIONS, STAC_VERSION
 from emulators.s1truth import N_BURST_IDS
 from eocat.samples.sentinel3 import CONTINENTS
 from eocat.samples.vocabulary import (
     COLLECTION_IDS,
     DESTINE_LICENSE,
-    EXTENSIONS,
     SENTINEL_LICENSE,
-    STAC_VERSION,
+    burst_schemes,
     cdse_schemes,
     desp_schemes,
-    edl_scheme,
 )
 
 
@@ -103,48 +103,30 @@ def collections() -> list[dict[str, Any]]:
 
     s1_ext = [x["authentication"], x["product"], x["sar"], x["sat"], x["processing"]]
     s1_extent = {"spatial": {"bbox": full}, "temporal": {"interval": [["2014-10-03T00:00:00Z", None]]}}
-    collection(
-        "s1-slc",
-        "Sentinel-1 Level-1 Single Look Complex (SLC)",
-        "Sentinel-1 C-band SAR Level-1 SLC products (IW and EW), focused complex data in slant range "
-        "geometry, one item per product slice (~25 s).",
-        ["sentinel", "copernicus", "esa", "sar", "c-band", "slc"],
-        s1_extent,
-        {
+    s1_assets = {
+        "product": product_asset,
+        "safe_manifest": {"type": "application/xml", "roles": ["metadata"], "auth:refs": ["oidc"]},
+        "thumbnail": {"type": "image/png", "roles": ["thumbnail"]},
+    }
+    s1_levels = (  # kind, title, description, keyword, product types
+        ("s1-slc", "Sentinel-1 Level-1 Single Look Complex (SLC)",
+         "Sentinel-1 C-band SAR Level-1 SLC products (IW and EW), focused complex data in slant range "
+         "geometry, one item per product slice (~25 s).", "slc", ["IW_SLC__1S", "EW_SLC__1S"]),
+        ("s1-grd", "Sentinel-1 Level-1 Ground Range Detected (GRD)",
+         "Sentinel-1 C-band SAR Level-1 GRD products (IW high resolution, EW medium resolution), "
+         "detected, multi-looked and projected to ground range.", "grd", ["IW_GRDH_1S", "EW_GRDM_1S"]),
+    )  # fmt: skip
+    for kind, title, description, keyword, product_types in s1_levels:
+        summaries = {
             **s1_sum,
             "platform": ["sentinel-1a", "sentinel-1b", "sentinel-1c"],
-            "product:type": ["IW_SLC__1S", "EW_SLC__1S"],
+            "product:type": product_types,
             "processing:level": ["L1"],
-        },
-        {
-            "product": product_asset,
-            "safe_manifest": {"type": "application/xml", "roles": ["metadata"], "auth:refs": ["oidc"]},
-            "thumbnail": {"type": "image/png", "roles": ["thumbnail"]},
-        },
-        s1_ext,
-        cdse_auth,
-    )
-    collection(
-        "s1-grd",
-        "Sentinel-1 Level-1 Ground Range Detected (GRD)",
-        "Sentinel-1 C-band SAR Level-1 GRD products (IW high resolution, EW medium resolution), "
-        "detected, multi-looked and projected to ground range.",
-        ["sentinel", "copernicus", "esa", "sar", "c-band", "grd"],
-        s1_extent,
-        {
-            **s1_sum,
-            "platform": ["sentinel-1a", "sentinel-1b", "sentinel-1c"],
-            "product:type": ["IW_GRDH_1S", "EW_GRDM_1S"],
-            "processing:level": ["L1"],
-        },
-        {
-            "product": product_asset,
-            "safe_manifest": {"type": "application/xml", "roles": ["metadata"], "auth:refs": ["oidc"]},
-            "thumbnail": {"type": "image/png", "roles": ["thumbnail"]},
-        },
-        s1_ext,
-        cdse_auth,
-    )
+        }
+        keywords = ["sentinel", "copernicus", "esa", "sar", "c-band", keyword]
+        collection(
+            kind, title, description, keywords, s1_extent, summaries, copy.deepcopy(s1_assets), s1_ext, cdse_auth
+        )
     collection(
         "s1-burst",
         "Sentinel-1 SLC bursts",
@@ -167,11 +149,11 @@ def collections() -> list[dict[str, Any]]:
         },
         {
             "cdse": {"type": "application/zip", "roles": ["data", "archive"], "auth:refs": ["oidc"]},
-            "tiff": {"type": "image/tiff; application=geotiff", "roles": ["data"], "auth:refs": ["edl"]},
-            "xml": {"type": "application/xml", "roles": ["metadata"], "auth:refs": ["edl"]},
+            "tiff": {"type": "image/tiff; application=geotiff", "roles": ["data"], "auth:refs": ["earthdata"]},
+            "xml": {"type": "application/xml", "roles": ["metadata"], "auth:refs": ["earthdata"]},
         },
         [x["authentication"], x["sar"], x["sat"]],
-        {"auth:schemes": {**cdse_schemes(), "edl": edl_scheme()}},
+        {"auth:schemes": burst_schemes()},
     )
     collection(
         "s2-l2a",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog.stac import STAC_VERSION, auth_schemes
+
 KINDS = ("s1-slc", "s1-grd", "s1-burst", "s2-l2a", "s3-ndvi")
 
 COLLECTION_IDS: dict[str, str] = {
@@ -15,64 +17,27 @@ COLLECTION_IDS: dict[str, str] = {
     "s3-ndvi": "destine-s3-ndvi",
 }
 
-STAC_VERSION = "1.1.0"
-
-EXTENSIONS: dict[str, str] = {
-    "authentication": "https://stac-extensions.github.io/authentication/v1.1.0/schema.json",
-    "eo": "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
-    "file": "https://stac-extensions.github.io/file/v2.1.0/schema.json",
-    "grid": "https://stac-extensions.github.io/grid/v1.1.0/schema.json",
-    "processing": "https://stac-extensions.github.io/processing/v1.2.0/schema.json",
-    "product": "https://stac-extensions.github.io/product/v1.0.0/schema.json",
-    "proj": "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
-    "sar": "https://stac-extensions.github.io/sar/v1.3.0/schema.json",
-    "sat": "https://stac-extensions.github.io/sat/v1.1.0/schema.json",
-    "timestamps": "https://stac-extensions.github.io/timestamps/v1.1.0/schema.json",
-    "view": "https://stac-extensions.github.io/view/v1.1.0/schema.json",
-}
 COPERNICUS_ZIPPER = "https://zipper.dataspace.copernicus.eu/odata/v1"
 COPERNICUS_QUICKLOOK = "https://datahub.creodias.eu/odata/v1"
-CDSE_OIDC = "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/.well-known/openid-configuration"
 ASF_BURST = "https://sentinel1-burst.asf.alaska.edu"
-EDL = "https://urs.earthdata.nasa.gov"
 DESTINE_STREAMER = "https://streamer.destine.eu"
-DESP_OIDC = "https://auth.destine.eu/realms/desp/.well-known/openid-configuration"
 SENTINEL_LICENSE = "https://sentinel.esa.int/documents/247904/690755/Sentinel_Data_Legal_Notice"
 DESTINE_LICENSE = "https://platform.destine.eu/terms-and-conditions/"
 
 
 def cdse_schemes() -> dict[str, Any]:
-    return {
-        "oidc": {
-            "type": "openIdConnect",
-            "description": "CDSE Keycloak (client_id cdse-public); send the access token as Bearer.",
-            "openIdConnectUrl": CDSE_OIDC,
-        }
-    }
+    """``auth:schemes`` of a CDSE product: the CDSE OpenID Connect scheme (``oidc``)."""
+    return auth_schemes("oidc")
 
 
-def edl_scheme() -> dict[str, Any]:
-    return {
-        "type": "oauth2",
-        "description": "NASA Earthdata Login; the ASF burst extractor needs the asf-urs cookie.",
-        "flows": {
-            "authorizationCode": {
-                "authorizationUrl": f"{EDL}/oauth/authorize",
-                "tokenUrl": f"{EDL}/oauth/token",
-                "scopes": {},
-            }
-        },
-    }
+def burst_schemes() -> dict[str, Any]:
+    """``auth:schemes`` of a burst: CDSE (``oidc``) and NASA Earthdata Login (``earthdata``)."""
+    return auth_schemes("oidc", "earthdata")
 
 
 def desp_schemes() -> dict[str, Any]:
-    return {
-        "desp": {
-            "type": "openIdConnect",
-            "description": "DestinE DESP Keycloak; send the access token as Bearer.",
-            "openIdConnectUrl": DESP_OIDC,
-        }
-    }
+    """``auth:schemes`` of a DestinE frame (``desp``)."""
+    return auth_schemes("desp")
 
 
 def collection_link(cid: str) -> dict[str, str]:
@@ -81,3 +46,32 @@ def collection_link(cid: str) -> dict[str, str]:
 
 def license_link(href: str) -> dict[str, str]:
     return {"rel": "license", "href": href, "type": "text/html", "title": "Legal notice"}
+
+
+def skeleton(
+    item_id: str, cid: str, extensions: list[str], geometry: dict[str, Any], bbox: list[float]
+) -> dict[str, Any]:
+    """The first fields of a generated item, in the generator's key order (properties, links, assets follow)."""
+    return {
+        "type": "Feature",
+        "stac_version": STAC_VERSION,
+        "stac_extensions": extensions,
+        "id": item_id,
+        "collection": cid,
+        "geometry": geometry,
+        "bbox": bbox,
+    }
+
+
+def zipped_product(base: str, size: int, checksum: str, local_path: str) -> dict[str, Any]:
+    """The ``product`` asset of a CDSE product: the zip at ``{base}/$value``."""
+    return {
+        "href": f"{base}/$value",
+        "type": "application/zip",
+        "title": "Zipped product",
+        "roles": ["data", "metadata", "archive"],
+        "file:size": size,
+        "file:checksum": checksum,
+        "file:local_path": local_path,
+        "auth:refs": ["oidc"],
+    }

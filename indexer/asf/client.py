@@ -21,6 +21,7 @@ import httpx
 from shapely.geometry.base import BaseGeometry
 
 from catalog.checkpoints import Checkpoints
+from catalog.http import RetryPolicy, get_json, new_client, request
 from catalog.store import Store
 from indexer.asf.ratelimit import RateLimiter
 from indexer.bursts.mapping import COLLECTION_ID, asf_feature_to_item, collection
@@ -28,7 +29,6 @@ from indexer.cdse.client import area_wkt
 from indexer.endpoints import endpoint
 from indexer.errors import UpstreamError
 from indexer.harvest import HarvestReport, Window, fingerprint, harvest
-from indexer.http import RetryPolicy, get_json, new_client, request
 
 MAX_RESULTS = 2000
 QUERIES_PER_MINUTE = 250

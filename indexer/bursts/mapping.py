@@ -40,7 +40,8 @@ import httpx
 import orjson
 
 from catalog.errors import EocatError
-from catalog.timeutil import canonical_lenient, format_canonical
+from catalog.stac import EXTENSIONS, STAC_VERSION, auth_schemes
+from catalog.timeutil import canonical_lenient, format_canonical, parse_canonical
 from indexer.bursts.identity import (
     POLARIZATIONS,
     SUBSWATH,
@@ -51,33 +52,7 @@ from indexer.bursts.identity import (
 )
 
 COLLECTION_ID = "sentinel-1-bursts"
-STAC_VERSION = "1.1.0"
-EXT = {
-    "authentication": "https://stac-extensions.github.io/authentication/v1.1.0/schema.json",
-    "proj": "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
-    "sar": "https://stac-extensions.github.io/sar/v1.3.0/schema.json",
-    "sat": "https://stac-extensions.github.io/sat/v1.1.0/schema.json",
-}
-CDSE_OPENID_CONFIGURATION = "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/.well-known/openid-configuration"
-AUTH_SCHEMES: dict[str, Any] = {
-    "oidc": {
-        "type": "openIdConnect",
-        "description": "CDSE Keycloak (client_id cdse-public); send the access token as Bearer.",
-        "openIdConnectUrl": CDSE_OPENID_CONFIGURATION,
-    },
-    "earthdata": {
-        "type": "oauth2",
-        "description": "NASA Earthdata Login (EARTHDATA_USERNAME/PASSWORD or EARTHDATA_TOKEN); the ASF burst "
-        "extractor wants the asf-urs cookie that ASF's login service sets after an EDL login.",
-        "flows": {
-            "authorizationCode": {
-                "authorizationUrl": "https://urs.earthdata.nasa.gov/oauth/authorize",
-                "tokenUrl": "https://urs.earthdata.nasa.gov/oauth/token",
-                "scopes": {},
-            }
-        },
-    },
-}
+_ITEM_EXTENSIONS = ("authentication", "proj", "sar", "sat")  # in stac_extensions order
 PROVIDERS = {
     "esa": {"name": "ESA", "roles": ["producer", "licensor"], "url": "https://sentinels.copernicus.eu"},
     "cdse": {"name": "Copernicus Data Space Ecosystem", "roles": ["host", "processor"],
@@ -159,7 +134,7 @@ def _item(burst: _Burst, properties: dict[str, Any], assets: dict[str, Any], pro
         "s1:parent_product": burst.parent,
         "s1:azimuth_anx_time": burst.azimuth_anx_time,
         "s1:samples_per_burst": burst.samples,
-        "auth:schemes": orjson.loads(orjson.dumps(AUTH_SCHEMES)),
+        "auth:schemes": auth_schemes("oidc", "earthdata"),
     }
     if burst.burst_index is not None:
         props["s1:burst_index"] = burst.burst_index
@@ -170,7 +145,7 @@ def _item(burst: _Burst, properties: dict[str, Any], assets: dict[str, Any], pro
     return {
         "type": "Feature",
         "stac_version": STAC_VERSION,
-        "stac_extensions": [EXT[name] for name in EXT if name in extensions],
+        "stac_extensions": [EXTENSIONS[name] for name in _ITEM_EXTENSIONS if name in extensions],
         "id": burst_item_id(
             burst.relative_burst_id, burst.subswath, burst.azimuth_time, burst.polarization, burst.parent
         ),
@@ -207,7 +182,7 @@ def _time(value: Any) -> datetime:
     text = canonical_lenient(value)
     if text is None:
         raise ValueError("empty timestamp")
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_canonical(text)
 
 
 def _choice(value: Any, allowed: tuple[str, ...] | re.Pattern[str]) -> str:

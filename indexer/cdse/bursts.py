@@ -17,13 +17,13 @@ import httpx
 from shapely.geometry.base import BaseGeometry
 
 from catalog.checkpoints import Checkpoints
+from catalog.http import RetryPolicy, get_json, new_client
 from catalog.store import Store
 from indexer.bursts.mapping import COLLECTION_ID, cdse_burst_to_item, collection
 from indexer.cdse.client import MAX_SKIP, PAGE_SIZE, area_wkt
 from indexer.endpoints import endpoint
 from indexer.errors import UpstreamError
 from indexer.harvest import HarvestReport, Window, fingerprint, harvest
-from indexer.http import RetryPolicy, get_json, new_client
 
 
 @dataclass(frozen=True)

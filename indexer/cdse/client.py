@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -20,14 +20,13 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from catalog.checkpoints import Checkpoints
-from catalog.errors import EocatError
+from catalog.http import RetryPolicy, get_json, new_client
 from catalog.store import Store
-from catalog.timeutil import format_canonical, utc_now
+from catalog.timeutil import format_canonical, parse_canonical, utc_now
 from indexer.cdse.mapping import collections, product_to_item
 from indexer.endpoints import endpoint
 from indexer.errors import UpstreamError
 from indexer.harvest import HarvestReport, Window, fingerprint, harvest
-from indexer.http import RetryPolicy, get_json, new_client
 
 PAGE_SIZE = 1000
 MAX_SKIP = 10_000
@@ -170,7 +169,8 @@ def harvest_products(
     """Harvest CDSE products into the store (the body of ``eocat harvest cdse``).
 
     ``since_last`` asks only for products modified since the previous complete harvest of the
-    same query (its watermark); ``restart`` forgets finished windows and harvests everything.
+    same query (its watermark); without one (a first run) everything is harvested and the
+    watermark set. ``restart`` forgets finished windows and harvests everything.
     """
     catalogue_url, download_url = endpoint("cdse_catalogue"), endpoint("cdse_download")
     owns_client = client is None
@@ -180,9 +180,8 @@ def harvest_products(
         marks = Checkpoints(store, base.name, fingerprint(base))
         if since_last:
             watermark = marks.watermark()
-            if watermark is None:
-                raise EocatError("no previous harvest of this query to continue from: run it once without --since-last")
-            query = replace(query, modified_since=watermark)
+            if watermark is not None:  # a first run harvests everything (and sets the watermark)
+                query = replace(query, modified_since=watermark)
         source = CdseProducts(client, query, catalogue_url=catalogue_url, download_url=download_url)
         if restart:
             Checkpoints(store, source.name, fingerprint(source)).reset()
@@ -198,5 +197,5 @@ def harvest_products(
 
 
 def _minus_minutes(canonical: str, minutes: int) -> str:
-    moment = datetime.fromisoformat(canonical.replace("Z", "+00:00")) - timedelta(minutes=minutes)
+    moment = parse_canonical(canonical) - timedelta(minutes=minutes)
     return format_canonical(moment)

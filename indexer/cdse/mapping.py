@@ -48,10 +48,10 @@ import antimeridian
 import orjson
 
 from catalog.errors import EocatError
+from catalog.stac import EXTENSIONS, STAC_VERSION, auth_schemes
 from catalog.timeutil import canonical_lenient, format_canonical
 
 __all__ = [
-    "CDSE_OPENID_CONFIGURATION",
     "TABLES",
     "MalformedRecord",
     "collection_id",
@@ -63,12 +63,10 @@ __all__ = [
 _HERE = Path(__file__).resolve().parent
 TABLES: dict[str, Any] = orjson.loads((_HERE / "mapping.json").read_bytes())
 
-CDSE_OPENID_CONFIGURATION = "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/.well-known/openid-configuration"
-_OIDC_SCHEME = {
-    "type": "openIdConnect",
-    "description": "CDSE Keycloak (client_id cdse-public); send the access token as Bearer.",
-    "openIdConnectUrl": CDSE_OPENID_CONFIGURATION,
-}
+
+def _table(name: str) -> dict[str, Any]:
+    """A table of ``mapping.json`` without its ``$``-keys (comments)."""
+    return {key: value for key, value in TABLES[name].items() if not key.startswith("$")}
 
 
 class MalformedRecord(EocatError):
@@ -154,7 +152,7 @@ def _datetime(value: Any, props: _Props) -> str | None:
     return _canonical(_str(value, props))
 
 
-_TIMELINESS: dict[str, str] = {k: v for k, v in TABLES["timeliness"].items() if not k.startswith("$")}
+_TIMELINESS: dict[str, str] = _table("timeliness")
 
 
 def _timeliness_category(value: Any, props: _Props) -> str | None:
@@ -166,7 +164,7 @@ def _timeliness_duration(value: Any, props: _Props) -> str | None:
     return _TIMELINESS.get(_str(value, props))
 
 
-_LEVELS: dict[str, str] = {k: v for k, v in TABLES["processing_levels"].items() if not k.startswith("$")}
+_LEVELS: dict[str, str] = _table("processing_levels")
 
 
 def _processing_level(value: Any, props: _Props) -> str | None:
@@ -186,7 +184,7 @@ def _baseline(value: Any, props: _Props) -> str | None:
     return f"{int(match.group(1)):02d}.{match.group(2)}"
 
 
-_BEAMS_BY_MODE: dict[str, list[str]] = {k: v for k, v in TABLES["beam_ids_by_mode"].items() if not k.startswith("$")}
+_BEAMS_BY_MODE: dict[str, list[str]] = _table("beam_ids_by_mode")
 
 
 def _beam_ids(value: Any, props: _Props) -> list[str] | None:
@@ -304,9 +302,7 @@ _QUIRKS: dict[tuple[str, str], type] = {
 }
 _MISSIONS_BY_PLATFORM: dict[str, str] = TABLES["missions_by_platform"]
 _MISSIONS_BY_PREFIX: dict[str, str] = TABLES["missions_by_name_prefix"]
-_DESIGNATORS: dict[str, dict[str, str]] = {
-    k: v for k, v in TABLES["platform_designators"].items() if not k.startswith("$")
-}
+_DESIGNATORS: dict[str, dict[str, str]] = _table("platform_designators")
 _PLATFORMS_WITHOUT_SERIAL: dict[str, str] = TABLES["platforms_without_serial"]
 _NAME_EXTENSIONS: tuple[str, ...] = tuple(TABLES["name_extensions"])
 _CHECKSUMS: list[tuple[str, str, int]] = [
@@ -314,19 +310,14 @@ _CHECKSUMS: list[tuple[str, str, int]] = [
     for algorithm in TABLES["checksums"]["order"]
 ]
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
-_QUICKLOOK: dict[str, dict[str, Any]] = {k: v for k, v in TABLES["quicklook"].items() if not k.startswith("$")}
-_COLLECTION_CONSTANTS: dict[str, dict[str, Any]] = {
-    k: v for k, v in TABLES["collection_constants"].items() if not k.startswith("$")
-}
-_PRODUCT_TYPE_CONSTANTS: dict[str, dict[str, Any]] = {
-    k: v for k, v in TABLES["product_type_constants"].items() if not k.startswith("$")
-}
-_EXTENSION_URLS: dict[str, str] = TABLES["extensions"]
+_QUICKLOOK: dict[str, dict[str, Any]] = _table("quicklook")
+_COLLECTION_CONSTANTS: dict[str, dict[str, Any]] = _table("collection_constants")
+_PRODUCT_TYPE_CONSTANTS: dict[str, dict[str, Any]] = _table("product_type_constants")
+_EXTENSION_URLS: dict[str, str] = EXTENSIONS
 _PREFIX_EXTENSION: dict[str, str] = {
     prefix: _EXTENSION_URLS[name] for prefix, name in TABLES["field_prefix_extension"].items()
 }
 _TIMESTAMP_FIELDS = frozenset(TABLES["timestamp_fields"])
-_STAC_VERSION: str = TABLES["stac_version"]
 
 
 def _field_extension(key: str) -> str | None:
@@ -395,7 +386,7 @@ class _CollectionRules:
         return sorted(set(ids))
 
 
-_COLLECTIONS = _CollectionRules({k: v for k, v in TABLES["collections"].items() if not k.startswith("$")})
+_COLLECTIONS = _CollectionRules(_table("collections"))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -604,6 +595,32 @@ def product_to_item(record: dict[str, Any], *, download_url: str, catalogue_url:
     ``download_url`` is the base of the asset hrefs (``https://zipper.dataspace.copernicus.eu/odata/v1`` or an
     emulator), ``catalogue_url`` the base of the ``via`` link. Raises :class:`MalformedRecord`.
     """
+    rid, name = _identity(record)
+    props = _time_fields(record, rid)
+    mission, captured = _attribute_fields(record, rid, name, props)
+    _platform_fields(captured, props)
+    cid = _collection_fields(mission, props)
+    _cdse_fields(record, rid, props)
+    assets = _assets(record, rid, name, mission, download_url)
+    geometry, bbox = _geometry(record, rid)
+    item: dict[str, Any] = {
+        "type": "Feature",
+        "stac_version": STAC_VERSION,
+        "stac_extensions": _extensions_used(props, assets),
+        "id": _item_id(name),
+        "collection": cid,
+        "geometry": geometry,
+    }
+    if bbox is not None:
+        item["bbox"] = bbox
+    item["properties"] = props
+    item["links"] = _links(rid, cid, catalogue_url)
+    item["assets"] = assets
+    return item
+
+
+def _identity(record: Any) -> tuple[str, str]:
+    """The record's ``Id`` and ``Name`` (both required)."""
     if type(record) is not dict:
         raise MalformedRecord(_record_id(record), "the record is not a JSON object")
     rid = record.get("Id")
@@ -612,6 +629,19 @@ def product_to_item(record: dict[str, Any], *, download_url: str, catalogue_url:
     name = record.get("Name")
     if type(name) is not str or not name:
         raise MalformedRecord(rid, "Name is missing")
+    return rid, name
+
+
+_TIME_FIELDS = (
+    ("OriginDate", "created"),
+    ("ModificationDate", "updated"),
+    ("PublicationDate", "published"),
+    ("EvictionDate", "expires"),
+)
+
+
+def _time_fields(record: dict[str, Any], rid: str) -> dict[str, Any]:
+    """The item's properties, started with its times: ``ContentDate`` and the record's dates."""
     content = record.get("ContentDate")
     if type(content) is not dict:
         raise MalformedRecord(rid, "ContentDate is missing")
@@ -621,23 +651,20 @@ def product_to_item(record: dict[str, Any], *, download_url: str, catalogue_url:
     end = _date("ContentDate.End", rid, content.get("End")) or start
     if end < start:
         raise MalformedRecord(rid, f"ContentDate.End {end} is before Start {start}")
-
     props: dict[str, Any] = {"datetime": start, "start_datetime": start, "end_datetime": end}
-    get = record.get
-    for key, field in (
-        ("OriginDate", "created"),
-        ("ModificationDate", "updated"),
-        ("PublicationDate", "published"),
-        ("EvictionDate", "expires"),
-    ):
-        value = get(key)
+    for key, field in _TIME_FIELDS:
+        value = record.get(key)
         if value is not None and value != "":
             props[field] = _date(key, rid, value)
     if "created" in props:
         props["eopf:origin_datetime"] = props["created"]
+    return props
 
-    # -- attributes (the mission decides the table)
-    attributes = get("Attributes") or ()
+
+def _attribute_fields(record: dict[str, Any], rid: str, name: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Convert the ``Attributes`` by the mission's rules into ``props``; returns the mission and the
+    captured helper values (``_``-prefixed fields that feed composite properties)."""
+    attributes = record.get("Attributes") or ()
     if type(attributes) is not list and attributes != ():
         raise MalformedRecord(rid, "Attributes is not a list")
     mission = _mission(name, attributes)
@@ -673,8 +700,11 @@ def product_to_item(record: dict[str, Any], *, download_url: str, catalogue_url:
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         where = f"attribute {attribute_name!r}" if isinstance(attribute_name, str) else "an Attributes entry"
         raise MalformedRecord(rid, f"{where}: {exc}") from None
+    return mission, captured
 
-    # -- composite fields
+
+def _platform_fields(captured: dict[str, Any], props: dict[str, Any]) -> None:
+    """Composite fields: ``platform`` and its designator from name + serial, ``processing:software``."""
     short = captured.get("_platform")
     serial = captured.get("_serial")
     if short is not None:
@@ -689,50 +719,35 @@ def product_to_item(record: dict[str, Any], *, download_url: str, catalogue_url:
     if processor is not None and "_processor_version" in captured:
         props["processing:software"] = {processor: captured["_processor_version"]}
 
+
+def _collection_fields(mission: str, props: dict[str, Any]) -> str:
+    """The item's collection id; fills the collection's and the product type's constant properties."""
     product_type = props.get("product:type")
     cid = _COLLECTIONS.resolve(mission, product_type, props.get("product:timeliness_category"))
-    constants = _COLLECTION_CONSTANTS.get(cid)
-    if constants is not None:
-        for key, value in constants.items():
-            props.setdefault(key, value)
-    if product_type is not None:
-        constants = _PRODUCT_TYPE_CONSTANTS.get(product_type)
+    for constants in (_COLLECTION_CONSTANTS.get(cid), _PRODUCT_TYPE_CONSTANTS.get(product_type or "")):
         if constants is not None:
             for key, value in constants.items():
                 props.setdefault(key, value)
+    return cid
 
-    props["auth:schemes"] = {"oidc": dict(_OIDC_SCHEME)}
+
+def _cdse_fields(record: dict[str, Any], rid: str, props: dict[str, Any]) -> None:
+    """How to reach the product at CDSE: ``auth:schemes``, ``cdse:id``, ``cdse:online``, ``cdse:s3_path``."""
+    props["auth:schemes"] = auth_schemes("oidc")
     props["cdse:id"] = rid
-    online = get("Online")
+    online = record.get("Online")
     if type(online) is bool:
         props["cdse:online"] = online
-    s3_path = get("S3Path")
+    s3_path = record.get("S3Path")
     if type(s3_path) is str and s3_path:
         props["cdse:s3_path"] = s3_path
 
-    # -- assets
-    base = f"{download_url.rstrip('/')}/Products({rid})"
-    product: dict[str, Any] = {
-        "href": base + "/$value",
-        "type": "application/zip",
-        "title": "Zipped product",
-        "roles": ["data", "metadata", "archive"],
-        "auth:refs": ["oidc"],
-    }
-    size = get("ContentLength")
-    if size is not None:
-        if type(size) is not int or size < 0:
-            raise MalformedRecord(rid, f"ContentLength {size!r} is not a byte count")
-        if size:
-            product["file:size"] = size
-    checksum = _multihash(get("Checksum"), rid, "Checksum")
-    if checksum is not None:
-        product["file:checksum"] = checksum
-    if "/" not in name:
-        product["file:local_path"] = name + ".zip"
-    assets: dict[str, dict[str, Any]] = {"product": product}
 
-    quicklooks = get("Assets")
+def _assets(record: dict[str, Any], rid: str, name: str, mission: str, download_url: str) -> dict[str, dict[str, Any]]:
+    """``product`` (the zip), ``thumbnail`` (a quicklook), ``nodes`` (the product tree), ``compressed``."""
+    base = f"{download_url.rstrip('/')}/Products({rid})"
+    assets: dict[str, dict[str, Any]] = {"product": _product_asset(record, rid, name, base)}
+    quicklooks = record.get("Assets")
     if quicklooks:
         thumbnail = _thumbnail(quicklooks, rid, mission)
         if thumbnail is not None:
@@ -745,35 +760,53 @@ def product_to_item(record: dict[str, Any], *, download_url: str, catalogue_url:
         "GET .../Nodes(<name>)/.../$value with a Bearer token to fetch one file.",
         "roles": ["metadata"],
     }
-    locations = get("Locations")
+    locations = record.get("Locations")
     if locations:
         compressed = _compressed(locations, rid, base)
         if compressed is not None:
             assets["compressed"] = compressed
+    return assets
 
-    geometry, bbox = _geometry(record, rid)
 
-    # -- extensions: exactly those whose fields are used
+def _product_asset(record: dict[str, Any], rid: str, name: str, base: str) -> dict[str, Any]:
+    """The zipped product with its size, checksum and local name."""
+    product: dict[str, Any] = {
+        "href": base + "/$value",
+        "type": "application/zip",
+        "title": "Zipped product",
+        "roles": ["data", "metadata", "archive"],
+        "auth:refs": ["oidc"],
+    }
+    size = record.get("ContentLength")
+    if size is not None:
+        if type(size) is not int or size < 0:
+            raise MalformedRecord(rid, f"ContentLength {size!r} is not a byte count")
+        if size:
+            product["file:size"] = size
+    checksum = _multihash(record.get("Checksum"), rid, "Checksum")
+    if checksum is not None:
+        product["file:checksum"] = checksum
+    if "/" not in name:
+        product["file:local_path"] = name + ".zip"
+    return product
+
+
+def _extensions_used(props: dict[str, Any], assets: dict[str, dict[str, Any]]) -> list[str]:
+    """Exactly the extensions whose fields the item uses, sorted."""
     extension_of = _EXTENSION_OF
     urls = {extension_of[key] for key in props}
     urls.discard(None)
+    product = assets["product"]
     if "file:local_path" in product or "file:checksum" in product or "file:size" in product:
         urls.add(_EXTENSION_URLS["file"])
     if "compressed" in assets and "expires" in assets["compressed"]:
         urls.add(_EXTENSION_URLS["timestamps"])
+    return sorted(url for url in urls if url is not None)
 
-    item: dict[str, Any] = {
-        "type": "Feature",
-        "stac_version": _STAC_VERSION,
-        "stac_extensions": sorted(urls),
-        "id": _item_id(name),
-        "collection": cid,
-        "geometry": geometry,
-    }
-    if bbox is not None:
-        item["bbox"] = bbox
-    item["properties"] = props
-    item["links"] = [
+
+def _links(rid: str, cid: str, catalogue_url: str) -> list[dict[str, Any]]:
+    """The ``collection`` link and a ``via`` link to the OData record."""
+    return [
         {"rel": "collection", "href": "../collection.json", "type": "application/json", "title": cid},
         {
             "rel": "via",
@@ -782,8 +815,6 @@ def product_to_item(record: dict[str, Any], *, download_url: str, catalogue_url:
             "title": "CDSE OData product record",
         },
     ]
-    item["assets"] = assets
-    return item
 
 
 def _thumbnail(quicklooks: Any, rid: str, mission: str) -> dict[str, Any] | None:

@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 
+from catalog.http import RetryPolicy, get_json, new_client, request
 from indexer.auth import Credentials, find_credentials
 from indexer.endpoints import endpoint
 from indexer.errors import AuthError
-from indexer.http import RetryPolicy, get_json, new_client, request
 
 CLIENT_ID = "streaming-fe"
 CALLBACK_PATH = "/api/v1/authentication/callback"

@@ -19,13 +19,14 @@ from urllib.parse import quote
 import httpx
 
 from catalog.errors import EocatError
+from catalog.http import RetryPolicy, new_client, request
 from catalog.store import Store
+from catalog.timeutil import parse_canonical
 from indexer.destine.auth import DespTokenProvider
 from indexer.destine.mapping import COLLECTION_ID, collection, frame_item, parse_start, record_id
 from indexer.endpoints import endpoint
 from indexer.errors import UpstreamError
 from indexer.harvest import HarvestReport, Window, harvest
-from indexer.http import RetryPolicy, new_client, request
 
 API_DATE = "%Y%m%dT%H%M"
 METADATA_PATH = "/api/streaming/s3/data/metadata/{continent}"
@@ -170,4 +171,4 @@ def harvest_frames(
 
 
 def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_canonical(text)

@@ -10,7 +10,7 @@ frame and writes a Cloud-Optimized GeoTIFF of NDVI. Its ``bands`` describe the s
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -18,7 +18,8 @@ from typing import Any
 import orjson
 
 from catalog.errors import InvalidItem
-from catalog.timeutil import format_canonical
+from catalog.stac import STAC_VERSION, extension_uris
+from catalog.timeutil import format_canonical, parse_canonical
 
 COLLECTION_ID = "destine-s3-ndvi"
 FPS = 25
@@ -30,11 +31,7 @@ MEDIA_TYPES = {
     ".ts": "video/mp2t",
     ".m3u8": "application/vnd.apple.mpegurl",
 }
-EXTENSIONS = [
-    "https://stac-extensions.github.io/authentication/v1.1.0/schema.json",
-    "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
-    "https://stac-extensions.github.io/raster/v2.0.0/schema.json",
-]
+ITEM_EXTENSIONS = extension_uris("authentication", "proj", "raster")
 COG_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 
 
@@ -82,8 +79,8 @@ def frame_item(record: dict[str, Any]) -> dict[str, Any]:
     index = number - 1
     return {
         "type": "Feature",
-        "stac_version": "1.1.0",
-        "stac_extensions": list(EXTENSIONS),
+        "stac_version": STAC_VERSION,
+        "stac_extensions": list(ITEM_EXTENSIONS),
         "id": f"s3-ndvi-{continent}-{satellite}-{moment:%Y%m%dT%H%M%S}",
         "collection": COLLECTION_ID,
         "geometry": {
@@ -146,10 +143,9 @@ def parse_start(value: Any) -> datetime:
     if not isinstance(value, str) or not value:
         raise InvalidItem(f"img_start_date {value!r} is missing")
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return parse_canonical(value)
     except ValueError:
         raise InvalidItem(f"img_start_date {value!r} is not a date-time") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _finite(image: dict[str, Any], key: str) -> float:

@@ -32,8 +32,8 @@ from catalog.fetch import (
     register_host_limits,
     register_step,
 )
-from catalog.fetch.http import download, redact
-from catalog.fetch.retry import RETRY_STATUS, retry_after_headers
+from catalog.fetch.http import download
+from catalog.http import RETRY_STATUS, redact, retry_after
 from indexer.earthdata import EarthdataLogin, auth_url
 from indexer.endpoints import endpoint
 
@@ -130,7 +130,7 @@ def extractor_step(job: Job) -> Delivery:
             polls += 1
             if time.monotonic() - started > policy.deadline:
                 raise FetchError(f"{redact(str(url))} still extracting after {policy.deadline:.0f} s ({polls} polls)")
-            session.policy.sleep(policy.wait(polls, retry_after_headers(response.headers)))
+            session.policy.sleep(policy.wait(polls, retry_after(response.headers)))
             continue
         if status in (301, 302, 303, 307, 308) and "location" in response.headers:
             location = url.join(response.headers["location"])
@@ -163,7 +163,7 @@ def extractor_step(job: Job) -> Delivery:
             failures += 1
             if failures >= session.policy.attempts:
                 raise FetchError(f"{redact(str(url))} answered HTTP {status} {failures} times: {_errors(response)}")
-            session.policy.sleep(session.policy.wait(failures, retry_after_headers(response.headers)))
+            session.policy.sleep(session.policy.wait(failures, retry_after(response.headers)))
             continue
         raise FetchError(f"{redact(str(url))} answered HTTP {status}: {_errors(response)}")
 

@@ -31,7 +31,8 @@ from catalog.fetch import (
     register_resolver,
     register_step,
 )
-from catalog.fetch.http import download, open_final
+from catalog.fetch.http import download
+from catalog.http import UpstreamError, redact, request
 from indexer.auth import TokenProvider, find_credentials
 from indexer.endpoints import endpoint
 
@@ -111,20 +112,20 @@ def burst_step(job: Job) -> Delivery:
 
 # -- Nodes
 def _list(session: FetchSession, url: str, auth: OidcAuth | None) -> list[dict[str, Any]]:
-    for _ in range(session.policy.attempts):
-        with open_final(session, "GET", url, {"Accept": "application/json"}, auth) as response:
-            response.read()
-            if response.status_code in (429, 500, 502, 503, 504):
-                session.policy.sleep(session.policy.wait(1))
-                continue
-            if response.status_code != 200:
-                raise FetchError(f"listing {url} answered HTTP {response.status_code}: {response.text[:200]}")
-            try:
-                result = response.json()["result"]
-            except (ValueError, KeyError, TypeError):
-                raise FetchError(f"listing {url} is not a Nodes listing") from None
-            return [n for n in result if isinstance(n, dict)]
-    raise FetchError(f"listing {url} kept failing")
+    try:
+        response = request(
+            session.client, "GET", url, headers={"Accept": "application/json"}, auth=auth, follow=True,
+            policy=session.policy,
+        )  # fmt: skip
+    except UpstreamError as exc:
+        raise FetchError(f"listing the product's files: {exc}") from None
+    if response.status_code != 200:
+        raise FetchError(f"listing {redact(url)} answered HTTP {response.status_code}: {response.text[:200]}")
+    try:
+        result = response.json()["result"]
+    except (ValueError, KeyError, TypeError):
+        raise FetchError(f"listing {redact(url)} is not a Nodes listing") from None
+    return [n for n in result if isinstance(n, dict)]
 
 
 def node_files(session: FetchSession, nodes_href: str, auth: OidcAuth | None) -> dict[str, dict[str, Any]]:

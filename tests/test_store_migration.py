@@ -1,0 +1,103 @@
+"""A catalogue written by schema 2 (JSON text bodies, 2D R*Tree) is upgraded in place on open."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from catalog import geo
+from catalog.columns import HOT_PROPERTIES
+from catalog.migrations import MIGRATIONS, _sync_hot_columns
+from catalog.search import Query, count, iter_items
+from catalog.sqlite import sqlite_utils
+from catalog.store import Store
+from catalog.timeutil import canonical_lenient
+from tests import oracle
+
+
+def _write_schema_2(path: Path, items: list[dict[str, Any]]) -> None:
+    """What the schema-2 store wrote: text bodies, bbox columns, an R*Tree of boxes only."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA page_size = 16384")
+    conn.create_function("eocat_item", 1, lambda text: text)
+    db = sqlite_utils.Database(conn)
+    for number, migration in enumerate(MIGRATIONS[:2], start=1):
+        migration(db)
+        conn.execute(f"PRAGMA user_version = {number}")
+    _sync_hot_columns(db)
+    collections = sorted({item["collection"] for item in items})
+    for collection in collections:
+        document = {"type": "Collection", "id": collection, "description": "", "license": "other", "links": []}
+        conn.execute("INSERT INTO collections VALUES (?, ?, '2024-01-01T00:00:00.000000Z')",
+                     [collection, orjson.dumps(document).decode()])  # fmt: skip
+    conn.execute("BEGIN")
+    for pk, item in enumerate(items, start=1):
+        properties = item["properties"]
+        instant = canonical_lenient(properties.get("datetime"))
+        start = canonical_lenient(properties.get("start_datetime"))
+        end = canonical_lenient(properties.get("end_datetime"))
+        first = min(t for t in (start, instant) if t)
+        last = max(t for t in (end, instant) if t)
+        box = geo.item_bbox(item)
+        minx, miny, maxx, maxy = box if box is not None else (None, None, None, None)
+        conn.execute(
+            "INSERT INTO items (pk, id, collection, datetime, start_datetime, end_datetime, minx, miny, maxx, maxy, "
+            "content, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '2024-01-01T00:00:00.000000Z')",
+            [pk, item["id"], item["collection"], instant or start, first, last, minx, miny, maxx, maxy,
+             orjson.dumps(item).decode()],
+        )  # fmt: skip
+        if minx is not None:
+            conn.execute("INSERT INTO items_rtree VALUES (?, ?, ?, ?, ?)",
+                         [pk, minx, maxx + 360 if minx > maxx else maxx, miny, maxy])  # fmt: skip
+    for hot in HOT_PROPERTIES:  # the hot columns, as schema 2 wrote them
+        conn.execute(f"UPDATE items SET {hot.column} = json_extract(content, ?)", [f'$.properties."{hot.name}"'])
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_schema_2_catalogue_is_upgraded_in_place(tmp_path: Path, sample_items: list[dict[str, Any]]) -> None:
+    items = sample_items[:1500]
+    path = tmp_path / "old.db"
+    _write_schema_2(path, items)
+    with Store(path) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        types = {row[0] for row in store.conn.execute("SELECT DISTINCT typeof(content) FROM items")}
+        assert types == {"blob"}  # every body recompressed
+        # every item reads back byte for byte
+        texts = store.item_texts(list(range(1, len(items) + 1)))
+        assert [texts[pk] for pk in range(1, len(items) + 1)] == [orjson.dumps(item).decode() for item in items]
+        first = items[0]
+        assert store.get_item(first["collection"], first["id"]) == first
+        # the new index answers spatial, temporal and collection queries like the oracle
+        area = oracle.bbox_geometry([-10, 35, 30, 60])
+        window = "2022-01-01T00:00:00Z/2023-12-31T23:59:59Z"
+        query = Query.parse(bbox="-10,35,30,60", datetime=window, collections="sentinel-2-l2a")
+        truth = {
+            item["id"]
+            for item in items
+            if item["collection"] == "sentinel-2-l2a"
+            and oracle.matches_geometry(item, area)
+            and oracle.matches_interval_text(item, window)
+        }
+        assert truth
+        assert {item["id"] for item in iter_items(store, query)} == truth
+        assert count(store, query) == len(truth)
+        # and it keeps working as a catalogue: a changed item is rewritten, compressed
+        changed = {**first, "properties": {**first["properties"], "eo:cloud_cover": 1.5}}
+        report = store.upsert_items([changed], mode="replace")
+        assert report.updated == 1
+        assert store.get_item(first["collection"], first["id"]) == changed
+    with Store(path) as store:  # opening again migrates nothing
+        assert store.count_items() == len(items)
+
+
+def test_new_catalogue_is_compact(tmp_path: Path, sample_items: list[dict[str, Any]]) -> None:
+    with Store(tmp_path / "new.db") as store:
+        store.upsert_items(sample_items[:3000])
+        sizes = store.conn.execute("SELECT avg(length(content)) FROM items").fetchone()[0]
+        raw = sum(len(orjson.dumps(item)) for item in sample_items[:3000]) / 3000
+        assert sizes < raw / 3  # dictionaries were trained: bodies at least 3x smaller
+        assert store.get_item(sample_items[5]["collection"], sample_items[5]["id"]) == sample_items[5]

@@ -341,7 +341,7 @@ def export_parquet(
 def _reader(store: Store) -> Store:
     """A connection of the export's own: the items are read once, in index order, so a small page
     cache will do and memory-mapped pages would only swell the RSS (SQLite's defaults: 256 MiB, 1 GiB)."""
-    if str(store.path) == ":memory:":
+    if str(getattr(store, "path", ":memory:")) == ":memory:":  # also pgstac: its own connection serves
         return store
     return Store(store.path, cache_mib=16, mmap_mib=0)
 

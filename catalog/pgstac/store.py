@@ -37,7 +37,7 @@ from catalog.checkpoints import FinishedWindow
 from catalog.errors import EocatError, InvalidItem, NotFound
 from catalog.merge import merge_collections, merge_items
 from catalog.pgstac.schema import ensure_schema
-from catalog.store import MonthSummary, PartitionKeys
+from catalog.store import MonthSummary, PartitionKeys, is_placeholder, placeholder_collection
 from catalog.timeutil import canonical_lenient, format_canonical, utc_now
 
 PARTITION_TRUNCS = ("month", "year")  # what pgstac offers; month keeps busy collections' partitions small
@@ -75,9 +75,7 @@ def _prefix_time(prefix: str) -> str:
 
 
 def _placeholder(collection_id: str) -> dict[str, Any]:
-    from catalog.store import Store
-
-    return Store._placeholder(collection_id)
+    return placeholder_collection(collection_id)
 
 
 def _loader_class() -> type[Any]:
@@ -305,14 +303,18 @@ class PgstacStore:
         created: list[str] = []
         with self.conn.transaction():
             self._lock_collections(by_collection)
-            known = {row[0] for row in self.conn.execute("SELECT id FROM collections WHERE id = ANY(%s)",
-                                                           [list(by_collection)])}  # fmt: skip
-            for collection_id in sorted(set(by_collection) - known):
+            known = dict(self.conn.execute("SELECT id, content FROM collections WHERE id = ANY(%s)",
+                                           [list(by_collection)]).fetchall())  # fmt: skip
+            for collection_id in sorted(by_collection):
                 document = documents(collection_id)
-                if document is None:
-                    created.append(collection_id)
-                    document = _placeholder(collection_id)
-                self._create_collection(document)
+                if collection_id not in known:
+                    if document is None:
+                        created.append(collection_id)
+                    self._create_collection(document or _placeholder(collection_id))
+                elif document is not None and is_placeholder(known[collection_id]):
+                    # a writer's own document replaces a placeholder made up earlier (as on SQLite)
+                    self.conn.execute("SELECT update_collection(%s)", [Jsonb(document)])
+                    self._base_items.clear()
             stored = self._stored(by_collection)
             fresh = [key for key in batch if key not in stored]
             new_keys = iter(self._new_store_keys(len(fresh)))

@@ -5,7 +5,7 @@
     python -m bench.run --sizes 100k --only query
 
 Writes ``bench/results/ingest.json``, ``query.json``, ``walk.json``, ``harvest.json``, ``parquet.json``,
-``fetch.json``, ``api.json``, ``shapes.json``, ``lake.json`` and
+``fetch.json``, ``api.json``, ``shapes.json``, ``lake.json``, ``pgstac.json`` and
 ``summary.json``.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 
 from bench import api, common, fetch, harvest, ingest, lake, query, shapes
 from bench import parquet as parquet_bench
+from bench import pgstac as pgstac_bench
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,9 +32,9 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10k items, one round: checks that it all works")
     parser.add_argument(
         "--only",
-        default="ingest,query,shapes,harvest,parquet,fetch,api,lake",
+        default="ingest,query,shapes,harvest,parquet,fetch,api,lake,pgstac",
         help="comma-separated: ingest, query (includes walk), shapes (every query shape), harvest, parquet, fetch, "
-        "api, lake",
+        "api, lake, pgstac",
     )
     parser.add_argument("--repeat", type=int, help="ingest runs per contender, best kept (default 2 to 100k, 1 above)")
     parser.add_argument("--rounds", type=int, help="timed passes over the query set per engine")
@@ -91,6 +92,9 @@ def _main(argv: list[str] | None = None) -> int:
         payload = parquet_bench.run(sizes, queries=10 if args.quick else 20, rounds=1 if args.quick else 2, echo=False)
         outputs.append(parquet_bench.summary(payload))
         targets.update(payload["targets"])
+    if "pgstac" in only:  # issue 15: the pgstac backend beside SQLite (ingest, size, query shapes)
+        pg_payload = pgstac_bench.run(10_000 if args.quick else 100_000, placements=1 if args.quick else 2)
+        outputs.append(pgstac_bench.summary(pg_payload))
     if "lake" in only:  # issue 16: export to S3 (moto) vs a directory, DuckDB spatial queries over S3
         payload = lake.run(sizes, queries=10 if args.quick else 20, rounds=1 if args.quick else 2, echo=False)
         outputs.append(lake.summary(payload))

@@ -18,6 +18,7 @@ from eocat.cli_emulate import emulate
 from eocat.cli_fetch import fetch_command
 from eocat.cli_harvest import harvest
 from eocat.cli_parquet import export, inventory, sql
+from eocat.cli_pgstac import migrate
 from eocat.cli_serve import serve
 from eocat.options import EocatGroup, db_option, db_target
 
@@ -51,3 +52,4 @@ main.add_command(inventory)
 main.add_command(serve)
 main.add_command(ard)
 main.add_command(mosaic)
+main.add_command(migrate)

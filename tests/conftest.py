@@ -46,16 +46,10 @@ def sample_items() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def sample_store(sqlite_sample_store: Store) -> Store:
-    """A read-only-by-convention store holding ``sample_items`` and the sample collections."""
-    return sqlite_sample_store
-
-
-@pytest.fixture(scope="session")
 def sqlite_sample_store(
     tmp_path_factory: pytest.TempPathFactory, sample_items: list[dict[str, Any]]
 ) -> Iterator[Store]:
-    """The SQLite ``sample_store`` (its own name, so test modules may override ``sample_store``)."""
+    """A read-only-by-convention store holding ``sample_items`` and the sample collections."""
     from eocat import samples
 
     path = Path(tmp_path_factory.mktemp("sample")) / "sample.db"
@@ -138,7 +132,13 @@ def pgstac_sample_store(pg_cluster: Any, sample_items: list[dict[str, Any]]) -> 
     store.close()
 
 
+@pytest.fixture(scope="session")
+def sample_store(sqlite_sample_store: Any) -> Any:
+    """``sample_items`` in a SQLite catalogue (modules that run on both backends override this)."""
+    return sqlite_sample_store
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def any_sample_store(request: pytest.FixtureRequest) -> Any:
     """``sample_items`` in a catalogue on each backend in turn (read-only by convention)."""
-    return request.getfixturevalue("sqlite_sample_store" if request.param == "sqlite" else "pgstac_sample_store")
+    return request.getfixturevalue(f"{request.param}_sample_store")

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,16 @@ def test_partitions_follow_the_months_and_items_can_move_between_them(pgstac_url
         assert store.count_items() == 2
         assert store.get_item("test-collection", "a")["properties"]["datetime"] == "2024-02-10T00:00:00Z"
         assert count(store, Query.parse(datetime="2024-01-01T00:00:00Z/2024-01-31T00:00:00Z")) == 0
+
+
+def test_loading_into_an_existing_partition_widens_its_bounds_by_time_not_text(pgstac_url: str) -> None:
+    """pypgstac compares bound texts: ``05:00:00Z`` sorts after ``05:00:00.500000+00:00`` (regression)."""
+    with PgstacStore(pgstac_url) as store:
+        store.upsert_items([make_item("late", datetime="2024-01-10T05:00:00.5Z")])
+        store.upsert_items([make_item("early", datetime="2024-01-10T05:00:00Z")])
+        store.upsert_items([make_item("offset", datetime="2024-01-10T07:00:00.9+02:00")])
+        assert store.count_items() == 3
+        assert store.get_item("test-collection", "offset")["properties"]["datetime"] == "2024-01-10T07:00:00.9+02:00"
 
 
 def test_passwords_stay_out_of_urls_and_messages() -> None:
@@ -175,3 +186,43 @@ def test_export_parquet_gives_the_same_items_as_from_sqlite(
     again = export_parquet(pgstac_sample_store, tmp_path / "pgstac")
     assert again.items == reports["pgstac"].items
     assert again.written == [] and len(again.unchanged) == len(reports["pgstac"].written)
+
+
+def test_two_api_processes_share_one_database(pgstac_sample_store: PgstacStore) -> None:
+    """Stateless API workers: two ``eocat serve`` processes on one pgstac database answer alike."""
+    import httpx
+
+    from catalog.pgstac.cluster import free_port
+
+    ports = [free_port(), free_port()]
+    servers = [
+        subprocess.Popen(
+            [EOCAT, "--db", pgstac_sample_store.url, "serve", "--port", str(port), "--workers", "2"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        answers = []
+        for port in ports:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/", timeout=2).raise_for_status()
+                    break
+                except httpx.HTTPError:
+                    assert time.monotonic() < deadline, "the API did not start"
+                    time.sleep(0.2)
+            cloudy = {"op": "<", "args": [{"property": "eo:cloud_cover"}, 50]}
+            body = {"bbox": [170, -60, -170, 60], "filter": cloudy, "filter-lang": "cql2-json",
+                    "sortby": [{"field": "id", "direction": "asc"}], "limit": 200}  # fmt: skip
+            page = httpx.post(f"http://127.0.0.1:{port}/search", json=body, timeout=60).json()
+            answers.append([feature["id"] for feature in page["features"]])
+        expected = Query.parse(bbox="170,-60,-170,60", filter="eo:cloud_cover < 50", sortby="id", limit=200)
+        library = [item["id"] for item in iter_items(pgstac_sample_store, expected)][:200]
+        assert answers[0] == answers[1] == library and library
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -36,8 +37,8 @@ from catalog.checkpoints import FinishedWindow
 from catalog.errors import EocatError, InvalidItem, NotFound
 from catalog.merge import merge_collections, merge_items
 from catalog.pgstac.schema import ensure_schema
-from catalog.store import MonthSummary, PartitionKeys
-from catalog.timeutil import format_canonical, utc_now
+from catalog.store import MonthSummary, PartitionKeys, is_placeholder, placeholder_collection
+from catalog.timeutil import canonical_lenient, format_canonical, utc_now
 
 PARTITION_TRUNCS = ("month", "year")  # what pgstac offers; month keeps busy collections' partitions small
 # the columns of one stored item that hydrate() turns back into the item (see PgstacStore.hydrate)
@@ -74,9 +75,29 @@ def _prefix_time(prefix: str) -> str:
 
 
 def _placeholder(collection_id: str) -> dict[str, Any]:
-    from catalog.store import Store
+    return placeholder_collection(collection_id)
 
-    return Store._placeholder(collection_id)
+
+def _loader_class() -> type[Any]:
+    """pypgstac's Loader, comparing timestamps as timestamps when it widens partition bounds.
+
+    The loader decides whether a partition's datetime constraints must grow by comparing the
+    item's timestamp *text* with the bounds it read back (``isoformat()``); ``…T05:00:00Z`` then
+    sorts after ``…T05:00:00.500000+00:00`` and a load into an existing partition fails its
+    CHECK constraint. Giving the loader the row's timestamps in the same isoformat (the item
+    itself is stored unchanged) makes the text order the time order.
+    """
+    from pypgstac.load import Loader
+
+    class UtcLoader(Loader):
+        def _partition_update(self, item: dict[str, Any]) -> str:
+            for key in ("datetime", "end_datetime"):
+                canonical = canonical_lenient(item[key]) or ""
+                item[key] = datetime.fromisoformat(canonical.replace("Z", "+00:00")).isoformat()
+            name: str = super()._partition_update(item)
+            return name
+
+    return UtcLoader
 
 
 class _NoPool:
@@ -285,14 +306,18 @@ class PgstacStore:
         created: list[str] = []
         with self.conn.transaction():
             self._lock_collections(by_collection)
-            known = {row[0] for row in self.conn.execute("SELECT id FROM collections WHERE id = ANY(%s)",
-                                                           [list(by_collection)])}  # fmt: skip
-            for collection_id in sorted(set(by_collection) - known):
+            known = dict(self.conn.execute("SELECT id, content FROM collections WHERE id = ANY(%s)",
+                                           [list(by_collection)]).fetchall())  # fmt: skip
+            for collection_id in sorted(by_collection):
                 document = documents(collection_id)
-                if document is None:
-                    created.append(collection_id)
-                    document = _placeholder(collection_id)
-                self._create_collection(document)
+                if collection_id not in known:
+                    if document is None:
+                        created.append(collection_id)
+                    self._create_collection(document or _placeholder(collection_id))
+                elif document is not None and is_placeholder(known[collection_id]):
+                    # a writer's own document replaces a placeholder made up earlier (as on SQLite)
+                    self.conn.execute("SELECT update_collection(%s)", [Jsonb(document)])
+                    self._base_items.clear()
             stored = self._stored(by_collection)
             fresh = [key for key in batch if key not in stored]
             new_keys = iter(self._new_store_keys(len(fresh)))
@@ -345,10 +370,10 @@ class PgstacStore:
     def _load(self, items: list[dict[str, Any]]) -> None:
         """Bulk-load new rows through pypgstac's loader, on this connection and transaction."""
         from pypgstac.db import PgstacDB
-        from pypgstac.load import Loader, Methods
+        from pypgstac.load import Methods
 
         db = PgstacDB(dsn=None, pool=_NoPool(), connection=self.conn)  # type: ignore[arg-type]
-        Loader(db).load_items(iter(items), insert_mode=Methods.insert, chunksize=len(items))
+        _loader_class()(db).load_items(iter(items), insert_mode=Methods.insert, chunksize=len(items))
 
     def get_item(self, collection_id: str, item_id: str) -> dict[str, Any]:
         row = self.conn.execute(

@@ -353,11 +353,16 @@ def export_parquet(
     return report
 
 
+def _opens_own_connections(store: CatalogStore) -> bool:
+    """Whether the export reads through connections of its own (a SQLite file) or through the store
+    as given (an in-memory SQLite catalogue, or pgstac)."""
+    return isinstance(store, Store) and str(store.path) != ":memory:"
+
+
 def _reader(store: CatalogStore) -> CatalogStore:
     """A connection of the export's own: the items are read once, in index order, so a small page
-    cache will do and memory-mapped pages would only swell the RSS (SQLite's defaults: 256 MiB, 1 GiB).
-    Other backends (pgstac) read through the store as given."""
-    if not isinstance(store, Store) or str(store.path) == ":memory:":
+    cache will do and memory-mapped pages would only swell the RSS (SQLite's defaults: 256 MiB, 1 GiB)."""
+    if not isinstance(store, Store) or not _opens_own_connections(store):
         return store
     return Store(store.path, cache_mib=8, mmap_mib=0)
 
@@ -407,7 +412,7 @@ def _write_all(store: CatalogStore, lake: Lake, plans: list[_Plan], report: Expo
     connections: list[CatalogStore] = []
     local = threading.local()
     lock = threading.Lock()
-    in_memory = str(getattr(store, "path", ":memory:")) == ":memory:"  # pgstac: one connection, no path
+    in_memory = not _opens_own_connections(store)
 
     def connection() -> CatalogStore:
         if in_memory or jobs == 1:

@@ -412,3 +412,25 @@ def chdir(path: Path) -> Iterator[None]:
 def disk_free_gib(path: Path = WORK) -> float:
     path.mkdir(parents=True, exist_ok=True)
     return shutil.disk_usage(path).free / 2**30
+
+
+def sized_bench_main(
+    prog: str, doc: str, argv: list[str] | None, run: Callable[..., Any], child_main: Callable[[list[str]], None]
+) -> None:
+    """The command line of a benchmark over item counts with child processes (``--child`` re-enters)."""
+    import argparse
+
+    global QUICK
+    args_list = sys.argv[1:] if argv is None else argv
+    if args_list and args_list[0] == "--child":
+        child_main(args_list)
+        return
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n")[0])
+    parser.add_argument("--sizes", type=parse_sizes, help="item counts, e.g. 100k,1M (default)")
+    parser.add_argument("--quick", action="store_true", help="10k items: checks that it all works")
+    parser.add_argument("--queries", type=int, default=20)
+    args = parser.parse_args(args_list)
+    QUICK = args.quick
+    sizes = args.sizes or list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    with exclusive_run():
+        run(sizes, queries=args.queries, rounds=1 if args.quick else 2)

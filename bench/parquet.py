@@ -344,19 +344,7 @@ def summary(payload: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args_list = sys.argv[1:] if argv is None else argv
-    if args_list and args_list[0] == "--child":
-        child_main(args_list)
-        return
-    parser = argparse.ArgumentParser(prog="python -m bench.parquet", description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=common.parse_sizes, help="item counts, e.g. 100k,1M (default)")
-    parser.add_argument("--quick", action="store_true", help="10k items: checks that it all works")
-    parser.add_argument("--queries", type=int, default=20)
-    args = parser.parse_args(args_list)
-    common.QUICK = args.quick
-    sizes = args.sizes or list(common.QUICK_SIZES if args.quick else common.DEFAULT_SIZES)
-    with common.exclusive_run():
-        run(sizes, queries=args.queries, rounds=1 if args.quick else 2)
+    common.sized_bench_main("python -m bench.parquet", __doc__ or "", argv, run, child_main)
 
 
 if __name__ == "__main__":

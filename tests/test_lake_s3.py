@@ -124,6 +124,16 @@ def test_export_to_s3_then_sql_and_search(
     assert [orjson.loads(line)["id"] for line in result.stdout.splitlines()] == [i["id"] for i in pages[1].items]
     assert f"next page: --token {pages[1].next_token}" in result.stderr
 
+    # eocat inventory --lake s3://…: DuckDB's coverage computation gives the catalogue's inventory
+    selection = ["inventory", "--collections", "sentinel-1-grd,sentinel-1-slc", "--bbox", "0,-10,10,0",
+                 "--format", "json"]  # fmt: skip
+    result = runner.invoke(main, [*selection, "--lake", lake, "--memory-limit", "100MB"])
+    assert result.exit_code == 0, result.output
+    expected_inventory = runner.invoke(main, ["--db", str(sample_store.path), *selection])
+    assert expected_inventory.exit_code == 0, expected_inventory.output
+    document = json.loads(result.stdout)
+    assert document["items"] > 10 and document == json.loads(expected_inventory.stdout)
+
     manifest = moto.objects(bucket)[f"lake/{MANIFEST}"]
     assert manifest["size"] > 0
     for request in moto.requests():  # nothing secret travels in a URL

@@ -22,6 +22,7 @@ of the last row, then its collection and id), never OFFSET, ``prev`` tokens walk
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
@@ -59,15 +60,26 @@ def _quote(name: str) -> str:
 class LakeCatalog:
     """A read-only catalogue over a lake: ``collection_ids``, ``count``, ``iter_items``."""
 
-    def __init__(self, target: str | Path) -> None:
+    def __init__(self, target: str | Path, *, memory_limit: str | None = None) -> None:
         self.target = str(target)
         self.files = lake_files(target)
         self.conn = duck.connect(remote=is_remote(target))
+        self._spill: tempfile.TemporaryDirectory[str] | None = None
+        if memory_limit:  # beyond it DuckDB spills to a private temporary directory (or says it cannot)
+            self._spill = tempfile.TemporaryDirectory(prefix="eocat-duckdb-")
+            try:
+                self.conn.execute(f"SET memory_limit = {duck.literal(memory_limit)}")
+            except duckdb.Error as exc:
+                self.close()
+                raise InvalidQuery(f"invalid memory limit {memory_limit!r}: {exc}") from None
+            self.conn.execute(f"SET temp_directory = {duck.literal(self._spill.name)}")
         # The catalogue's CQL2 compiler casts non-timestamp properties compared with timestamps.
         self.conn.execute("CREATE MACRO eocat_timestamp(x) AS TRY_CAST(x AS TIMESTAMPTZ)")
 
     def close(self) -> None:
         self.conn.close()
+        if self._spill is not None:
+            self._spill.cleanup()
 
     def __enter__(self) -> LakeCatalog:
         return self
@@ -135,6 +147,22 @@ class LakeCatalog:
         if with_count:
             page.matched = self.count(query)
         return page
+
+    def select_sql(self, query: Query, fields: dict[str, str]) -> tuple[str, list[Any]] | None:
+        """``SELECT <field> AS <alias>, … FROM <the lake> WHERE <query>`` and its parameters (``?1``…;
+        None when no file is selected). Fields are item fields as in the query language (``datetime``
+        is the instant or the range start, a missing property NULL); ``geometry`` is the WKB column."""
+        found = self._source(query)
+        if found is None:
+            return None
+        source, columns = found
+        compiled = _LakeSql(columns, query)
+        select = ", ".join(f"{compiled.column(name)} AS {_quote(alias)}" for alias, name in fields.items())
+        return f"SELECT {select} FROM {source}{compiled.where_sql()}", compiled.params
+
+    def execute(self, sql: str, params: list[Any]) -> duckdb.DuckDBPyConnection:
+        """Run SQL on the lake's connection; DuckDB's errors become InvalidQuery."""
+        return self._execute(sql, params)
 
     def count_upto(self, query: Query, cap: int) -> int | None:
         number = self.count(query)

@@ -278,3 +278,26 @@ def test_bad_requests_exit_2(world: Any) -> None:
                  ["mosaic", "--window", "soon"], ["ard", "--ids", "nope"]):  # fmt: skip
         result = CliRunner().invoke(main, ["--db", str(world["db"]), *args])
         assert result.exit_code == 2, (args, result.output)
+
+
+def test_product_zips_and_node_trees_cannot_write_outside_the_work_directory(tmp_path: Path) -> None:
+    import zipfile
+
+    from catalog.errors import EocatError
+    from processing.run import _needed, extract_safe
+
+    for bad in ("../evil.SAFE/manifest.safe", "S1A.SAFE/../../evil.txt", "S1A.SAFE/annotation/../../../x"):
+        archive = tmp_path / "p.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr("S1A.SAFE/manifest.safe", b"ok")
+            zf.writestr(bad, b"evil")
+        with pytest.raises(EocatError, match="unsafe path"):
+            extract_safe(archive, tmp_path / "work", "item")
+    assert not (tmp_path / "evil.SAFE").exists() and not (tmp_path / "evil.txt").exists()
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w") as zf:
+        zf.writestr("S1A.SAFE/manifest.safe", b"ok")
+    assert (extract_safe(good, tmp_path / "work", "item") / "manifest.safe").read_bytes() == b"ok"
+    listed = ["manifest.safe", "annotation/s1a-iw-grd-vv-1.xml", "annotation/../../s1a-iw-grd-vv-2.xml",
+              "measurement/..", "measurement/s1a-iw-grd-vh-1.tiff"]  # fmt: skip
+    assert _needed(listed, ("VV",)) == ["manifest.safe", "annotation/s1a-iw-grd-vv-1.xml"]

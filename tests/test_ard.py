@@ -19,6 +19,7 @@ from pyproj import Transformer
 
 from catalog.store import Store
 from emulators.cdse import CdseEmulator
+from emulators.cdse.app import Response
 from emulators.cdse.grd.geometry import ecef_of
 from emulators.cdse.grd.safe import GrdScene
 from emulators.dem import DemEmulator
@@ -301,3 +302,26 @@ def test_product_zips_and_node_trees_cannot_write_outside_the_work_directory(tmp
     listed = ["manifest.safe", "annotation/s1a-iw-grd-vv-1.xml", "annotation/../../s1a-iw-grd-vv-2.xml",
               "measurement/..", "measurement/s1a-iw-grd-vh-1.tiff"]  # fmt: skip
     assert _needed(listed, ("VV",)) == ["manifest.safe", "annotation/s1a-iw-grd-vv-1.xml"]
+
+
+def test_auto_dem_treats_missing_tiles_as_sea_but_stops_on_other_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalog.errors import EocatError
+    from processing.dem import auto_dem, grid_for
+
+    footprint = [(10.8, 46.2), (11.2, 46.2), (11.2, 46.8), (10.8, 46.8), (10.8, 46.2)]  # tiles E010 and E011
+    grid = grid_for(footprint, "utm", 200.0)
+    monkeypatch.setenv("EOCAT_GEOID_UNDULATION", "0")
+    with Store(tmp_path / "eocat.db") as store, DemEmulator(height=500.0, land=lambda lat, lon: lon == 11) as dem:
+        monkeypatch.setenv("EOCAT_DEM_URL", dem.url)
+        path, note = auto_dem(footprint, grid, tmp_path / "dem", store)
+        with rasterio.open(path) as src:
+            heights = src.read(1)
+    assert "N46_00_E010_00" in note and "N46_00_E011_00" in note
+    assert set(np.unique(heights)) <= {0.0, 500.0} and {0.0, 500.0} <= set(np.unique(heights))
+    with Store(tmp_path / "eocat.db") as store, DemEmulator() as dem:
+        monkeypatch.setenv("EOCAT_DEM_URL", dem.url)
+        dem.app.handle = lambda *request: Response(400, b"bad request", {})  # type: ignore[method-assign]
+        with pytest.raises(EocatError, match=r"DEM tile .*HTTP 400"):
+            auto_dem(footprint, grid, tmp_path / "dem2", store)

@@ -40,10 +40,18 @@ class Server:
     generated items' hrefs point at real services, which tests never call.
     """
 
-    def __init__(self, db: Path, *, extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        db: Path | str,
+        *,
+        extra_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
+        """``db`` is a SQLite file or a ``postgresql://`` URL (then give ``log_dir``)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = db.parent / f"serve-{self.port}.log"
+        self.log = (log_dir or Path(db).parent) / f"serve-{self.port}.log"
         command = [EOCAT, "--db", str(db), "serve", "--port", str(self.port), *extra_args]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(

@@ -112,6 +112,35 @@ def api_url(api_db: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def pgstac_api_db(pg_cluster: Any, api_items: list[dict[str, Any]]) -> str:
+    """``api_items`` in a pgstac catalogue (yearly partitions: the items spread over many months)."""
+    from catalog.pgstac import PgstacStore
+    from eocat import samples
+
+    with PgstacStore(pg_cluster.fresh_catalogue("eocat_api"), partition_trunc="year") as store:
+        for collection in samples.collections():
+            store.upsert_collection(collection)
+        report = store.upsert_items(api_items)
+        assert report.inserted == len(api_items) and report.rejected == 0, report.errors
+        store.optimize()
+        return store.url
+
+
+@pytest.fixture(scope="session")
+def pgstac_api_url(pgstac_api_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``eocat serve`` over :func:`pgstac_api_db`."""
+    server = Server(pgstac_api_db, log_dir=Path(tmp_path_factory.mktemp("api-pgstac")))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=("sqlite", "pgstac"))
+def any_api_url(request: pytest.FixtureRequest) -> str:
+    """``eocat serve`` over ``api_items`` on each backend in turn."""
+    return str(request.getfixturevalue("api_url" if request.param == "sqlite" else "pgstac_api_url"))
+
+
+@pytest.fixture(scope="session")
 def browser_dir() -> Path:
     """The cached STAC Browser build (built by browser/build.sh on first use; fails loudly without npm)."""
     if shutil.which("npm") is None:

@@ -58,7 +58,8 @@ def _quote(name: str) -> str:
 
 
 class LakeCatalog:
-    """A read-only catalogue over a lake: ``collection_ids``, ``count``, ``iter_items``."""
+    """A read-only catalogue over a lake: ``collection_ids``, ``count``, ``search_page``, ``iter_items``
+    (the read side of :class:`~catalog.backend.CatalogStore`), and ``select_sql`` for analytics."""
 
     def __init__(self, target: str | Path, *, memory_limit: str | None = None) -> None:
         self.target = str(target)
@@ -110,7 +111,7 @@ class LakeCatalog:
             return 0
         source, columns = found
         compiled = _LakeSql(columns, query)
-        row = self._execute(f"SELECT count(*) FROM {source}{compiled.where_sql()}", compiled.params).fetchone()
+        row = self.execute(f"SELECT count(*) FROM {source}{compiled.where_sql()}", compiled.params).fetchone()
         return int(row[0]) if row else 0
 
     def iter_items(self, query: Query) -> Iterator[dict[str, Any]]:
@@ -119,7 +120,7 @@ class LakeCatalog:
         if found is None:
             return
         plan = _Plan(found[1], replace(query, token=None))
-        reader = self._execute(plan.select_sql(found[0]), plan.compiled.params).to_arrow_reader(BATCH_ROWS)
+        reader = self.execute(plan.select_sql(found[0]), plan.compiled.params).to_arrow_reader(BATCH_ROWS)
         for batch in reader:
             yield from self._items(batch, plan, query)
 
@@ -130,7 +131,7 @@ class LakeCatalog:
             return SearchPage([], matched=0 if with_count else None)
         plan = _Plan(found[1], query)
         sql = plan.select_sql(found[0], limit=query.limit + 1)
-        rows = self._execute(sql, plan.compiled.params).to_arrow_table().to_batches()
+        rows = self.execute(sql, plan.compiled.params).to_arrow_table().to_batches()
         items = [item for batch in rows for item in self._items(batch, plan, query, keys=True)]
         more = len(items) > query.limit
         items = items[: query.limit]
@@ -160,10 +161,6 @@ class LakeCatalog:
         select = ", ".join(f"{compiled.column(name)} AS {_quote(alias)}" for alias, name in fields.items())
         return f"SELECT {select} FROM {source}{compiled.where_sql()}", compiled.params
 
-    def execute(self, sql: str, params: list[Any]) -> duckdb.DuckDBPyConnection:
-        """Run SQL on the lake's connection; DuckDB's errors become InvalidQuery."""
-        return self._execute(sql, params)
-
     def count_upto(self, query: Query, cap: int) -> int | None:
         number = self.count(query)
         return number if number < cap else None
@@ -179,7 +176,8 @@ class LakeCatalog:
             item = apply_fields(item, query.fields)
             yield (item, [_token_value(v) for v in values[index].values()]) if values is not None else item
 
-    def _execute(self, sql: str, params: list[Any]) -> duckdb.DuckDBPyConnection:
+    def execute(self, sql: str, params: list[Any]) -> duckdb.DuckDBPyConnection:
+        """Run SQL on the lake's connection; DuckDB's errors become InvalidQuery."""
         try:
             return self.conn.execute(sql, params)
         except duckdb.Error as exc:

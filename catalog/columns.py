@@ -61,12 +61,12 @@ def hot_values(properties: dict[str, Any]) -> list[Any]:
     return values
 
 
-_EPOCH = datetime(1970, 1, 1)
+EPOCH = datetime(1970, 1, 1)
 
 
 def index_days(canonical: str) -> float:
     """A canonical UTC time as days since 1970 (the R*Tree's time axis; SQLite: julianday(t) - 2440587.5)."""
-    return (datetime.fromisoformat(canonical[:-1]) - _EPOCH).total_seconds() / 86400.0
+    return (datetime.fromisoformat(canonical[:-1]) - EPOCH).total_seconds() / 86400.0
 
 
 def geometry_wkb(geometries: list[bytes | None]) -> list[bytes | None]:

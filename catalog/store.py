@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import orjson
 import pystac
@@ -23,7 +23,8 @@ import pystac
 from catalog import geo
 from catalog.bodies import Bodies
 from catalog.checkpoints import FinishedWindow
-from catalog.columns import HOT_PROPERTIES, geometry_wkb, hot_values, index_days
+from catalog.columns import EPOCH as _EPOCH
+from catalog.columns import HOT_PROPERTIES, geometry_wkb, hot_values
 from catalog.errors import InvalidItem, NotACatalogue, NotFound, StoreBusy
 from catalog.merge import merge_collections, merge_items
 from catalog.migrations import migrate
@@ -123,9 +124,8 @@ class PartitionKeys:
     last_updated: str
 
 
-@dataclass
-class _Row:
-    """One item ready to be written: its key columns by name and its JSON text."""
+class _Row(NamedTuple):
+    """One item ready to be written: its key columns and its JSON text (a tuple: cheap to send between processes)."""
 
     id: str
     collection: str
@@ -134,9 +134,11 @@ class _Row:
     end: str  # latest of end_datetime and datetime
     box: geo.Box | None
     text: bytes  # the item as stored (compact JSON)
-    geometry: bytes | None  # GeoJSON text of the geometry (made WKB per batch)
+    wkb: bytes | None  # the geometry as WKB
     hot: list[Any]
     span_us: int
+    days: tuple[float, float]  # start and end on the R*Tree's time axis
+    body: bytes | None = None  # text compressed already (by an import worker), else None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -149,8 +151,10 @@ class _Row:
         return document
 
 
-def _item_row(item: Any) -> _Row:
-    """Validate an item and compute its column values; raise InvalidItem with the reason."""
+def _item_row(item: Any, wkb: bytes | None = None) -> _Row:
+    """Validate an item and compute its column values; raise InvalidItem with the reason.
+
+    ``wkb`` is the geometry's WKB when validation built it already (None: compute it here)."""
     if not isinstance(item, dict):
         raise InvalidItem("not a JSON object")
     if item.get("type") != "Feature":
@@ -175,10 +179,12 @@ def _item_row(item: Any) -> _Row:
     assert sort_time is not None
     first = min(t for t in (start, instant) if t is not None)
     last = max(t for t in (end, instant) if t is not None)
+    first_time = datetime.fromisoformat(first[:-1])
+    last_time = first_time if first == last else datetime.fromisoformat(last[:-1])
     span_us = 0
     if first != last:
-        span = datetime.fromisoformat(last[:-1]) - datetime.fromisoformat(first[:-1])
-        span_us = int(span.total_seconds() * 1_000_000) + 1
+        span_us = int((last_time - first_time).total_seconds() * 1_000_000) + 1
+    days = ((first_time - _EPOCH).total_seconds() / 86400.0, (last_time - _EPOCH).total_seconds() / 86400.0)
     if "geometry" not in item:
         raise InvalidItem(f"item {item_id!r} has no 'geometry' (use null for none)")
     try:
@@ -186,10 +192,33 @@ def _item_row(item: Any) -> _Row:
     except (ValueError, TypeError) as exc:
         raise InvalidItem(f"item {item_id!r}: bad geometry or bbox: {exc}") from None
     geometry = item["geometry"]
+    if geometry is None:
+        wkb = None
+    elif wkb is None:
+        wkb = geometry_wkb([orjson.dumps(geometry)])[0]
     return _Row(
-        item_id, collection, sort_time, first, last, box, orjson.dumps(item),
-        None if geometry is None else orjson.dumps(geometry), hot_values(properties), span_us,
+        item_id, collection, sort_time, first, last, box, orjson.dumps(item), wkb, hot_values(properties), span_us,
+        days,
     )  # fmt: skip
+
+
+def item_rows(
+    entries: Iterable[tuple[str, dict[str, Any], bytes | None] | tuple[str, dict[str, Any]] | Rejected],
+    report: WriteReport,
+) -> Iterator[tuple[str, _Row]]:
+    """``(where, row)`` of validated entries (``validated(..., wkb=True)``); rejections go to the report."""
+    for number, entry in enumerate(entries, start=1):
+        if isinstance(entry, Rejected):
+            report.reject(entry.where, entry.reason)
+            continue
+        if entry.__class__ is not tuple:  # not even a JSON object
+            entry = (f"item {number}", entry)  # type: ignore[assignment]
+        try:
+            row = _item_row(entry[1], entry[2] if len(entry) == 3 else None)
+        except InvalidItem as exc:
+            report.reject(entry[0], str(exc))
+            continue
+        yield entry[0], row
 
 
 class Store:
@@ -392,9 +421,25 @@ class Store:
         """
         report = report or WriteReport()
         documents = collections or (lambda _: None)
-        checked = validated(item_dicts(items), lambda name: documents(name) or self._stored_collection(name), report)
+        checked = validated(
+            item_dicts(items), lambda name: documents(name) or self._stored_collection(name), report, wkb=True
+        )
         with _gc_paused(), self._bounded_memory():
-            self._upsert(checked, mode, batch_size, report, documents)
+            self._upsert(item_rows(checked, report), mode, batch_size, report, documents)
+        return report
+
+    def upsert_rows(
+        self,
+        rows: Iterable[tuple[str, _Row]],
+        *,
+        mode: Literal["merge", "replace"] = "merge",
+        batch_size: int = BATCH_SIZE,
+        report: WriteReport | None = None,
+    ) -> WriteReport:
+        """Write rows validated and made already (:func:`item_rows`, by import workers), in batches."""
+        report = report or WriteReport()
+        with _gc_paused(), self._bounded_memory():
+            self._upsert(rows, mode, batch_size, report, lambda _: None)
         return report
 
     def _stored_collection(self, collection_id: str) -> dict[str, Any] | None:
@@ -405,7 +450,7 @@ class Store:
 
     def _upsert(
         self,
-        items: Iterable[dict[str, Any] | tuple[str, dict[str, Any]] | Rejected],
+        rows: Iterable[tuple[str, _Row]],
         mode: str,
         batch_size: int,
         report: WriteReport,
@@ -413,19 +458,14 @@ class Store:
     ) -> None:
         batch: dict[tuple[str, str], _Row] = {}
         updated = utc_now()
-        for number, entry in enumerate(items, start=1):
-            if isinstance(entry, Rejected):
-                report.reject(entry.where, entry.reason)
-                continue
-            where, item = entry if isinstance(entry, tuple) else (f"item {number}", entry)
-            try:
-                row = _item_row(item)
-            except InvalidItem as exc:
-                report.reject(where, str(exc))
-                continue
+        for where, row in rows:
             previous = batch.get(row.key)
             if previous is not None and mode == "merge":
-                row = _item_row(merge_items(previous.item, item))
+                try:
+                    row = _item_row(merge_items(previous.item, row.item))
+                except InvalidItem as exc:
+                    report.reject(where, str(exc))
+                    continue
             batch[row.key] = row
             if len(batch) >= batch_size:
                 self._write_batch(list(batch.values()), mode, report, collections, updated)
@@ -499,16 +539,16 @@ class Store:
         self, changed: list[tuple[_Row, int | None]], updated: str
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Column values of new rows, their R*Tree entries, and values of changed rows."""
-        wkbs = geometry_wkb([row.geometry for row, _ in changed])
         numbers = self._collection_number
         next_pk = int(self.conn.execute("SELECT coalesce(max(pk), 0) + 1 FROM items").fetchone()[0])
         inserts: list[tuple[Any, ...]] = []
         boxes: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
-        for (row, pk), wkb in zip(changed, wkbs, strict=True):
+        encode = self.bodies.encode
+        for row, pk in changed:
             minx, miny, maxx, maxy = row.box if row.box is not None else (None, None, None, None)
-            values = (row.datetime, row.start, row.end, minx, miny, maxx, maxy,
-                      self.bodies.encode(row.collection, row.text), wkb, updated, *row.hot)  # fmt: skip
+            body = row.body if row.body is not None else encode(row.collection, row.text)
+            values = (row.datetime, row.start, row.end, minx, miny, maxx, maxy, body, row.wkb, updated, *row.hot)
             if pk is not None:
                 updates.append((*values, pk))
                 continue
@@ -516,8 +556,8 @@ class Store:
             if row.box is not None:  # unwrapped longitude across the antimeridian, see migrations
                 minx, miny, maxx, maxy = row.box
                 number = numbers(row.collection)
-                boxes.append((next_pk, minx, maxx + 360 if minx > maxx else maxx, miny, maxy,
-                              index_days(row.start), index_days(row.end), number, number))  # fmt: skip
+                boxes.append((next_pk, minx, maxx + 360 if minx > maxx else maxx, miny, maxy, *row.days,
+                              number, number))  # fmt: skip
             next_pk += 1
         return inserts, boxes, updates
 

@@ -170,23 +170,45 @@ class _Seen:
         return new.tolist()
 
 
+class Duplicates:
+    """Notes ids seen again within one input (over all its chunks, in input order)."""
+
+    def __init__(self) -> None:
+        self._seen = _Seen()
+
+    def check(self, keys: list[tuple[str, str]], wheres: list[str], notes: Notes) -> None:
+        """``keys`` are (collection, id) of accepted items, ``wheres`` where each was read."""
+        for where, key, new in zip(wheres, keys, self._seen.add_new(keys), strict=True):
+            if not new:
+                notes.duplicate(where, f"item {key[1]!r} of collection {key[0]!r} appeared earlier in this "
+                                       "input; merged into it")  # fmt: skip
+
+
 def validated(
     entries: Iterable[Entry],
     collection: Callable[[str], dict[str, Any] | None],
     notes: Notes,
     *,
     chunk: int = CHUNK,
+    wkb: bool = False,
+    duplicates: Duplicates | None = None,
 ) -> Iterator[Entry]:
     """The entries with every item checked: rejected ones replaced by ``Rejected`` records.
 
     ``collection(id)`` gives the collection document whose queryables type the properties;
     ``notes`` is told about each repair and each duplicate. Malformed items (no id, no properties …)
     pass through untouched for the store's own row checks to reject with their reason.
+
+    With ``wkb`` every accepted item comes as ``(where, item, geometry_wkb)``: the geometry the checks
+    built anyway, as WKB (None for a null geometry), so the store does not parse it again.
+    A repaired geometry comes with None too (the store encodes the GeoJSON it stores).
+    ``duplicates`` checks ids over several calls; ``NO_DUPLICATE_CHECK`` leaves it to the caller (a
+    parallel import validates chunks in workers and checks ids in input order itself).
     """
     from catalog.store import Rejected
 
     types = PropertyTypes(collection)
-    seen = _Seen()
+    seen = Duplicates() if duplicates is None else duplicates
     number = 0
     iterator = iter(entries)
     while batch := list(itertools.islice(iterator, chunk)):
@@ -218,8 +240,14 @@ def validated(
                 checked.append((where, item))
             else:
                 checked.append(Rejected(where, f"item {item['id']!r}: {problem}"))
-        accepted = _check_geometries(checked, accepted, notes)
-        _check_duplicates(checked, accepted, seen, notes)
+        accepted, wkbs = _check_geometries(checked, accepted, notes, wkb)
+        if seen is not NO_DUPLICATE_CHECK:
+            keys = [(checked[index][1]["collection"], checked[index][1]["id"]) for index in accepted]
+            seen.check(keys, [checked[index][0] for index in accepted], notes)
+        if wkb:
+            for index in accepted:
+                where, item = checked[index]
+                checked[index] = (where, item, wkbs.get(index))
         yield from checked
 
 
@@ -245,10 +273,12 @@ def _rings(geometry: Any) -> list[list[Any]] | None:
     return rings  # that every point is 2 numbers is checked when the chunk is built (_polygons)
 
 
-def _check_geometries(checked: list[Any], accepted: list[int], notes: Notes) -> list[int]:
+def _check_geometries(
+    checked: list[Any], accepted: list[int], notes: Notes, wkb: bool = False
+) -> tuple[list[int], dict[int, bytes]]:
     """Build the chunk's polygons at once; check ranges, validity and bbox (in place).
 
-    Returns the indexes still accepted."""
+    Returns the indexes still accepted and (with ``wkb``) the WKB of their geometries by index."""
     from catalog.store import Rejected
 
     fast: list[int] = []
@@ -290,8 +320,12 @@ def _check_geometries(checked: list[Any], accepted: list[int], notes: Notes) -> 
             | ~_bbox_contains([checked[index][1].get("bbox") for index in indexes], bounds)
         )
         for position in np.flatnonzero(suspect).tolist():
-            _judge(checked, indexes[position], geometries[position], bounds[position], notes)
-    return [index for index in accepted if not isinstance(checked[index], Rejected)]
+            if _judge(checked, indexes[position], geometries[position], bounds[position], notes):
+                geometries[position] = None  # repaired: the store encodes the GeoJSON it keeps
+        if wkb:
+            wkbs = dict(zip(indexes, shapely.to_wkb(geometries).tolist(), strict=True))
+            return [index for index in accepted if not isinstance(checked[index], Rejected)], wkbs
+    return [index for index in accepted if not isinstance(checked[index], Rejected)], {}
 
 
 def _in_range(bounds: Any) -> Any:
@@ -323,12 +357,15 @@ def _bbox_contains(bboxes: list[Any], bounds: Any) -> Any:
     return inside | np.isnan(boxes).any(axis=1)
 
 
-def _judge(checked: list[Any], index: int, geometry: Any, box: Any, notes: Notes) -> None:
-    """The slow, explaining path for an item whose geometry failed a vectorised check."""
+def _judge(checked: list[Any], index: int, geometry: Any, box: Any, notes: Notes) -> bool:
+    """The slow, explaining path for an item whose geometry failed a vectorised check.
+
+    Returns whether the item was repaired (and kept)."""
     from catalog.store import Rejected
 
     where, item = checked[index]
     problem = _range_problem(box)
+    fixed = None
     if problem is None and not shapely.is_valid(geometry):
         fixed = _faithful_repair(geometry)
         reason = shapely.is_valid_reason(geometry)
@@ -343,6 +380,8 @@ def _judge(checked: list[Any], index: int, geometry: Any, box: Any, notes: Notes
         problem = _bbox_problem(item.get("bbox"), box)
     if problem is not None:
         checked[index] = Rejected(where, f"item {item['id']!r}: {problem}")
+        return False
+    return fixed is not None
 
 
 def _slow_shape(geometry: Any) -> Any:
@@ -418,9 +457,4 @@ def _bbox_problem(bbox: Any, bounds: Any) -> str | None:
     return f"bbox {bbox} does not contain the geometry (its bounds are [{minx}, {miny}, {maxx}, {maxy}])"
 
 
-def _check_duplicates(checked: list[Any], accepted: list[int], seen: _Seen, notes: Notes) -> None:
-    keys = [(checked[index][1]["collection"], checked[index][1]["id"]) for index in accepted]
-    for index, key, new in zip(accepted, keys, seen.add_new(keys), strict=True):
-        if not new:
-            notes.duplicate(checked[index][0], f"item {key[1]!r} of collection {key[0]!r} appeared earlier in this "
-                                               "input; merged into it")  # fmt: skip
+NO_DUPLICATE_CHECK = Duplicates()  # as validated(duplicates=...): the caller checks ids itself

@@ -67,10 +67,11 @@ class FetchReport:
 
 
 def asset_root(store: Store) -> Path:
-    """The local asset store: ``$EOCAT_ASSET_DIR`` or ``assets/`` next to the catalogue file."""
+    """The local asset store: ``$EOCAT_ASSET_DIR`` or ``assets/`` next to the catalogue file (absolute,
+    as the local copies recorded in the catalogue are)."""
     configured = os.environ.get("EOCAT_ASSET_DIR")
     home = store.path.parent if hasattr(store, "path") else Path("data")  # pgstac: no file, ./data
-    return Path(configured) if configured else home / "assets"
+    return (Path(configured) if configured else home / "assets").absolute()
 
 
 def new_session(reporter: Reporter | None = None, **kwargs: Any) -> FetchSession:

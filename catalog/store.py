@@ -202,21 +202,23 @@ def _item_row(item: Any, wkb: bytes | None = None) -> _Row:
     )  # fmt: skip
 
 
+RowEntry = tuple[str, _Row] | Rejected  # what upsert_rows writes
+
+
 def item_rows(
     entries: Iterable[tuple[str, dict[str, Any], bytes | None] | tuple[str, dict[str, Any]] | Rejected],
-    report: WriteReport,
-) -> Iterator[tuple[str, _Row]]:
-    """``(where, row)`` of validated entries (``validated(..., wkb=True)``); rejections go to the report."""
+) -> Iterator[RowEntry]:
+    """``(where, row)`` of validated entries (``validated(..., wkb=True)``), or why not (``Rejected``)."""
     for number, entry in enumerate(entries, start=1):
         if isinstance(entry, Rejected):
-            report.reject(entry.where, entry.reason)
+            yield entry
             continue
         if entry.__class__ is not tuple:  # not even a JSON object
             entry = (f"item {number}", entry)  # type: ignore[assignment]
         try:
             row = _item_row(entry[1], entry[2] if len(entry) == 3 else None)
         except InvalidItem as exc:
-            report.reject(entry[0], str(exc))
+            yield Rejected(entry[0], str(exc))
             continue
         yield entry[0], row
 
@@ -425,18 +427,20 @@ class Store:
             item_dicts(items), lambda name: documents(name) or self._stored_collection(name), report, wkb=True
         )
         with _gc_paused(), self._bounded_memory():
-            self._upsert(item_rows(checked, report), mode, batch_size, report, documents)
+            self._upsert(item_rows(checked), mode, batch_size, report, documents)
         return report
 
     def upsert_rows(
         self,
-        rows: Iterable[tuple[str, _Row]],
+        rows: Iterable[RowEntry],
         *,
         mode: Literal["merge", "replace"] = "merge",
         batch_size: int = BATCH_SIZE,
         report: WriteReport | None = None,
     ) -> WriteReport:
-        """Write rows validated and made already (:func:`item_rows`, by import workers), in batches."""
+        """Write rows validated and made already (:func:`item_rows`, by import workers), in batches.
+
+        A row may bring its body compressed already, with a dictionary this store holds."""
         report = report or WriteReport()
         with _gc_paused(), self._bounded_memory():
             self._upsert(rows, mode, batch_size, report, lambda _: None)
@@ -450,7 +454,7 @@ class Store:
 
     def _upsert(
         self,
-        rows: Iterable[tuple[str, _Row]],
+        rows: Iterable[RowEntry],
         mode: str,
         batch_size: int,
         report: WriteReport,
@@ -458,7 +462,11 @@ class Store:
     ) -> None:
         batch: dict[tuple[str, str], _Row] = {}
         updated = utc_now()
-        for where, row in rows:
+        for entry in rows:
+            if isinstance(entry, Rejected):
+                report.reject(entry.where, entry.reason)
+                continue
+            where, row = entry
             previous = batch.get(row.key)
             if previous is not None and mode == "merge":
                 try:

@@ -124,7 +124,7 @@ class PartitionKeys:
     last_updated: str
 
 
-class _Row(NamedTuple):
+class ItemRow(NamedTuple):
     """One item ready to be written: its key columns and its JSON text (a tuple: cheap to send between processes)."""
 
     id: str
@@ -133,7 +133,7 @@ class _Row(NamedTuple):
     start: str  # earliest of start_datetime and datetime
     end: str  # latest of end_datetime and datetime
     box: geo.Box | None
-    text: bytes  # the item as stored (compact JSON)
+    text: bytes | None  # the item as stored (compact JSON); None when ``body`` holds it (see Store._text)
     wkb: bytes | None  # the geometry as WKB
     hot: list[Any]
     span_us: int
@@ -144,14 +144,8 @@ class _Row(NamedTuple):
     def key(self) -> tuple[str, str]:
         return self.id, self.collection
 
-    @property
-    def item(self) -> dict[str, Any]:
-        """The item, parsed again from its JSON (only merges need it, so rows stay small)."""
-        document: dict[str, Any] = orjson.loads(self.text)
-        return document
 
-
-def _item_row(item: Any, wkb: bytes | None = None) -> _Row:
+def _item_row(item: Any, wkb: bytes | None = None) -> ItemRow:
     """Validate an item and compute its column values; raise InvalidItem with the reason.
 
     ``wkb`` is the geometry's WKB when validation built it already (None: compute it here)."""
@@ -196,13 +190,13 @@ def _item_row(item: Any, wkb: bytes | None = None) -> _Row:
         wkb = None
     elif wkb is None:
         wkb = geometry_wkb([orjson.dumps(geometry)])[0]
-    return _Row(
+    return ItemRow(
         item_id, collection, sort_time, first, last, box, orjson.dumps(item), wkb, hot_values(properties), span_us,
         days,
     )  # fmt: skip
 
 
-RowEntry = tuple[str, _Row] | Rejected  # what upsert_rows writes
+RowEntry = tuple[str, ItemRow] | Rejected  # what upsert_rows writes
 
 
 def item_rows(
@@ -460,7 +454,7 @@ class Store:
         report: WriteReport,
         collections: Callable[[str], dict[str, Any] | None],
     ) -> None:
-        batch: dict[tuple[str, str], _Row] = {}
+        batch: dict[tuple[str, str], ItemRow] = {}
         updated = utc_now()
         for entry in rows:
             if isinstance(entry, Rejected):
@@ -470,7 +464,7 @@ class Store:
             previous = batch.get(row.key)
             if previous is not None and mode == "merge":
                 try:
-                    row = _item_row(merge_items(previous.item, row.item))
+                    row = _item_row(merge_items(self._item(previous), self._item(row)))
                 except InvalidItem as exc:
                     report.reject(where, str(exc))
                     continue
@@ -484,7 +478,7 @@ class Store:
 
     def _write_batch(
         self,
-        rows: list[_Row],
+        rows: list[ItemRow],
         mode: str,
         report: WriteReport,
         collections: Callable[[str], dict[str, Any] | None],
@@ -494,7 +488,7 @@ class Store:
         try:
             with self._writing():
                 existing = self._existing_rows([row.key for row in rows])
-                changed: list[tuple[_Row, int | None]] = []  # (row, pk of the stored row it replaces)
+                changed: list[tuple[ItemRow, int | None]] = []  # (row, pk of the stored row it replaces)
                 unchanged = 0
                 for row in rows:
                     found = existing.get(row.key)
@@ -503,11 +497,11 @@ class Store:
                         continue
                     pk, old = found
                     if mode == "merge":
-                        new = row.item
+                        new = self._item(row)
                         merged = merge_items(orjson.loads(old), new)
                         if merged != new:
                             row = _item_row(merged)
-                    if row.text == old:
+                    if self._text(row) == old:
                         unchanged += 1
                     else:
                         changed.append((row, pk))
@@ -533,18 +527,27 @@ class Store:
         report.unchanged += unchanged
         report.collections_created.extend(created)
 
-    def _train_dictionaries(self, rows: list[_Row]) -> list[str]:
+    def _text(self, row: ItemRow) -> bytes:
+        """A row's JSON text (decompressed when a worker sent only its body)."""
+        return row.text if row.text is not None else self.bodies.decode_bytes(row.body or b"")
+
+    def _item(self, row: ItemRow) -> dict[str, Any]:
+        """A row's item, parsed again from its JSON (only merges need it, so rows stay small)."""
+        document: dict[str, Any] = orjson.loads(self._text(row))
+        return document
+
+    def _train_dictionaries(self, rows: list[ItemRow]) -> list[str]:
         """Train the dictionary of each collection that has none yet and enough new items in this batch."""
         samples: dict[str, list[bytes]] = {}
         if any(not self.bodies.has_dictionary(row.collection) for row in rows):
             self.bodies.reload()  # another writer may have trained it (we hold the write lock now)
         for row in rows:
             if not self.bodies.has_dictionary(row.collection):
-                samples.setdefault(row.collection, []).append(row.text)
+                samples.setdefault(row.collection, []).append(self._text(row))
         return [collection for collection, texts in samples.items() if self.bodies.train(collection, texts)]
 
     def _encode(
-        self, changed: list[tuple[_Row, int | None]], updated: str
+        self, changed: list[tuple[ItemRow, int | None]], updated: str
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Column values of new rows, their R*Tree entries, and values of changed rows."""
         numbers = self._collection_number
@@ -555,7 +558,7 @@ class Store:
         encode = self.bodies.encode
         for row, pk in changed:
             minx, miny, maxx, maxy = row.box if row.box is not None else (None, None, None, None)
-            body = row.body if row.body is not None else encode(row.collection, row.text)
+            body = row.body if row.body is not None else encode(row.collection, self._text(row))
             values = (row.datetime, row.start, row.end, minx, miny, maxx, maxy, body, row.wkb, updated, *row.hot)
             if pk is not None:
                 updates.append((*values, pk))

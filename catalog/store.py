@@ -161,18 +161,22 @@ def _item_row(item: Any, wkb: bytes | None = None) -> ItemRow:
     properties = item.get("properties")
     if not isinstance(properties, dict):
         raise InvalidItem(f"item {item_id!r} has no 'properties' object")
+    raw = properties.get("datetime")
+    raw_start, raw_end = properties.get("start_datetime"), properties.get("end_datetime")
     try:
-        instant = canonical_lenient(properties.get("datetime"))
-        start = canonical_lenient(properties.get("start_datetime"))
-        end = canonical_lenient(properties.get("end_datetime"))
+        instant = canonical_lenient(raw)
+        # often the same text as datetime: canonicalised once
+        start = instant if raw_start == raw and raw is not None else canonical_lenient(raw_start)
+        end = instant if raw_end == raw and raw is not None else canonical_lenient(raw_end)
     except ValueError as exc:
         raise InvalidItem(f"item {item_id!r}: bad timestamp: {exc}") from None
     if instant is None and (start is None or end is None):
         raise InvalidItem(f"item {item_id!r} needs 'datetime' or both 'start_datetime' and 'end_datetime'")
     sort_time = instant or start
     assert sort_time is not None
-    first = min(t for t in (start, instant) if t is not None)
-    last = max(t for t in (end, instant) if t is not None)
+    first = instant if start is None or (instant is not None and instant < start) else start
+    last = instant if end is None or (instant is not None and instant > end) else end
+    assert first is not None and last is not None
     first_time = datetime.fromisoformat(first[:-1])
     last_time = first_time if first == last else datetime.fromisoformat(last[:-1])
     span_us = 0

@@ -39,7 +39,7 @@ from catalog.store import ItemRow, RowEntry, Store, WriteReport, item_rows
 from catalog.validate import NO_DUPLICATE_CHECK, Duplicates, validated
 
 CHUNK = 2000  # records prepared at once in-process
-CHUNK_BYTES = 6 * 2**20  # a worker's task: about 2,000 items of 3 KB
+CHUNK_BYTES = 2 * 2**20  # a worker's task: about 650 items of 3 KB (worker memory grows with it)
 MIN_BYTES = 48 * 2**20  # smaller NDJSON files are prepared in-process (starting workers costs ~1 s of CPU)
 AHEAD = 3  # chunks queued per worker: enough to keep each busy while the writer writes; bounds memory
 

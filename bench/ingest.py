@@ -36,7 +36,7 @@ PEER_BATCH = 2000
 # -- children ----------------------------------------------------------------------------------------
 
 
-class _ChildrenMemory:
+class ChildrenMemory:
     """Peak summed resident memory of this process's children (the import's worker processes), sampled."""
 
     def __init__(self, interval: float = 0.1) -> None:
@@ -71,7 +71,7 @@ class _ChildrenMemory:
             self._sample()
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> _ChildrenMemory:
+    def __enter__(self) -> ChildrenMemory:
         self._thread.start()
         return self
 
@@ -94,7 +94,7 @@ def _child_eocat(source: Path, db: Path, profile: Path | None) -> dict[str, Any]
     import resource
 
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with common.MemorySampler() as sampler, _ChildrenMemory() as workers:
+    with common.MemorySampler() as sampler, ChildrenMemory() as workers:
         store = Store(db)
         for collection in collections:
             store.upsert_collection(collection)

@@ -10,6 +10,7 @@ import sys
 import time
 
 from bench import common
+from bench.ingest import ChildrenMemory
 from bench.query import build_eocat
 
 
@@ -17,13 +18,15 @@ def main(argv: list[str]) -> None:
     (n,) = common.parse_sizes(argv[0])
     source = common.dataset(n)
     started = time.perf_counter()
-    path = build_eocat(n, source, rebuild=len(argv) > 1 and argv[1] == "--rebuild")
+    with ChildrenMemory() as workers:  # the import's worker processes (catalog.ingest_pipeline)
+        path = build_eocat(n, source, rebuild=len(argv) > 1 and argv[1] == "--rebuild")
     seconds = time.perf_counter() - started
     with open("/proc/self/status") as handle:
         status = dict(line.split(":", 1) for line in handle.read().splitlines() if ":" in line)
     result = {
         "n": n, "store": path.name, "seconds": round(seconds, 1), "items_per_s": round(n / seconds),
         "peak_rss_mib": round(int(status["VmHWM"].split()[0]) / 1024, 1),
+        "workers_peak_rss_mib": round(workers.peak_kib / 1024, 1),
         "bytes_per_item": round(common.file_size(path) / n, 1),
     }  # fmt: skip
     print(json.dumps(result))

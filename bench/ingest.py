@@ -3,8 +3,9 @@
 Contenders (each in its own subprocess, so peak memory is that contender's alone):
 
 * ``eocat``   -- ``catalog.ingest.import_files(store, [path])`` into a fresh ``catalog.store.Store``
-  (collections upserted first, untimed, as a harvest would have them). This includes validation,
-  timestamp canonicalisation, bbox, hot-property columns, merge lookup of existing ids, the
+  (collections upserted first, untimed, as a harvest would have them); files of 48 MiB or more are
+  parsed, validated and compressed by one worker process per CPU (their CPU and memory are reported).
+  This includes validation, timestamp canonicalisation, bbox, hot-property columns, merge lookup of existing ids, the
   (id, collection) unique index, the datetime/updated/hot-property indexes and the R*Tree.
 * ``sqlite``  -- the peer: ``orjson.loads`` each line, then ``sqlite3.executemany`` into a minimal table
   ``(pk, id, collection, datetime, minx, miny, maxx, maxy, content)`` plus an R*Tree filled in the same
@@ -35,6 +36,50 @@ PEER_BATCH = 2000
 # -- children ----------------------------------------------------------------------------------------
 
 
+class ChildrenMemory:
+    """Peak summed resident memory of this process's children (the import's worker processes), sampled."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        import threading
+
+        self.interval = interval
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        import os
+
+        total = 0
+        for task in os.listdir("/proc/self/task"):
+            try:
+                children = Path(f"/proc/self/task/{task}/children").read_text().split()
+            except OSError:
+                continue
+            for pid in children:
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        self.peak_kib = max(self.peak_kib, total)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> ChildrenMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _child_eocat(source: Path, db: Path, profile: Path | None) -> dict[str, Any]:
     from catalog.ingest import import_files
     from catalog.store import Store
@@ -46,7 +91,10 @@ def _child_eocat(source: Path, db: Path, profile: Path | None) -> dict[str, Any]
     except (ImportError, AttributeError):
         collections = []
 
-    with common.MemorySampler() as sampler:
+    import resource
+
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with common.MemorySampler() as sampler, ChildrenMemory() as workers:
         store = Store(db)
         for collection in collections:
             store.upsert_collection(collection)
@@ -64,6 +112,7 @@ def _child_eocat(source: Path, db: Path, profile: Path | None) -> dict[str, Any]
             profiler.dump_stats(str(profile))
         store.close()
         closed = time.perf_counter()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "items": report.inserted + report.updated,
         "rejected": report.rejected,
@@ -71,6 +120,11 @@ def _child_eocat(source: Path, db: Path, profile: Path | None) -> dict[str, Any]
         "import_s": imported - started,
         "total_s": closed - started,
         **sampler.report(),
+        # the import's worker processes (none for files below catalog.ingest_pipeline.MIN_BYTES)
+        "workers_cpu_s": round(
+            children.ru_utime + children.ru_stime - children_before.ru_utime - children_before.ru_stime, 3
+        ),
+        "workers_peak_rss_mib": round(workers.peak_kib / 1024, 1),
     }
 
 
@@ -201,8 +255,10 @@ def run_size(n: int, *, repeat: int = 1, profile: bool = False) -> dict[str, Any
             result["items_per_s"] = round(result["items"] / result["total_s"], 1)
             log(
                 f"  {result['items']:,} items in {result['total_s']:.2f} s = {result['items_per_s']:,.0f}/s "
-                f"(cpu {result['cpu_user_s']:.1f} user + {result['cpu_sys_s']:.1f} sys), "
+                f"(cpu {result['cpu_user_s']:.1f} user + {result['cpu_sys_s']:.1f} sys"
+                f" + {result.get('workers_cpu_s', 0):.1f} in workers), "
                 f"peak RSS {result['peak_rss_mib']:.0f} MiB (anon {result['peak_anon_mib']:.0f} MiB)"
+                f" + workers {result.get('workers_peak_rss_mib', 0):.0f} MiB"
             )
             runs[name].append(result)
             for suffix in ("", "-wal", "-shm"):
@@ -236,14 +292,16 @@ def run(sizes: list[int], *, repeat: int | None = None, profile: bool = False, e
         "machine": common.machine_facts(),
         "method": {
             "contenders": {
-                "eocat": "catalog.ingest.import_files into a fresh Store (collections pre-created, untimed)",
+                "eocat": "catalog.ingest.import_files into a fresh Store (collections pre-created, untimed); "
+                "files of 48 MiB or more are prepared by one worker process per CPU (catalog.ingest_pipeline)",
                 "sqlite": "orjson.loads + sqlite3.executemany into a minimal table + R*Tree in the same "
                 "transaction, 2000 rows/transaction, WAL + synchronous=NORMAL",
             },
             "timing": "wall clock from first line read to connection closed (WAL checkpoint included); "
             "best of `repeat` runs",
             "memory": "each contender in its own subprocess; peak_rss = VmHWM (includes file-backed "
-            "pages such as SQLite's mmap), peak_anon = sampled max RssAnon (heap)",
+            "pages such as SQLite's mmap), peak_anon = sampled max RssAnon (heap); workers_peak_rss = sampled "
+            "max of the summed VmRSS of eocat's import workers; cpu includes the workers'",
             "repeat": repeat or {common.size_label(n): default_repeat(n) for n in sizes},
         },
         "sizes": results,
@@ -279,16 +337,17 @@ def summary(payload: dict[str, Any]) -> str:
                     name,
                     best["items"],
                     round(best["total_s"], 2),
-                    round(best["cpu_user_s"] + best["cpu_sys_s"], 2),
+                    round(best["cpu_user_s"] + best["cpu_sys_s"] + best.get("workers_cpu_s", 0), 2),
                     best["items_per_s"],
                     best["peak_rss_mib"],
+                    best.get("workers_peak_rss_mib", 0),
                     best["peak_anon_mib"],
                     best["db_mib"],
                     result["ratio_eocat_over_sqlite"] if name == "eocat" else None,
                 ]
             )
-    headers = ["size", "contender", "items", "wall s", "cpu s", "items/s", "peak RSS MiB", "peak anon MiB", "db MiB",
-               "eocat/peer"]  # fmt: skip
+    headers = ["size", "contender", "items", "wall s", "cpu s (all)", "items/s", "peak RSS MiB", "workers RSS MiB",
+               "peak anon MiB", "db MiB", "eocat/peer"]  # fmt: skip
     targets = payload["targets"]
     lines = [
         "Ingest (NDJSON -> store, own subprocess each)",

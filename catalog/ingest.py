@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
@@ -66,18 +66,38 @@ def read_records(source: str | Path) -> Iterator[Record]:
             yield from read_parquet_records(source)
             return
     with open_bytes(source) as stream:
-        lines = enumerate(stream, start=1)
-        for number, line in lines:
-            if not line.strip():
-                continue
-            if line.strip().endswith(b"}"):
-                yield from _line_records(name, itertools.chain([(number, line)], lines))
-            else:
-                yield from _document_records(name, line + stream.read())
-            return
+        lines, document = _sniff(stream)
+        if lines is not None:
+            yield from line_records(name, lines)
+        else:
+            yield from _document_records(name, document)
 
 
-def _line_records(name: str, lines: Any) -> Iterator[Record]:
+def is_ndjson(source: str | Path) -> bool:
+    """Whether a file is plain NDJSON (its first non-blank line is a whole object); compressed files are not,
+    as the parallel import reads byte ranges of the file itself."""
+    from catalog.parquet.reader import is_parquet
+
+    if is_parquet(Path(source)):
+        return False
+    with open(source, "rb") as stream:
+        return _sniff(stream)[0] is not None
+
+
+def _sniff(stream: IO[bytes]) -> tuple[Iterator[tuple[int, bytes]] | None, bytes]:
+    """NDJSON: its numbered lines (and b""); one document: None and its text."""
+    lines = enumerate(stream, start=1)
+    for number, line in lines:
+        if not line.strip():
+            continue
+        if line.strip().endswith(b"}"):
+            return itertools.chain([(number, line)], lines), b""
+        return None, line + stream.read()
+    return None, b""
+
+
+def line_records(name: str, lines: Iterable[tuple[int, bytes]]) -> Iterator[Record]:
+    """The records of numbered NDJSON lines (blank lines skipped, a malformed one rejected)."""
     for number, line in lines:
         if line.isspace():
             continue
@@ -118,10 +138,14 @@ def _records(where: str, document: Any) -> Iterator[Record]:
         yield where, document
 
 
-def import_files(store: Store, sources: list[str | Path], *, report: WriteReport | None = None) -> WriteReport:
+def import_files(
+    store: Store, sources: list[str | Path], *, report: WriteReport | None = None, workers: int | None = None
+) -> WriteReport:
     """Import files into the store: collections first come as they appear, items in batches.
 
-    Collections created implicitly (items naming a collection the store lacks) get an extent
+    Into a SQLite store, large NDJSON files are parsed, validated and encoded by ``workers``
+    processes (:mod:`catalog.ingest_pipeline`; None: one per CPU for files of 48 MiB or more, 0:
+    none). Collections created implicitly (items naming a collection the store lacks) get an extent
     computed from their items at the end, by every import that adds items to them (so with
     concurrent imports the last one to finish leaves the extent of all of them).
     """
@@ -146,7 +170,14 @@ def import_files(store: Store, sources: list[str | Path], *, report: WriteReport
                     touched.add(collection)
                 yield where, document
 
-    store.upsert_items(items(), report=report)
+    if hasattr(store, "upsert_rows"):  # the SQLite store takes rows prepared outside it
+        from catalog.ingest_pipeline import Pipeline
+
+        with Pipeline(store, report, workers) as pipeline:
+            store.upsert_rows(pipeline.entries(sources), report=report)
+        touched = pipeline.touched
+    else:
+        store.upsert_items(items(), report=report)
     for collection_id in sorted(touched & store.collection_ids()):  # not those whose items were all rejected
         if collection_id in report.collections_created or is_placeholder(store.get_collection(collection_id)):
             store.refresh_extent(collection_id)

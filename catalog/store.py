@@ -124,7 +124,7 @@ class PartitionKeys:
     last_updated: str
 
 
-class _Row(NamedTuple):
+class ItemRow(NamedTuple):
     """One item ready to be written: its key columns and its JSON text (a tuple: cheap to send between processes)."""
 
     id: str
@@ -133,7 +133,7 @@ class _Row(NamedTuple):
     start: str  # earliest of start_datetime and datetime
     end: str  # latest of end_datetime and datetime
     box: geo.Box | None
-    text: bytes  # the item as stored (compact JSON)
+    text: bytes | None  # the item as stored (compact JSON); None when ``body`` holds it (see Store._text)
     wkb: bytes | None  # the geometry as WKB
     hot: list[Any]
     span_us: int
@@ -144,14 +144,8 @@ class _Row(NamedTuple):
     def key(self) -> tuple[str, str]:
         return self.id, self.collection
 
-    @property
-    def item(self) -> dict[str, Any]:
-        """The item, parsed again from its JSON (only merges need it, so rows stay small)."""
-        document: dict[str, Any] = orjson.loads(self.text)
-        return document
 
-
-def _item_row(item: Any, wkb: bytes | None = None) -> _Row:
+def _item_row(item: Any, wkb: bytes | None = None) -> ItemRow:
     """Validate an item and compute its column values; raise InvalidItem with the reason.
 
     ``wkb`` is the geometry's WKB when validation built it already (None: compute it here)."""
@@ -167,18 +161,22 @@ def _item_row(item: Any, wkb: bytes | None = None) -> _Row:
     properties = item.get("properties")
     if not isinstance(properties, dict):
         raise InvalidItem(f"item {item_id!r} has no 'properties' object")
+    raw = properties.get("datetime")
+    raw_start, raw_end = properties.get("start_datetime"), properties.get("end_datetime")
     try:
-        instant = canonical_lenient(properties.get("datetime"))
-        start = canonical_lenient(properties.get("start_datetime"))
-        end = canonical_lenient(properties.get("end_datetime"))
+        instant = canonical_lenient(raw)
+        # often the same text as datetime: canonicalised once
+        start = instant if raw_start == raw and raw is not None else canonical_lenient(raw_start)
+        end = instant if raw_end == raw and raw is not None else canonical_lenient(raw_end)
     except ValueError as exc:
         raise InvalidItem(f"item {item_id!r}: bad timestamp: {exc}") from None
     if instant is None and (start is None or end is None):
         raise InvalidItem(f"item {item_id!r} needs 'datetime' or both 'start_datetime' and 'end_datetime'")
     sort_time = instant or start
     assert sort_time is not None
-    first = min(t for t in (start, instant) if t is not None)
-    last = max(t for t in (end, instant) if t is not None)
+    first = instant if start is None or (instant is not None and instant < start) else start
+    last = instant if end is None or (instant is not None and instant > end) else end
+    assert first is not None and last is not None
     first_time = datetime.fromisoformat(first[:-1])
     last_time = first_time if first == last else datetime.fromisoformat(last[:-1])
     span_us = 0
@@ -196,27 +194,29 @@ def _item_row(item: Any, wkb: bytes | None = None) -> _Row:
         wkb = None
     elif wkb is None:
         wkb = geometry_wkb([orjson.dumps(geometry)])[0]
-    return _Row(
+    return ItemRow(
         item_id, collection, sort_time, first, last, box, orjson.dumps(item), wkb, hot_values(properties), span_us,
         days,
     )  # fmt: skip
 
 
+RowEntry = tuple[str, ItemRow] | Rejected  # what upsert_rows writes
+
+
 def item_rows(
     entries: Iterable[tuple[str, dict[str, Any], bytes | None] | tuple[str, dict[str, Any]] | Rejected],
-    report: WriteReport,
-) -> Iterator[tuple[str, _Row]]:
-    """``(where, row)`` of validated entries (``validated(..., wkb=True)``); rejections go to the report."""
+) -> Iterator[RowEntry]:
+    """``(where, row)`` of validated entries (``validated(..., wkb=True)``), or why not (``Rejected``)."""
     for number, entry in enumerate(entries, start=1):
         if isinstance(entry, Rejected):
-            report.reject(entry.where, entry.reason)
+            yield entry
             continue
         if entry.__class__ is not tuple:  # not even a JSON object
             entry = (f"item {number}", entry)  # type: ignore[assignment]
         try:
             row = _item_row(entry[1], entry[2] if len(entry) == 3 else None)
         except InvalidItem as exc:
-            report.reject(entry[0], str(exc))
+            yield Rejected(entry[0], str(exc))
             continue
         yield entry[0], row
 
@@ -425,18 +425,20 @@ class Store:
             item_dicts(items), lambda name: documents(name) or self._stored_collection(name), report, wkb=True
         )
         with _gc_paused(), self._bounded_memory():
-            self._upsert(item_rows(checked, report), mode, batch_size, report, documents)
+            self._upsert(item_rows(checked), mode, batch_size, report, documents)
         return report
 
     def upsert_rows(
         self,
-        rows: Iterable[tuple[str, _Row]],
+        rows: Iterable[RowEntry],
         *,
         mode: Literal["merge", "replace"] = "merge",
         batch_size: int = BATCH_SIZE,
         report: WriteReport | None = None,
     ) -> WriteReport:
-        """Write rows validated and made already (:func:`item_rows`, by import workers), in batches."""
+        """Write rows validated and made already (:func:`item_rows`, by import workers), in batches.
+
+        A row may bring its body compressed already, with a dictionary this store holds."""
         report = report or WriteReport()
         with _gc_paused(), self._bounded_memory():
             self._upsert(rows, mode, batch_size, report, lambda _: None)
@@ -450,19 +452,23 @@ class Store:
 
     def _upsert(
         self,
-        rows: Iterable[tuple[str, _Row]],
+        rows: Iterable[RowEntry],
         mode: str,
         batch_size: int,
         report: WriteReport,
         collections: Callable[[str], dict[str, Any] | None],
     ) -> None:
-        batch: dict[tuple[str, str], _Row] = {}
+        batch: dict[tuple[str, str], ItemRow] = {}
         updated = utc_now()
-        for where, row in rows:
+        for entry in rows:
+            if isinstance(entry, Rejected):
+                report.reject(entry.where, entry.reason)
+                continue
+            where, row = entry
             previous = batch.get(row.key)
             if previous is not None and mode == "merge":
                 try:
-                    row = _item_row(merge_items(previous.item, row.item))
+                    row = _item_row(merge_items(self._item(previous), self._item(row)))
                 except InvalidItem as exc:
                     report.reject(where, str(exc))
                     continue
@@ -476,7 +482,7 @@ class Store:
 
     def _write_batch(
         self,
-        rows: list[_Row],
+        rows: list[ItemRow],
         mode: str,
         report: WriteReport,
         collections: Callable[[str], dict[str, Any] | None],
@@ -486,7 +492,7 @@ class Store:
         try:
             with self._writing():
                 existing = self._existing_rows([row.key for row in rows])
-                changed: list[tuple[_Row, int | None]] = []  # (row, pk of the stored row it replaces)
+                changed: list[tuple[ItemRow, int | None]] = []  # (row, pk of the stored row it replaces)
                 unchanged = 0
                 for row in rows:
                     found = existing.get(row.key)
@@ -495,11 +501,11 @@ class Store:
                         continue
                     pk, old = found
                     if mode == "merge":
-                        new = row.item
+                        new = self._item(row)
                         merged = merge_items(orjson.loads(old), new)
                         if merged != new:
                             row = _item_row(merged)
-                    if row.text == old:
+                    if self._text(row) == old:
                         unchanged += 1
                     else:
                         changed.append((row, pk))
@@ -525,18 +531,27 @@ class Store:
         report.unchanged += unchanged
         report.collections_created.extend(created)
 
-    def _train_dictionaries(self, rows: list[_Row]) -> list[str]:
+    def _text(self, row: ItemRow) -> bytes:
+        """A row's JSON text (decompressed when a worker sent only its body)."""
+        return row.text if row.text is not None else self.bodies.decode_bytes(row.body or b"")
+
+    def _item(self, row: ItemRow) -> dict[str, Any]:
+        """A row's item, parsed again from its JSON (only merges need it, so rows stay small)."""
+        document: dict[str, Any] = orjson.loads(self._text(row))
+        return document
+
+    def _train_dictionaries(self, rows: list[ItemRow]) -> list[str]:
         """Train the dictionary of each collection that has none yet and enough new items in this batch."""
         samples: dict[str, list[bytes]] = {}
         if any(not self.bodies.has_dictionary(row.collection) for row in rows):
             self.bodies.reload()  # another writer may have trained it (we hold the write lock now)
         for row in rows:
             if not self.bodies.has_dictionary(row.collection):
-                samples.setdefault(row.collection, []).append(row.text)
+                samples.setdefault(row.collection, []).append(self._text(row))
         return [collection for collection, texts in samples.items() if self.bodies.train(collection, texts)]
 
     def _encode(
-        self, changed: list[tuple[_Row, int | None]], updated: str
+        self, changed: list[tuple[ItemRow, int | None]], updated: str
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Column values of new rows, their R*Tree entries, and values of changed rows."""
         numbers = self._collection_number
@@ -547,7 +562,7 @@ class Store:
         encode = self.bodies.encode
         for row, pk in changed:
             minx, miny, maxx, maxy = row.box if row.box is not None else (None, None, None, None)
-            body = row.body if row.body is not None else encode(row.collection, row.text)
+            body = row.body if row.body is not None else encode(row.collection, self._text(row))
             values = (row.datetime, row.start, row.end, minx, miny, maxx, maxy, body, row.wkb, updated, *row.hot)
             if pk is not None:
                 updates.append((*values, pk))

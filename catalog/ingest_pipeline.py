@@ -1,0 +1,325 @@
+"""Imports into the SQLite store as ready rows: worker processes parse, validate, encode and compress
+chunks of NDJSON lines; the importing process keeps input order, notes duplicate ids and writes.
+
+Per item, parsing, validation, row building and compression are most of an import's CPU and need
+nothing but the item (and its collection's document), while SQLite writes one transaction at a time.
+So a large NDJSON file goes to ``workers`` processes in byte ranges of whole lines, a few chunks
+ahead of the writer (memory stays bounded whatever the file's size); results come back in input
+order, so reports, merges of repeated ids and batch boundaries are those of a one-process import.
+
+A chunk holding a Collection record, or prepared before another chunk's Collection record was
+stored, is prepared again in the importing process once the collection is stored, so items are
+always checked against the collection documents that precede them. Smaller files and other formats
+(stac-geoparquet, one document) are prepared in-process with the same function.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import itertools
+import os
+import pickle
+import sqlite3
+import subprocess
+import sys
+import traceback
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote
+
+import orjson
+
+from catalog.bodies import Bodies
+from catalog.ingest import Record, is_ndjson, line_records, read_records
+from catalog.store import ItemRow, RowEntry, Store, WriteReport, item_rows
+from catalog.validate import NO_DUPLICATE_CHECK, Duplicates, validated
+
+CHUNK = 2000  # records prepared at once in-process
+CHUNK_BYTES = 2 * 2**20  # a worker's task: about 650 items of 3 KB (worker memory grows with it)
+MIN_BYTES = 48 * 2**20  # smaller NDJSON files are prepared in-process (starting workers costs ~1 s of CPU)
+AHEAD = 3  # chunks queued per worker: enough to keep each busy while the writer writes; bounds memory
+
+Documents = dict[str, dict[str, Any]]
+
+
+@dataclass
+class Prepared:
+    """One chunk's entries in input order, the repairs validation made, the collections items named."""
+
+    entries: list[RowEntry]
+    repairs: list[tuple[str, str]] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)
+    collections: bool = False  # the chunk holds Collection records: the importer prepares it itself
+
+
+class _Repairs:
+    """Validation's notes in a worker: repairs are kept for the importer's report."""
+
+    def __init__(self) -> None:
+        self.notes: list[tuple[str, str]] = []
+
+    def repair(self, where: str, what: str) -> None:
+        self.notes.append((where, what))
+
+    def duplicate(self, where: str, what: str) -> None:  # pragma: no cover - NO_DUPLICATE_CHECK
+        raise AssertionError("duplicates are checked by the importer")
+
+
+def prepare(records: list[Record], documents: Documents, bodies: Bodies | None) -> Prepared:
+    """Validate and encode a chunk of item records; with ``bodies``, compress those whose collection
+    has a dictionary already."""
+    repairs = _Repairs()
+    touched = {
+        record[1]["collection"]
+        for record in records
+        if record.__class__ is tuple and record[1].get("collection").__class__ is str
+    }
+    checked = validated(records, documents.get, repairs, wkb=True, duplicates=NO_DUPLICATE_CHECK)
+    entries: list[RowEntry] = []
+    reloaded = False
+    for entry in item_rows(checked):
+        if bodies is not None and entry.__class__ is tuple:
+            where, row = entry
+            if not reloaded and not bodies.has_dictionary(row.collection):
+                bodies.reload()  # the importer may have trained one since
+                reloaded = True
+            if bodies.has_dictionary(row.collection):  # the text is not sent: the body holds it
+                body = bodies.encode(row.collection, row.text or b"")
+                entry = (where, ItemRow._make((*row[:6], None, *row[7:11], body)))  # (_replace is 10x slower)
+        entries.append(entry)
+    return Prepared(entries, repairs.notes, touched)
+
+
+# -- worker processes ------------------------------------------------------------------------------
+# A worker is ``python -m catalog.ingest_pipeline STORE``: it reads tasks (a byte range of the file,
+# its first line number, the collections' version) from stdin and writes Prepared chunks to stdout,
+# each a length-prefixed pickle. Tasks are tiny, so the importer never blocks writing one; it reads
+# results in the order it sent the tasks (round robin), so input order is kept.
+
+Task = tuple[str, int, int, int, int]  # path, offset, length, first line number, collections' version
+
+
+def _send(stream: IO[bytes], value: object) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "little"))
+    stream.write(data)
+    stream.flush()
+
+
+def _receive(stream: IO[bytes]) -> Any:
+    head = stream.read(8)
+    if len(head) < 8:
+        raise EOFError
+    return pickle.loads(stream.read(int.from_bytes(head, "little")))
+
+
+def _chunk_records(task: Task) -> list[Record]:
+    path, offset, length, first, _ = task
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        data = stream.read(length)
+    return list(line_records(path, enumerate(io.BytesIO(data), start=first)))
+
+
+def _has_collections(records: list[Record]) -> bool:
+    return any(record.__class__ is tuple and record[1].get("type") == "Collection" for record in records)
+
+
+def _stored_documents(conn: sqlite3.Connection) -> Documents:
+    return {str(key): orjson.loads(content) for key, content in conn.execute("SELECT id, content FROM collections")}
+
+
+def worker_main(location: str) -> None:
+    """Serve tasks until stdin closes; an error is sent back as ``("error", traceback)``."""
+    gc.disable()  # parsed JSON has no reference cycles; the collector would rescan every chunk's objects
+    results = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must not corrupt the results
+    tasks = sys.stdin.buffer
+    conn = sqlite3.connect(f"file:{quote(location)}?mode=ro", uri=True)
+    bodies = Bodies(conn)
+    version, documents = -1, {}
+    while True:
+        try:
+            task = _receive(tasks)
+        except EOFError:
+            return
+        try:
+            if task[4] != version:  # a Collection record was stored since: read the documents again
+                version, documents = task[4], _stored_documents(conn)
+            records = _chunk_records(task)
+            _send(
+                results,
+                Prepared([], collections=True) if _has_collections(records) else prepare(records, documents, bodies),
+            )
+        except Exception:
+            _send(results, ("error", traceback.format_exc()))
+
+
+class _Workers:
+    """The worker processes of one import, fed round robin."""
+
+    def __init__(self, count: int, location: str) -> None:
+        command = [sys.executable, "-m", "catalog.ingest_pipeline", location]
+        self._processes = [
+            subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(count)
+        ]
+        self._next = 0
+
+    def submit(self, task: Task) -> int:
+        """Send a task; return which worker has it."""
+        number = self._next
+        self._next = (number + 1) % len(self._processes)
+        _send(self._processes[number].stdin, task)  # type: ignore[arg-type]
+        return number
+
+    def result(self, number: int) -> Prepared:
+        try:
+            result = _receive(self._processes[number].stdout)  # type: ignore[arg-type]
+        except EOFError:
+            raise RuntimeError(f"import worker {number} exited ({self._processes[number].poll()})") from None
+        if isinstance(result, tuple):
+            raise RuntimeError(f"import worker {number} failed:\n{result[1]}")
+        prepared: Prepared = result
+        return prepared
+
+    def close(self, *, kill: bool = False) -> None:
+        for process in self._processes:
+            if kill:
+                process.kill()
+            else:
+                process.stdin.close()  # type: ignore[union-attr]
+        for process in self._processes:
+            process.wait()
+            process.stdout.close()  # type: ignore[union-attr]
+            if kill and process.stdin is not None:
+                process.stdin.close()
+
+
+def default_workers() -> int:
+    """Worker processes for a large file: one per CPU this process may use (none on one CPU)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cpus if cpus > 1 else 0
+
+
+def chunks(path: str | Path) -> Iterator[tuple[int, int, int]]:
+    """``(offset, length, first line number)`` of consecutive runs of whole lines, about CHUNK_BYTES each."""
+    with open(path, "rb") as stream:
+        start = position = 0
+        number = 1
+        while block := stream.read(CHUNK_BYTES):
+            cut = block.rfind(b"\n")
+            if cut >= 0:
+                end = position + cut + 1
+                yield start, end - start, number
+                number += block.count(b"\n", 0, cut + 1)
+                start = end
+            position += len(block)
+        if position > start:
+            yield start, position - start, number
+
+
+# -- the importer's side ---------------------------------------------------------------------------
+
+
+class Pipeline:
+    """Sources in, row entries out (for ``Store.upsert_rows``), with reports and duplicates in input order.
+
+    ``workers=None`` uses :func:`default_workers` for NDJSON files of :data:`MIN_BYTES` or more; a
+    number uses that many for every NDJSON file (0: all in-process).
+    """
+
+    def __init__(self, store: Store, report: WriteReport, workers: int | None = None) -> None:
+        self.store = store
+        self.report = report
+        self.touched: set[str] = set()
+        self._workers = workers
+        self._duplicates = Duplicates()
+        self._documents = _stored_documents(store.conn)
+        self._version = 0  # bumped whenever a Collection record is stored
+        self._processes: _Workers | None = None
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if self._processes is not None:
+            self._processes.close(kill=kind is not None)
+            self._processes = None
+
+    def entries(self, sources: Iterable[str | Path]) -> Iterator[RowEntry]:
+        for source in sources:
+            prepared_chunks = self._parallel(source) or self._local(source)
+            for prepared in prepared_chunks:
+                for where, what in prepared.repairs:
+                    self.report.repair(where, what)
+                accepted = [entry for entry in prepared.entries if entry.__class__ is tuple]
+                keys = [(row.collection, row.id) for _, row in accepted]
+                self._duplicates.check(keys, [where for where, _ in accepted], self.report)
+                self.touched |= prepared.touched
+                yield from prepared.entries
+
+    def _local(self, source: str | Path) -> Iterator[Prepared]:
+        records = read_records(source)
+        while chunk := list(itertools.islice(records, CHUNK)):
+            yield self._here(chunk)
+
+    def _here(self, records: list[Record]) -> Prepared:
+        """Prepare a chunk in this process, storing its Collection records first (in their order)."""
+        items: list[Record] = []
+        for record in records:
+            if record.__class__ is tuple and record[1].get("type") == "Collection":
+                where, document = record
+                try:
+                    self.store.upsert_collection(document)
+                except Exception as exc:
+                    self.report.reject(where, str(exc))
+                self._documents = _stored_documents(self.store.conn)
+                self._version += 1
+            else:
+                items.append(record)
+        return prepare(items, self._documents, None)
+
+    def _parallel(self, source: str | Path) -> Iterator[Prepared] | None:
+        """The source's chunks prepared by workers, or None when it is not a large enough NDJSON file."""
+        if str(source) == "-":
+            return None
+        workers = default_workers() if self._workers is None else self._workers
+        if workers < 1 or (self._workers is None and Path(source).stat().st_size < MIN_BYTES):
+            return None
+        if not is_ndjson(source):
+            return None
+        if self._processes is None:
+            self._processes = _Workers(workers, self.store.location)
+        return self._from_workers(str(source), workers)
+
+    def _from_workers(self, path: str, workers: int) -> Iterator[Prepared]:
+        processes = self._processes
+        assert processes is not None
+        pending: deque[tuple[Task, int]] = deque()
+        ranges = chunks(path)
+
+        def submit() -> None:
+            found = next(ranges, None)
+            if found is not None:
+                task = (path, *found, self._version)
+                pending.append((task, processes.submit(task)))
+
+        for _ in range(AHEAD * workers):
+            submit()
+        while pending:
+            task, number = pending.popleft()
+            prepared = processes.result(number)
+            submit()  # before the rows are written, so the workers stay busy meanwhile
+            if prepared.collections or task[4] != self._version:
+                prepared = self._here(_chunk_records(task))
+            yield prepared
+
+
+if __name__ == "__main__":  # a worker: run the importable module's copy, so results pickle by its name
+    from catalog.ingest_pipeline import worker_main as main
+
+    main(sys.argv[1])

@@ -1,0 +1,84 @@
+"""Importing NDJSON with worker processes (catalog.ingest_pipeline) stores exactly what a one-process import
+stores: same rows, bodies, index entries, report; collections met mid-file type the items after them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import zstandard
+
+from catalog import ingest_pipeline
+from catalog.ingest import import_files
+from catalog.store import Store, WriteReport
+from eocat import samples
+from tests.items import make_item
+
+_COLUMNS = (
+    "id, collection, datetime, start_datetime, end_datetime, minx, miny, maxx, maxy, geometry, p_eo_cloud_cover, "
+    "p_sat_relative_orbit, p_sar_polarizations, eocat_item(content)"
+)
+
+
+def _source(path: Path, size: int = 4_600) -> Path:
+    """Generated items with, in between: blank and malformed lines, a mistyped property, a bow-tie
+    (repaired), a repeated id, and a collection record whose summaries type the items after it."""
+    lines = [orjson.dumps(item) for item in samples.generate_items(size, seed=3)]
+    bowtie = make_item("bowtie", "late")
+    bowtie["geometry"]["coordinates"] = [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]
+    bowtie["bbox"] = [0, 0, 1, 1]
+    late = {**Store._placeholder("late"), "description": "typed", "summaries": {"s2:mgrs_tile": ["31TCJ"]}}
+    lines[700:700] = [b"", b"{not json", orjson.dumps(make_item("typed-early", "late", properties={"s2:mgrs_tile": 1}))]
+    lines[2500:2500] = [
+        orjson.dumps(late),
+        orjson.dumps(make_item("typed-late", "late", properties={"s2:mgrs_tile": 1})),
+        orjson.dumps(bowtie),
+        orjson.dumps(make_item("fine", "late", properties={"s2:mgrs_tile": "31TCJ"})),
+        lines[10],  # seen before: merged, reported as a duplicate
+        orjson.dumps(make_item("no-time", "late", datetime="yesterday")),
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n\n")
+    return path
+
+
+def _import(path: Path, db: Path, workers: int) -> tuple[WriteReport, list[Any], list[Any], int]:
+    with Store(db) as store:
+        for collection in samples.collections():
+            store.upsert_collection(collection)
+        report = import_files(store, [path], workers=workers)
+        rows = store.conn.execute(f"SELECT {_COLUMNS} FROM items ORDER BY pk").fetchall()
+        boxes = store.conn.execute("SELECT * FROM items_rtree ORDER BY pk").fetchall()
+        with_dictionary = sum(
+            zstandard.get_frame_parameters(content).dict_id != 0
+            for (content,) in store.conn.execute("SELECT content FROM items")
+        )
+    return report, rows, boxes, with_dictionary
+
+
+def test_workers_store_what_one_process_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest_pipeline, "CHUNK_BYTES", 200_000)  # many chunks, several ahead of the writer
+    source = _source(tmp_path / "items.ndjson")
+    alone, rows, boxes, compressed = _import(source, tmp_path / "alone.db", workers=0)
+    parallel, rows2, boxes2, compressed2 = _import(source, tmp_path / "parallel.db", workers=2)
+
+    assert rows2 == rows and boxes2 == boxes
+    assert parallel.as_dict() == alone.as_dict()
+    assert (parallel.inserted, parallel.duplicates, parallel.repaired) == (4_600 + 3, 1, 1)
+    reasons = "\n".join(parallel.errors)
+    assert f"{source}:702: malformed JSON" in reasons
+    assert f"{source}:2502: item 'typed-late': property 's2:mgrs_tile' must be a string" in reasons
+    assert "item 'no-time': bad timestamp" in reasons
+    assert parallel.rejected == 3  # typed-early came before the collection said what s2:mgrs_tile is
+    assert {row[0] for row in rows} >= {"typed-early", "bowtie", "fine"}
+    assert compressed2 == compressed > 4_000  # bodies use the collections' dictionaries once trained
+
+
+def test_an_import_again_with_workers_changes_nothing(tmp_path: Path) -> None:
+    source = _source(tmp_path / "items.ndjson", size=2_600)
+    db = tmp_path / "x.db"
+    _, rows, boxes, _ = _import(source, db, workers=2)
+    again, rows2, boxes2, _ = _import(source, db, workers=2)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2_600 + 3 - 1)
+    assert (rows2, boxes2) == (rows, boxes)

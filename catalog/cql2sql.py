@@ -103,7 +103,7 @@ def _check_property_names(node: Any) -> None:
             _check_property_names(value)
 
 
-def _property_name(node: Any) -> str | None:
+def property_name(node: Any) -> str | None:
     if isinstance(node, dict) and set(node) == {"property"}:
         name = str(node["property"])
         return name.removeprefix("properties.")
@@ -143,7 +143,7 @@ class FilterCompiler:
 
     def _scalar(self, node: Any, time_context: bool) -> str:
         """SQL for a scalar operand; ``time_context`` when the other side is a timestamp."""
-        name = _property_name(node)
+        name = property_name(node)
         if name is not None:
             if time_context and name not in _TIME_PROPERTIES:
                 return f"eocat_timestamp({self._property(name)})"
@@ -179,7 +179,7 @@ class FilterCompiler:
             return f"(NOT {self._boolean(args[0])})"
         if op in _COMPARISONS:
             time_context = any(self._is_time(arg) for arg in args) or any(
-                _property_name(arg) in _TIME_PROPERTIES for arg in args
+                property_name(arg) in _TIME_PROPERTIES for arg in args
             )
             left, right = (self._scalar(arg, time_context) for arg in args)
             return f"({left} {_COMPARISONS[op]} {right})"
@@ -198,7 +198,7 @@ class FilterCompiler:
         if op == "in":
             if not isinstance(args[1], list):
                 raise InvalidQuery("the right side of IN must be a list")
-            time_context = _property_name(args[0]) in _TIME_PROPERTIES
+            time_context = property_name(args[0]) in _TIME_PROPERTIES
             value = self._scalar(args[0], time_context)
             values = ", ".join(self._scalar(item, time_context) for item in args[1])
             return f"({value} IN ({values}))" if values else "0"
@@ -215,7 +215,7 @@ class FilterCompiler:
         raise InvalidQuery(f"unsupported CQL2 operator {node['op']!r}")
 
     def _spatial(self, op: str, args: list[Any]) -> str:
-        names = [_property_name(arg) for arg in args]
+        names = [property_name(arg) for arg in args]
         if names[0] is None and names[1] is not None:
             args = [args[1], args[0]]
             op = {"s_within": "s_contains", "s_contains": "s_within"}.get(op, op)
@@ -234,7 +234,7 @@ class FilterCompiler:
 
     def _interval(self, node: Any) -> tuple[Any, Any]:
         """(start SQL, end SQL) of a temporal operand: an item property or a literal."""
-        name = _property_name(node)
+        name = property_name(node)
         if name is not None:
             if name == "datetime":
                 return "start_datetime", "end_datetime"
@@ -243,7 +243,7 @@ class FilterCompiler:
         if isinstance(node, dict) and "interval" in node:
             bounds: list[Any] = []
             for index, end in enumerate(node["interval"]):
-                if _property_name(end) is not None:
+                if property_name(end) is not None:
                     bounds.append(self._interval(end)[index])
                 elif end == "..":
                     bounds.append(_Deferred(self, MIN_TIME if index == 0 else MAX_TIME))
@@ -262,7 +262,7 @@ class FilterCompiler:
         return "(" + _TEMPORAL_RULES[op].format(s1=s1, e1=e1, s2=s2, e2=e2) + ")"
 
     def _array(self, op: str, args: list[Any]) -> str:
-        name = _property_name(args[0])
+        name = property_name(args[0])
         values = args[1]
         if name is None or not isinstance(values, list):
             raise InvalidQuery(f"{op} needs a property and an array literal")

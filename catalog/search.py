@@ -356,17 +356,20 @@ def _sort_expression(key: SortKey, compiled: Compiled) -> str:
     return property_json_sql(name, compiled.bind)
 
 
-def _sort_signature(sortby: tuple[SortKey, ...]) -> str:
+def sort_signature(sortby: tuple[SortKey, ...]) -> str:
+    """A short hash of the sort order, carried in paging tokens (a token is only valid for its own order)."""
     text = ",".join(("-" if key.descending else "+") + key.field for key in sortby)
     return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
 
-def _encode_token(direction: str, values: list[Any], pk: int, signature: str) -> str:
+def encode_token(direction: str, values: list[Any], pk: int, signature: str) -> str:
+    """An opaque keyset paging token (every backend's): direction, the edge row's sort values and tie-breaker."""
     payload = orjson.dumps({"d": direction, "v": values, "pk": pk, "s": signature})
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
-def _decode_token(token: str, signature: str) -> tuple[str, list[Any], int]:
+def decode_token(token: str, signature: str) -> tuple[str, list[Any], int]:
+    """The direction, sort values and tie-breaker of a token from :func:`encode_token`; 400 if foreign."""
     try:
         payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         direction, values, pk, sig = payload["d"], payload["v"], int(payload["pk"]), payload["s"]
@@ -586,12 +589,12 @@ def _exact_rows(area: SpatialFilter, cursor: sqlite3.Cursor, need: int) -> list[
 
 def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> SearchPage:
     compiled = compile_query(query)
-    signature = _sort_signature(query.sortby)
+    signature = sort_signature(query.sortby)
     base = compiled.copy()
     expressions = [(_sort_expression(key, base), key.descending) for key in query.sortby]
     direction, keyset, token_values = "next", [], None
     if query.token:
-        direction, values, pk = _decode_token(query.token, signature)
+        direction, values, pk = decode_token(query.token, signature)
         if len(values) != len(expressions):
             raise InvalidQuery("invalid paging token: pass the token of a previous page unchanged")
         travel = [(expr, desc != (direction == "prev")) for expr, desc in expressions]
@@ -635,9 +638,9 @@ def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> Se
         has_next = more if direction == "next" else True
         has_prev = bool(query.token) if direction == "next" else more
         if has_next:
-            page.next_token = _encode_token("next", list(last[1:]), last[0], signature)
+            page.next_token = encode_token("next", list(last[1:]), last[0], signature)
         if has_prev:
-            page.prev_token = _encode_token("prev", list(first[1:]), first[0], signature)
+            page.prev_token = encode_token("prev", list(first[1:]), first[0], signature)
     if with_count:
         page.matched = sqlite_count(store, replace(query, token=None))
     return page

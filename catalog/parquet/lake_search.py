@@ -31,14 +31,14 @@ from typing import Any
 
 import duckdb
 
-from catalog.cql2sql import FilterCompiler, _property_name
+from catalog.cql2sql import FilterCompiler, property_name
 from catalog.errors import InvalidQuery
 from catalog.geo import Box, SpatialFilter
 from catalog.parquet import duck
 from catalog.parquet.lake import is_remote
 from catalog.parquet.reader import batch_items
 from catalog.parquet.sql import lake_files, read_parquet_sql
-from catalog.search import Query, SearchPage, _decode_token, _encode_token, _sort_signature, apply_fields
+from catalog.search import Query, SearchPage, apply_fields, decode_token, encode_token, sort_signature
 from catalog.timeutil import MAX_TIME, MIN_TIME
 
 # The SQLite store's time columns from the lake's: the instant (or the range start), and the range.
@@ -142,9 +142,9 @@ class LakeCatalog:
             has_next = more if not plan.backwards else True
             has_prev = bool(query.token) if not plan.backwards else more
             if has_next:
-                page.next_token = _encode_token("next", items[-1][1], 0, plan.signature)
+                page.next_token = encode_token("next", items[-1][1], 0, plan.signature)
             if has_prev:
-                page.prev_token = _encode_token("prev", items[0][1], 0, plan.signature)
+                page.prev_token = encode_token("prev", items[0][1], 0, plan.signature)
         if with_count:
             page.matched = self.count(query)
         return page
@@ -190,7 +190,7 @@ class _Plan:
     def __init__(self, columns: dict[str, str], query: Query) -> None:
         self.columns = columns
         self.compiled = compiled = _LakeSql(columns, query)
-        self.signature = _sort_signature(query.sortby)
+        self.signature = sort_signature(query.sortby)
         first_desc = query.sortby[0].descending
         self.keys = [(compiled.sort_sql(key.field), key.descending, compiled.sort_type(key.field))
                      for key in query.sortby]  # fmt: skip
@@ -198,7 +198,7 @@ class _Plan:
         self.key_names = [f"{_KEY}{index}" for index in range(len(self.keys))]
         self.backwards = False
         if query.token:
-            direction, values, _ = _decode_token(query.token, self.signature)
+            direction, values, _ = decode_token(query.token, self.signature)
             if len(values) != len(self.keys):
                 raise InvalidQuery("invalid paging token: pass the token of a previous page unchanged")
             self.backwards = direction == "prev"
@@ -328,12 +328,12 @@ class _LakeFilterCompiler(FilterCompiler):
         return self.owner.column(name)
 
     def _interval(self, node: Any) -> tuple[Any, Any]:
-        if _property_name(node) == "datetime":
+        if property_name(node) == "datetime":
             return self.owner.column("start_datetime"), self.owner.column("end_datetime")
         return super()._interval(node)
 
     def _array(self, op: str, args: list[Any]) -> str:
-        name = _property_name(args[0])
+        name = property_name(args[0])
         values = args[1]
         if name is None or not isinstance(values, list):
             raise InvalidQuery(f"{op} needs a property and an array literal")

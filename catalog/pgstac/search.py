@@ -25,7 +25,6 @@ Where pgstac's reading differs from eocat's, the translation restores eocat's me
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -42,10 +41,10 @@ from catalog.search import (
     Query,
     SearchPage,
     SortKey,
-    _decode_token,
-    _encode_token,
-    _sort_signature,
     apply_fields,
+    decode_token,
+    encode_token,
+    sort_signature,
 )
 from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical
 
@@ -111,7 +110,7 @@ def _plus_one_microsecond(canonical: str) -> str:
 def where_sql(store: PgstacStore, query: Query) -> str:
     """pgstac's WHERE clause for the query (cached per store; it only reads the catalogue)."""
     key = orjson.dumps(search_json(query), option=orjson.OPT_SORT_KEYS).decode()
-    cache: OrderedDict[str, str] = store.__dict__.setdefault("_where_cache", OrderedDict())
+    cache = store.where_cache
     if key in cache:
         cache.move_to_end(key)
         return cache[key]
@@ -208,7 +207,7 @@ def _token_value(value: Any) -> Any:
 
 def search_page(store: PgstacStore, query: Query, *, with_count: bool = False) -> SearchPage:
     where = where_sql(store, query)
-    signature = _sort_signature(query.sortby)
+    signature = sort_signature(query.sortby)
     columns = [(*_sort_column(key)[:1], key.descending, *_sort_column(key)[1:]) for key in query.sortby]
     first_desc = query.sortby[0].descending
     columns += [
@@ -219,7 +218,7 @@ def search_page(store: PgstacStore, query: Query, *, with_count: bool = False) -
     params: list[Any] = []
     conditions: list[sql.Composable] = [sql.SQL(where.replace("%", "%%"))]
     if query.token:
-        direction, values, _ = _decode_token(query.token, signature)
+        direction, values, _ = decode_token(query.token, signature)
         if len(values) != len(columns):
             raise InvalidQuery("invalid paging token: pass the token of a previous page unchanged")
         travel = [(expr, desc != (direction == "prev"), sqltype, nn) for expr, desc, sqltype, nn in columns]
@@ -264,9 +263,9 @@ def search_page(store: PgstacStore, query: Query, *, with_count: bool = False) -
         has_next = more if direction == "next" else True
         has_prev = bool(query.token) if direction == "next" else more
         if has_next:
-            page.next_token = _encode_token("next", [_token_value(v) for v in rows[-1][4:]], 0, signature)
+            page.next_token = encode_token("next", [_token_value(v) for v in rows[-1][4:]], 0, signature)
         if has_prev:
-            page.prev_token = _encode_token("prev", [_token_value(v) for v in rows[0][4:]], 0, signature)
+            page.prev_token = encode_token("prev", [_token_value(v) for v in rows[0][4:]], 0, signature)
     if with_count:
         page.matched = count(store, replace(query, token=None))
     return page

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -121,6 +122,8 @@ class PgstacStore:
             )
         self.url = url
         self.location = redact_url(url)
+        #: pgstac's WHERE clause per search document (catalog.pgstac.search.where_sql; it only reads the catalogue)
+        self.where_cache: OrderedDict[str, str] = OrderedDict()
         try:
             self.conn: psycopg.Connection[Any] = psycopg.connect(
                 url, autocommit=True, connect_timeout=connect_timeout, application_name="eocat"

@@ -424,9 +424,14 @@ class Store:
         try:
             yield
         finally:
-            with self._writing():
-                for _, sql in indexes:
-                    self.conn.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+            # the sorts spill to temporary files, the table is read through the capped cache: memory stays flat
+            self.conn.execute("PRAGMA temp_store = FILE")
+            try:
+                with self._bounded_memory(), self._writing():
+                    for _, sql in indexes:
+                        self.conn.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+            finally:
+                self.conn.execute("PRAGMA temp_store = MEMORY")
 
     def upsert_items(
         self,

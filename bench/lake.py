@@ -8,10 +8,12 @@ DuckDB spatial queries over the S3 lake.
 * Queries: 2°×2° boxes and 30-day windows around random Sentinel-2 items (``bench.parquet``'s
   generator); ``eocat sql``'s connection (spatial loaded offline from its wheel, httpfs for S3)
   runs ``count(*)`` with the bbox covering predicates, the datetime window and
-  ``ST_Intersects(ST_GeomFromWKB(geometry), envelope)``, over the directory and over S3. Per
-  query: wall time, row groups whose statistics the predicates cannot rule out (what DuckDB
-  reads), and the HTTP requests the S3 server saw (ranged GETs). The counts are checked against
-  the catalogue's own search of the same box and window (``Query``: exact geometry test).
+  ``ST_Intersects(ST_GeomFromWKB(geometry), envelope)``, over the directory and over S3, and again
+  without the covering predicates (``exact_only``: ``ST_Intersects`` is not pushed into the scan,
+  so only the datetime statistics prune). Per query: wall time (best of the rounds), row groups
+  whose statistics the predicates cannot rule out (what DuckDB reads), and the GETs the S3 server
+  saw (ranged reads; DuckDB's block cache is off, so each query reads as a fresh reader). The
+  counts are checked against the catalogue's own search of the same box and window.
 
     python -m bench.lake [--sizes 100k,1M] [--quick] [--queries 20]
 """
@@ -55,12 +57,14 @@ def child_main(argv: list[str]) -> None:
     print(json.dumps(_child(args.db, args.target)))
 
 
-def _sql(collection_view: str, query: dict[str, Any]) -> str:
+def _sql(collection_view: str, query: dict[str, Any], *, covering: bool = True) -> str:
+    """count(*) of the query; ``covering=False`` leaves out the bbox covering terms (only the exact
+    ``ST_Intersects``, which DuckDB does not push into the scan, and the datetime window)."""
     west, south, east, north = query["bbox"]
+    terms = [f"bbox.xmin <= {east}", f"bbox.xmax >= {west}", f"bbox.ymin <= {north}", f"bbox.ymax >= {south}"]
     return (
-        f'SELECT count(*) FROM "{collection_view}" WHERE bbox.xmin <= {east} AND bbox.xmax >= {west} '
-        f"AND bbox.ymin <= {north} AND bbox.ymax >= {south} "
-        f"AND datetime >= TIMESTAMPTZ '{query['start'].isoformat()}' "
+        f'SELECT count(*) FROM "{collection_view}" WHERE {" AND ".join(terms) + " AND " if covering else ""}'
+        f"datetime >= TIMESTAMPTZ '{query['start'].isoformat()}' "
         f"AND datetime <= TIMESTAMPTZ '{query['end'].isoformat()}' "
         f"AND ST_Intersects(ST_GeomFromWKB(geometry), ST_MakeEnvelope({west}, {south}, {east}, {north}))"
     )
@@ -78,45 +82,67 @@ def _catalogue_count(db: Path, query: dict[str, Any]) -> int:
 
 
 def run_queries(targets: dict[str, str], local: Path, db: Path, server: Any, count: int, rounds: int) -> dict[str, Any]:
+    """Each query over each target, with the bbox covering terms and without them (``exact_only``)."""
     from bench.parquet import make_queries, row_groups_read
     from catalog.parquet.sql import connect
 
     queries = make_queries(db, count)
     files = sorted((local / f"collection={QUERY_COLLECTION}").rglob("*.parquet"))
-    groups = [[row_groups_read(path, q, use_time=True, collection=None) for path in files] for q in queries]
-    read = [sum(hit for hit, _ in per_file) for per_file in groups]
-    total = sum(n for _, n in groups[0]) if groups else 0
+
+    def groups_read(query: dict[str, Any]) -> tuple[int, int]:
+        per_file = [row_groups_read(path, query, use_time=True, collection=None) for path in files]
+        return sum(hit for hit, _ in per_file), sum(n for _, n in per_file)
+
+    read = [groups_read(q)[0] for q in queries]
+    read_time_only = [groups_read({**q, "bbox": [-180, -90, 180, 90]})[0] for q in queries]
+    total = groups_read(queries[0])[1] if queries else 0
     expected = [_catalogue_count(db, q) for q in queries]
     results: dict[str, Any] = {}
+    per_query: list[dict[str, Any]] = [
+        {"bbox": [round(v, 3) for v in q["bbox"]], "day": q["start"].date().isoformat(), "expected": e,
+         "row_groups_read": r, "row_groups_read_exact_only": r0, "row_groups_total": total}
+        for q, e, r, r0 in zip(queries, expected, read, read_time_only, strict=True)
+    ]  # fmt: skip
     for name, target in targets.items():
         conn = connect(target)
         conn.execute("SET threads = 2")
-        times, counts, requests = [], [], []
-        for query in queries:
-            sql = _sql(QUERY_COLLECTION, query)
-            best = float("inf")
-            for _ in range(rounds):
-                mark = server.mark() if name == "s3" else 0
-                started = time.perf_counter()
-                row = conn.execute(sql).fetchone()
-                best = min(best, time.perf_counter() - started)
+        # every query reads what it needs from the lake, as a fresh reader would (no block cache between
+        # queries; with it the second run of a query would GET nothing and hide what pruning saves)
+        conn.execute("SET enable_external_file_cache = false")
+        for variant, covering in (("", True), ("_exact_only", False)):
+            times, counts, requests = [], [], []
+            for index, query in enumerate(queries):
+                sql = _sql(QUERY_COLLECTION, query, covering=covering)
+                best, seen = float("inf"), 0
+                for _ in range(rounds):
+                    mark = server.mark() if name == "s3" else 0
+                    started = time.perf_counter()
+                    row = conn.execute(sql).fetchone()
+                    best = min(best, time.perf_counter() - started)
+                    if name == "s3":
+                        seen = sum(r.method == "GET" for r in server.requests(mark))
+                times.append(best)
+                counts.append(int(row[0]) if row else 0)
+                per_query[index][f"{name}{variant}_ms"] = round(best * 1000, 1)
                 if name == "s3":
-                    requests.append(len(server.requests(mark)))
-            times.append(best)
-            counts.append(int(row[0]) if row else 0)
+                    requests.append(seen)
+                    per_query[index][f"s3{variant}_gets"] = seen
+            result = {
+                "median_ms": round(statistics.median(times) * 1000, 2),
+                "p95_ms": round(sorted(times)[int(0.95 * (len(times) - 1))] * 1000, 2),
+                "same_counts_as_catalogue": counts == expected,
+                "matches": sum(counts),
+            }
+            if requests:
+                result["http_gets_per_query_median"] = statistics.median(requests)
+            results[name + variant] = result
         conn.close()
-        results[name] = {
-            "median_ms": round(statistics.median(times) * 1000, 2),
-            "p95_ms": round(sorted(times)[int(0.95 * (len(times) - 1))] * 1000, 2),
-            "same_counts_as_catalogue": counts == expected,
-            "matches": sum(counts),
-        }
-        if requests:
-            results[name]["http_requests_per_query_median"] = statistics.median(requests)
     return {
         "queries": len(queries), "collection": QUERY_COLLECTION, "files": len(files),
         "row_groups_total": total, "row_groups_read_per_query_mean": round(statistics.fmean(read), 2),
-        "row_groups_read_per_query_max": max(read), "results": results,
+        "row_groups_read_per_query_max": max(read),
+        "row_groups_read_exact_only_mean": round(statistics.fmean(read_time_only), 2),
+        "results": results, "per_query": per_query,
     }  # fmt: skip
 
 
@@ -184,15 +210,33 @@ def summary(payload: dict[str, Any]) -> str:
     for size in payload["sizes"]:
         q = size["queries"]
         for name, result in size["exports"].items():
-            query = q["results"][name]
             rows.append([common.size_label(size["n"]), name, result["items_per_s"], round(result["seconds"], 1),
-                         round(result["peak_rss_mib"]), query["median_ms"], query["p95_ms"],
-                         query.get("http_requests_per_query_median", "-"),
-                         f"{q['row_groups_read_per_query_mean']}/{q['row_groups_total']}",
+                         round(result["peak_rss_mib"])])  # fmt: skip
+    text = "GeoParquet lake: export to a directory vs S3 (moto)\n" + common.table(
+        rows, ["n", "lake", "export items/s", "s", "peak RSS MiB"]
+    )
+    rows = []
+    for size in payload["sizes"]:
+        q = size["queries"]
+        for name, query in q["results"].items():
+            groups = q["row_groups_read_exact_only_mean"] if name.endswith("exact_only") else q[
+                "row_groups_read_per_query_mean"]  # fmt: skip
+            rows.append([common.size_label(size["n"]), name, query["median_ms"], query["p95_ms"],
+                         query.get("http_gets_per_query_median", "-"), f"{groups}/{q['row_groups_total']}",
                          query["same_counts_as_catalogue"]])  # fmt: skip
-    headers = ["n", "lake", "export items/s", "s", "peak RSS MiB", "query ms (median)", "p95 ms", "HTTP req/query",
-               "row groups read/total", "= catalogue"]  # fmt: skip
-    return "GeoParquet lake: export to a directory vs S3 (moto), DuckDB spatial queries\n" + common.table(rows, headers)
+    text += "\n\nDuckDB spatial count(*) per query (exact_only: without the bbox covering terms)\n" + common.table(
+        rows, ["n", "lake", "median ms", "p95 ms", "S3 GETs/query", "row groups read/total", "= catalogue"]
+    )
+    last = payload["sizes"][-1]["queries"]["per_query"] if payload["sizes"] else []
+    rows = [[i + 1, ",".join(f"{v:g}" for v in q["bbox"]), q["day"], q["expected"],
+             f"{q['row_groups_read']}/{q['row_groups_total']}", q["directory_ms"], q["s3_ms"],
+             q["s3_gets"], f"{q['row_groups_read_exact_only']}/{q['row_groups_total']}",
+             q["s3_exact_only_ms"], q["s3_exact_only_gets"]] for i, q in enumerate(last)]  # fmt: skip
+    text += "\n\nPer query, largest size\n" + common.table(
+        rows, ["#", "bbox", "window start", "matches", "row groups", "dir ms", "S3 ms", "S3 GETs",
+               "row groups (exact only)", "S3 ms (exact only)", "S3 GETs (exact only)"],
+    )  # fmt: skip
+    return text
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -80,6 +80,8 @@ def child_oracle(n: int, placements: int, sample: int) -> dict[str, Any]:
     """Compare a sample of the shape queries with a brute-force pass over the NDJSON."""
     import shapely
 
+    from catalog.ingest import open_bytes
+
     queries = _queries(n, placements)
     chosen = queries[:: max(1, len(queries) // sample)][:sample]
     areas = []
@@ -90,7 +92,7 @@ def child_oracle(n: int, placements: int, sample: int) -> dict[str, Any]:
         shapely.prepare(area)
         areas.append((parts, area))
     truth: list[list[tuple[str, str]]] = [[] for _ in chosen]
-    with open(common.dataset(n), "rb") as stream:
+    with open_bytes(common.dataset(n)) as stream:
         while chunk := stream.readlines(1 << 26):
             items = [orjson.loads(line) for line in chunk if line.strip()]
             boxes = np.array([_box(item) for item in items], dtype=float)

@@ -7,12 +7,13 @@ parsed becomes a :class:`catalog.store.Rejected` naming its line, and reading go
 
 from __future__ import annotations
 
+import io
 import itertools
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -21,14 +22,34 @@ from catalog.store import Rejected, Store, WriteReport, is_placeholder
 Record = tuple[str, dict[str, Any]] | Rejected
 
 
-def _open(source: str | Path) -> IO[bytes]:
-    if str(source) == "-":
-        return sys.stdin.buffer
-    return open(source, "rb")
+_GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+
+
+@contextmanager
+def open_bytes(source: str | Path) -> Iterator[IO[bytes]]:
+    """The bytes of a file or stdin (``-``), decompressed when they start with gzip's or zstd's magic bytes."""
+    with ExitStack() as stack:
+        raw = cast(
+            io.BufferedReader, sys.stdin.buffer if str(source) == "-" else stack.enter_context(open(source, "rb"))
+        )
+        if not hasattr(raw, "peek"):  # a stdin replaced by a plain byte stream (tests, embedding programs)
+            raw = io.BufferedReader(raw)
+        head = raw.peek(4)[:4]
+        if head.startswith(_GZIP):
+            import gzip
+
+            yield cast(IO[bytes], stack.enter_context(gzip.GzipFile(fileobj=raw)))
+        elif head == _ZSTD:
+            import zstandard
+
+            reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=False)
+            yield stack.enter_context(io.BufferedReader(reader))
+        else:
+            yield raw
 
 
 def read_records(source: str | Path) -> Iterator[Record]:
-    """Yield ``(where, document)`` for each STAC object in a file (``-`` is stdin).
+    """Yield ``(where, document)`` for each STAC object in a file (``-`` is stdin), gzip or zstd compressed or not.
 
     When the first non-blank line is a whole JSON object the file is NDJSON, one document a
     line; otherwise the file is one (possibly pretty-printed) document. Each document is an Item,
@@ -44,20 +65,17 @@ def read_records(source: str | Path) -> Iterator[Record]:
         if is_parquet(Path(source)):
             yield from read_parquet_records(source)
             return
-    stream = _open(source)
-    try:
+    with open_bytes(source) as stream:
         lines, document = _sniff(stream)
         if lines is not None:
             yield from line_records(name, lines)
         else:
             yield from _document_records(name, document)
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
 
 
 def is_ndjson(source: str | Path) -> bool:
-    """Whether a file is read as NDJSON by :func:`read_records` (its first non-blank line is a whole object)."""
+    """Whether a file is plain NDJSON (its first non-blank line is a whole object); compressed files are not,
+    as the parallel import reads byte ranges of the file itself."""
     from catalog.parquet.reader import is_parquet
 
     if is_parquet(Path(source)):

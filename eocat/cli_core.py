@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,9 +73,16 @@ def import_command(ctx: click.Context, files: tuple[str, ...], output: str) -> N
     "table", "ndjson", "geojson", "count", help="table for people; ndjson/geojson for programs; count: the number."
 )
 @click.option("--lake", metavar="DIR|s3://…", help="Search a GeoParquet lake (eocat export parquet) instead.")
+@click.option("--token", metavar="TOKEN", help="Continue after a previous page (the token it printed on stderr).")
 @click.pass_context
-def search(ctx: click.Context, query: Query, limit: int | None, output: str, lake: str | None) -> None:
-    """Search the catalogue (bbox, intersects, datetime, CQL2 filter, sort, fields)."""
+def search(
+    ctx: click.Context, query: Query, limit: int | None, output: str, lake: str | None, token: str | None
+) -> None:
+    """Search the catalogue (bbox, intersects, datetime, CQL2 filter, sort, fields).
+
+    With ``--limit`` the answer is a page: when more items match, the token of the next page is
+    printed on stderr (``next page: --token …``); pass it with the same options to continue.
+    """
     from catalog.search import check_collections, count
     from eocat.cli_parquet import lake_catalog, lake_items
 
@@ -84,7 +92,14 @@ def search(ctx: click.Context, query: Query, limit: int | None, output: str, lak
         total = count(store, query)
         click.echo(str(min(total, limit) if limit else total))
         return
-    items = lake_items(store, query, limit) if lake else select_items(store, query, limit)
+    pages: _Pages | None = None
+    if lake and limit is None and token is None:
+        items: Iterable[dict[str, Any]] = lake_items(store, query, None)  # one streamed query
+    elif limit is None and token is None:
+        items = select_items(store, query)
+    else:
+        check_collections(store, query)
+        items = pages = _Pages(store, replace(query, token=token), limit)
     out = sys.stdout.buffer
     if output == "ndjson":
         for item in items:
@@ -97,6 +112,32 @@ def search(ctx: click.Context, query: Query, limit: int | None, output: str, lak
     else:
         _print_table(items)
     out.flush()
+    if pages is not None and pages.next_token is not None:
+        click.echo(f"next page: --token {pages.next_token}", err=True)
+
+
+class _Pages:
+    """The items of consecutive pages from ``query.token`` on, at most ``limit`` of them; then
+    ``next_token`` continues right after the last one (None when nothing is left)."""
+
+    def __init__(self, store: Any, query: Query, limit: int | None) -> None:
+        self.store, self.query, self.limit = store, query, limit
+        self.next_token: str | None = None
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        from catalog.search import search
+
+        current, remaining = self.query, self.limit
+        while True:
+            if remaining is not None:
+                current = replace(current, limit=min(current.limit, remaining))
+            page = search(self.store, current)
+            yield from page.items
+            remaining = None if remaining is None else remaining - len(page.items)
+            if page.next_token is None or remaining == 0:
+                self.next_token = page.next_token
+                return
+            current = replace(current, token=page.next_token)
 
 
 def _print_table(items: Iterable[dict[str, Any]]) -> None:

@@ -174,15 +174,20 @@ def sql(ctx: click.Context, query: str | None, directory: str | None, output: st
               show_default=True, help="parquet writes one row per pass (GeoParquet) to --out.")  # fmt: skip
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (json: default stdout).")
 @click.option("--top", type=click.IntRange(min=1), default=15, show_default=True, help="Groups shown in the table.")
+@click.option("--lake", metavar="DIR|s3://…", help="Compute it in DuckDB over a GeoParquet lake instead.")
+@click.option("--memory-limit", default="1GB", show_default=True, metavar="SIZE",
+              help="With --lake: DuckDB's memory limit (it spills to a temporary directory beyond).")  # fmt: skip
 @click.pass_context
 def inventory(
     ctx: click.Context, query: Query, aoi: str | None, plot: Path | None, output: str, out: Path | None, top: int,
+    lake: str | None, memory_limit: str,
 ) -> None:  # fmt: skip
     """Which orbit directions, relative orbits and polarizations cover an area, how completely, on which dates.
 
     The area is --intersects (a GeoJSON geometry or file) or --bbox; --collections is required.
     Items of one pass are merged before measuring coverage; the best group for a time series is
-    the one with the most fully covered dates.
+    the one with the most fully covered dates. With --lake the same inventory is computed by
+    DuckDB over the lake's Parquet files (streamed; only one row per pass comes back).
     """
     from dataclasses import replace
 
@@ -200,9 +205,17 @@ def inventory(
         raise InvalidQuery("inventory needs --collections, e.g. sentinel-1-slc")
     area = spatial.geometry
     collections = ",".join(query.collections)
-    store = _store(ctx)
     try:
-        result = compute(select_items(store, query), area)
+        if lake:
+            from catalog.parquet.lake_inventory import compute_lake
+            from catalog.parquet.lake_search import LakeCatalog
+            from catalog.search import check_collections
+
+            with LakeCatalog(lake, memory_limit=memory_limit) as catalog:
+                check_collections(catalog, query)  # type: ignore[arg-type]  # the read-only part of a store
+                result = compute_lake(catalog, query, area)
+        else:
+            result = compute(select_items(_store(ctx), query), area)
     except ValueError as exc:
         raise InvalidQuery(f"area: {exc}") from None
     if plot:

@@ -12,11 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from catalog.errors import InvalidQuery
-
-
-def _db(values: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(values > 0, 10 * np.log10(values), np.nan)
+from processing.ard import to_db
 
 
 def frames_of(paths: Sequence[Path], labels: Sequence[str], max_side: int = 720) -> list[np.ndarray]:
@@ -30,7 +26,7 @@ def frames_of(paths: Sequence[Path], labels: Sequence[str], max_side: int = 720)
         with rasterio.open(path) as src:
             scale = max(1.0, max(src.width, src.height) / max_side)
             shape = (max(2, int(src.height / scale) // 2 * 2), max(2, int(src.width / scale) // 2 * 2))
-            values = _db(src.read(1, out_shape=shape).astype(np.float64))
+            values = to_db(src.read(1, out_shape=shape))
         if n == 0:
             finite = values[np.isfinite(values)]
             low, high = np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0)

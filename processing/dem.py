@@ -225,7 +225,7 @@ def _materialize(names: list[str], tiles_dir: Path, store: Any) -> set[str]:
     if items:
         report = fetch_items(store, items, dest=tiles_dir, jobs=2)
         for result in report.failed:
-            if "404" in str(result.error):
+            if result.missing:
                 ocean.add(result.item_id)
                 continue
             raise EocatError(f"DEM tile {result.item_id}: {result.error}")

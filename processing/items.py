@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+
+from catalog.fetch.files import file_digest
+from catalog.fetch.verify import multihash
 
 EXTENSIONS = [
     "https://stac-extensions.github.io/processing/v1.2.0/schema.json",
@@ -32,12 +34,8 @@ def _version(name: str) -> str:
 
 
 def checksum_of(path: Path) -> str:
-    """Multihash MD5 (``d50110…``), as the fetch layer records."""
-    h = hashlib.md5()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return "d50110" + h.hexdigest()
+    """Multihash MD5 (``d50110…``) of a file, through the fetch layer's hashing."""
+    return multihash("md5", file_digest(path, "md5"))
 
 
 def _footprint(grid: Any) -> tuple[dict[str, Any], list[float]]:

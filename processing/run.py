@@ -9,7 +9,6 @@ records is skipped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import zipfile
@@ -19,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import EocatError
+from catalog.fetch.names import sanitize
 from processing.ard import terrain_correct, to_db, write_cog
-from processing.dem import Grid, auto_dem, grid_for, read_dem_grid
+from processing.dem import auto_dem, grid_for, read_dem_grid
 from processing.items import ard_item, checksum_of
 
 COLLECTION = "sentinel-1-ard"
@@ -61,6 +61,8 @@ def _footprint(item: dict[str, Any]) -> list[tuple[float, float]]:
 
 def _needed(paths: list[str], polarizations: tuple[str, ...]) -> list[str]:
     def wanted(path: str) -> bool:
+        if any(sanitize(part) != part for part in path.split("/")):
+            return False  # a server-supplied name that would leave the SAFE directory or is not a plain name
         if path == "manifest.safe":
             return True
         name = path.rsplit("/", 1)[-1].lower()
@@ -100,22 +102,28 @@ def fetch_safe(store: Any, item: dict[str, Any], polarizations: tuple[str, ...],
         for result in report.failed:
             raise EocatError(f"{item['id']}: fetching the product failed: {result.error}")
         archive = next(r.path for r in report.results if r.path is not None)
-        with zipfile.ZipFile(archive) as zf:
-            members = [m for m in zf.namelist() if ".SAFE/" in m and not m.endswith("/")]
-            if not members:
-                raise EocatError(f"{item['id']}: the product zip holds no .SAFE directory")
-            safe_name = members[0].split("/", 1)[0]
-            for member in members:
-                rel = Path(member.split("/", 1)[1])
-                if rel.is_absolute() or ".." in rel.parts:
-                    raise EocatError(f"{item['id']}: unsafe path {member!r} in the product zip")
-                target = work / safe_name / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(member) as src, target.open("wb") as dst:
-                    shutil.copyfileobj(src, dst)
-            return work / safe_name
+        return extract_safe(archive, work, item["id"])
     finally:
         session.close()
+
+
+def extract_safe(archive: Path, work: Path, item_id: str) -> Path:
+    """Unpack the one ``*.SAFE/`` directory of a product zip into ``work``; refuses paths that leave it."""
+    with zipfile.ZipFile(archive) as zf:
+        members = [m for m in zf.namelist() if ".SAFE/" in m and not m.endswith("/")]
+        if not members:
+            raise EocatError(f"{item_id}: the product zip holds no .SAFE directory")
+        safe_name = members[0].split("/", 1)[0]
+        for member in members:
+            top, _, rest = member.partition("/")
+            rel = Path(rest)
+            if top != safe_name or not top.endswith(".SAFE") or rel.is_absolute() or ".." in rel.parts:
+                raise EocatError(f"{item_id}: unsafe path {member!r} in the product zip")
+            target = work / safe_name / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(member) as src, target.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+    return work / safe_name
 
 
 def _polarizations(item: dict[str, Any], wanted: tuple[str, ...]) -> tuple[str, ...]:
@@ -173,11 +181,3 @@ def process_item(store: Any, item: dict[str, Any], options: ArdOptions, out: Pat
         store.upsert_items([made], mode="replace", collections=lambda _: collection())
         report.made.append(made)
         report.seconds[ids[pol]] = result.seconds
-
-
-def grid_of_dem(path: Path) -> Grid:
-    return read_dem_grid(path)
-
-
-def digest(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()

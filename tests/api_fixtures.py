@@ -40,10 +40,18 @@ class Server:
     generated items' hrefs point at real services, which tests never call.
     """
 
-    def __init__(self, db: Path, *, extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        db: Path | str,
+        *,
+        extra_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
+        """``db`` is a SQLite file or a ``postgresql://`` URL (then give ``log_dir``)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = db.parent / f"serve-{self.port}.log"
+        self.log = (log_dir or Path(db).parent) / f"serve-{self.port}.log"
         command = [EOCAT, "--db", str(db), "serve", "--port", str(self.port), *extra_args]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
@@ -101,6 +109,35 @@ def api_url(api_db: Path) -> Iterator[str]:
     server = Server(api_db)
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def pgstac_api_db(pg_cluster: Any, api_items: list[dict[str, Any]]) -> str:
+    """``api_items`` in a pgstac catalogue (yearly partitions: the items spread over many months)."""
+    from catalog.pgstac import PgstacStore
+    from eocat import samples
+
+    with PgstacStore(pg_cluster.fresh_catalogue("eocat_api"), partition_trunc="year") as store:
+        for collection in samples.collections():
+            store.upsert_collection(collection)
+        report = store.upsert_items(api_items)
+        assert report.inserted == len(api_items) and report.rejected == 0, report.errors
+        store.optimize()
+        return store.url
+
+
+@pytest.fixture(scope="session")
+def pgstac_api_url(pgstac_api_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``eocat serve`` over :func:`pgstac_api_db`."""
+    server = Server(pgstac_api_db, log_dir=Path(tmp_path_factory.mktemp("api-pgstac")))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=("sqlite", "pgstac"))
+def any_api_url(request: pytest.FixtureRequest) -> str:
+    """``eocat serve`` over ``api_items`` on each backend in turn."""
+    return str(request.getfixturevalue("api_url" if request.param == "sqlite" else "pgstac_api_url"))
 
 
 @pytest.fixture(scope="session")

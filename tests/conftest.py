@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from catalog.store import Store
+from tests.backends import BACKENDS
 
 _real_connect = socket.socket.connect
 
@@ -64,8 +65,17 @@ def sqlite_sample_store(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """An empty store in a fresh file."""
+def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An empty store in a fresh file; a test marked ``@both_backends`` (tests.backends) also gets an
+    empty pgstac catalogue, with the working directory in tmp_path (a pgstac catalogue's default
+    asset store is ./data/assets). ``store.location`` is the ``--db`` value either way."""
+    if getattr(request, "param", "sqlite") == "pgstac":
+        from catalog.backend import open_store
+
+        monkeypatch.chdir(tmp_path)
+        with open_store(request.getfixturevalue("pgstac_url")) as pgstac:
+            yield pgstac
+        return
     with Store(tmp_path / "eocat.db") as opened:
         yield opened
 
@@ -76,8 +86,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
 # and once on pgstac. The pgstac side is a real PostgreSQL + PostGIS server that this session
 # starts in a temporary directory (one per xdist worker); a missing server is an error, never a
 # skip (`make test` installs it).
-
-BACKENDS = ("sqlite", "pgstac")
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from catalog.fetch import FetchSession, new_session
+from catalog.fetch.api import asset_root
 from catalog.http import RetryPolicy
 from catalog.store import Store
 from emulators.cdse import CdseEmulator, SyntheticProducts
@@ -80,9 +81,10 @@ def files_under(root: Path) -> list[Path]:
 
 _CHILD = """
 import sys
-from catalog.store import Store
 from catalog.fetch import fetch
-fetch(Store(sys.argv[1]), sys.argv[2], asset=sys.argv[3])
+from eocat.options import db_target
+from catalog.backend import open_store
+fetch(open_store(db_target(sys.argv[1])), sys.argv[2], asset=sys.argv[3])
 """
 
 
@@ -97,9 +99,9 @@ def fetch_and_kill(store: Store, item_id: str, asset: str, size: int) -> int:
     import sys
     import time
 
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(store.path), item_id, asset], env=dict(os.environ),
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, store.location, item_id, asset], env=dict(os.environ),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    partial = store.path.parent / "assets" / ".partial"
+    partial = asset_root(store) / ".partial"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and child.poll() is None:
         parts = list(partial.rglob("*.part")) if partial.exists() else []
@@ -111,5 +113,5 @@ def fetch_and_kill(store: Store, item_id: str, asset: str, size: int) -> int:
     [leftover] = list(partial.rglob("*.part"))
     kept = leftover.stat().st_size
     assert 0 < kept < size, (kept, size)
-    assert files_under(store.path.parent / "assets") == []  # nothing half-written is published
+    assert files_under(asset_root(store)) == []  # nothing half-written is published
     return kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -44,3 +45,26 @@ def all_stored_items(store: CatalogStore) -> list[dict[str, Any]]:
         for chunk in store.iter_item_texts(collection)
         for text in chunk
     ]
+
+
+def finished_windows(db: str | Path, source: str | None = None) -> int:
+    """How many harvest windows a catalogue (SQLite file or pgstac URL) records as finished, read
+    without opening a store, while another process harvests into it (0 before it exists)."""
+    if isinstance(db, str) and db.startswith("postgresql://"):
+        import psycopg
+
+        where, params = ("WHERE source = %s", [source]) if source else ("", [])
+        with psycopg.connect(db) as conn:
+            row = conn.execute(f"SELECT count(*) FROM eocat.harvest_windows {where}".encode(), params).fetchone()
+        return int(row[0]) if row else 0
+    import sqlite3
+
+    if not Path(db).exists():
+        return 0
+    where, params = ("WHERE source = ?", [source]) if source else ("", [])
+    with sqlite3.connect(db) as conn:
+        try:
+            row = conn.execute(f"SELECT count(*) FROM harvest_windows {where}", params).fetchone()
+        except sqlite3.OperationalError:  # the catalogue is still being created
+            return 0
+    return int(row[0]) if row else 0

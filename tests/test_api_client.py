@@ -1,4 +1,5 @@
-"""pystac-client against ``eocat serve``: exactly the brute-force answer, GET and POST, and paging that ends.
+"""pystac-client against ``eocat serve``: exactly the brute-force answer, GET and POST, and paging that ends,
+on both backends (the same items served from SQLite and from pgstac).
 
 Warnings are errors in this suite, so a client warning (missing conformance class, missing link,
 unsupported method) fails these tests too.
@@ -12,7 +13,15 @@ import pytest
 from pystac_client import Client
 
 from tests import oracle
-from tests.api_fixtures import API_ITEMS, api_db, api_items, api_url  # noqa: F401
+from tests.api_fixtures import (  # noqa: F401
+    API_ITEMS,
+    any_api_url,
+    api_db,
+    api_items,
+    api_url,
+    pgstac_api_db,
+    pgstac_api_url,
+)
 
 Key = tuple[str, str]
 EUROPE_TRIANGLE = {"type": "Polygon", "coordinates": [[[-5, 40], [25, 38], [10, 62], [-5, 40]]]}
@@ -27,8 +36,8 @@ def truth(api_items: list[dict[str, Any]], predicate: Any) -> set[Key]:  # noqa:
 
 
 @pytest.fixture(scope="module")
-def client(api_url: str) -> Client:  # noqa: F811
-    return Client.open(api_url + "/")
+def client(any_api_url: str) -> Client:  # noqa: F811
+    return Client.open(any_api_url + "/")
 
 
 def run(client: Client, method: str, **params: Any) -> list[Key]:

@@ -1,5 +1,6 @@
 """The STAC API's HTTP behaviour over real HTTP: links, paging, limits, errors, CORS, base URL, on-demand
-assets, and reads while a harvest writes."""
+assets, and reads while a harvest writes. Links, paging, sorting, filters and 404s run on both backends
+(``any_api_url``: the same items served from SQLite and from pgstac)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,16 @@ import uvicorn
 
 from catalog.api import ApiConfig, create_app
 from catalog.store import Store
-from tests.api_fixtures import Server, api_db, api_items, api_url, free_port  # noqa: F401
+from tests.api_fixtures import (  # noqa: F401
+    Server,
+    any_api_url,
+    api_db,
+    api_items,
+    api_url,
+    free_port,
+    pgstac_api_db,
+    pgstac_api_url,
+)
 from tests.items import make_item
 
 
@@ -68,17 +78,17 @@ def test_landing_page_links_and_conformance(api_url: str) -> None:  # noqa: F811
     assert "<table" in get(api_url + "/api.html").text
 
 
-def test_queryables_have_types_enums_and_id(api_url: str) -> None:  # noqa: F811
-    document = get(api_url + "/collections/sentinel-1-slc/queryables").json()
-    assert document["$id"] == api_url + "/collections/sentinel-1-slc/queryables"
+def test_queryables_have_types_enums_and_id(any_api_url: str) -> None:  # noqa: F811
+    document = get(any_api_url + "/collections/sentinel-1-slc/queryables").json()
+    assert document["$id"] == any_api_url + "/collections/sentinel-1-slc/queryables"
     properties = document["properties"]
     assert properties["sat:orbit_state"] == {"type": "string", "enum": ["ascending", "descending"]}
     assert properties["sat:relative_orbit"]["type"] == "integer"
     assert properties["sar:polarizations"]["type"] == "array"
-    everything = get(api_url + "/queryables").json()["properties"]
+    everything = get(any_api_url + "/queryables").json()["properties"]
     assert {"eo:cloud_cover", "destine:continent", "s1:burst_index"} <= set(everything)
-    assert get(api_url + "/collections/nope/queryables").status_code == 404
-    assert "eo:cloud_cover" in get(api_url + "/sortables").json()["properties"]
+    assert get(any_api_url + "/collections/nope/queryables").status_code == 404
+    assert "eo:cloud_cover" in get(any_api_url + "/sortables").json()["properties"]
 
 
 def test_base_url_is_used_for_every_link(api_db: Path) -> None:  # noqa: F811
@@ -142,16 +152,16 @@ def test_bad_post_bodies_are_400(api_url: str) -> None:  # noqa: F811
     assert httpx.post(api_url + "/search", json={"filter-crs": "EPSG:3857", "filter": "id = 'x'"}).status_code == 400
 
 
-def test_not_found_is_404_json(api_url: str) -> None:  # noqa: F811
+def test_not_found_is_404_json(any_api_url: str) -> None:  # noqa: F811
     for path in ("/collections/nope", "/collections/nope/items", "/collections/sentinel-2-l2a/items/nope", "/nothing"):
-        response = get(api_url + path)
+        response = get(any_api_url + path)
         assert response.status_code == 404, path
         assert response.json()["code"] == "NotFound"
 
 
-def test_get_paging_links_end_and_go_back(api_url: str, api_items: list[dict[str, Any]]) -> None:  # noqa: F811
+def test_get_paging_links_end_and_go_back(any_api_url: str, api_items: list[dict[str, Any]]) -> None:  # noqa: F811
     expected = sum(item["collection"] == "sentinel-1-grd" for item in api_items)
-    url: str | None = api_url + "/collections/sentinel-1-grd/items?limit=700"
+    url: str | None = any_api_url + "/collections/sentinel-1-grd/items?limit=700"
     pages: list[dict[str, Any]] = []
     while url is not None:
         pages.append(httpx.get(url).json())
@@ -166,9 +176,9 @@ def test_get_paging_links_end_and_go_back(api_url: str, api_items: list[dict[str
     assert pages[0]["numberMatched"] == expected
 
 
-def test_post_next_link_carries_the_body(api_url: str) -> None:  # noqa: F811
+def test_post_next_link_carries_the_body(any_api_url: str) -> None:  # noqa: F811
     body = {"collections": ["sentinel-2-l2a"], "limit": 5, "sortby": [{"field": "id", "direction": "asc"}]}
-    first = httpx.post(api_url + "/search", json=body).json()
+    first = httpx.post(any_api_url + "/search", json=body).json()
     next_link = link(first, "next")
     assert next_link is not None and next_link["method"] == "POST"
     assert {key: value for key, value in next_link["body"].items() if key != "token"} == body
@@ -177,31 +187,31 @@ def test_post_next_link_carries_the_body(api_url: str) -> None:  # noqa: F811
     assert ids == sorted(ids) and len(set(ids)) == 10
 
 
-def test_fields_and_sortby_get(api_url: str) -> None:  # noqa: F811
-    page = get(api_url + "/search", collections="sentinel-2-l2a", sortby="-properties.eo:cloud_cover",
+def test_fields_and_sortby_get(any_api_url: str) -> None:  # noqa: F811
+    page = get(any_api_url + "/search", collections="sentinel-2-l2a", sortby="-properties.eo:cloud_cover",
                fields="id,properties.eo:cloud_cover", limit=20).json()  # fmt: skip
     clouds = [feature["properties"]["eo:cloud_cover"] for feature in page["features"]]
     assert clouds == sorted(clouds, reverse=True)
     assert all(set(feature) == {"id", "properties"} for feature in page["features"])
 
 
-def test_cql2_text_in_post_and_json_in_get(api_url: str) -> None:  # noqa: F811
-    text = httpx.post(api_url + "/search", json={"filter": "platform = 'sentinel-1a'", "filter-lang": "cql2-text",
+def test_cql2_text_in_post_and_json_in_get(any_api_url: str) -> None:  # noqa: F811
+    text = httpx.post(any_api_url + "/search", json={"filter": "platform = 'sentinel-1a'", "filter-lang": "cql2-text",
                                                   "limit": 50}).json()  # fmt: skip
-    as_json = get(api_url + "/search", filter='{"op":"=","args":[{"property":"platform"},"sentinel-1a"]}',
+    as_json = get(any_api_url + "/search", filter='{"op":"=","args":[{"property":"platform"},"sentinel-1a"]}',
                   **{"filter-lang": "cql2-json", "limit": 50}).json()  # fmt: skip
     assert text["features"] and [f["id"] for f in text["features"]] == [f["id"] for f in as_json["features"]]
     assert all(f["properties"]["platform"] == "sentinel-1a" for f in text["features"])
 
 
-def test_item_links_point_at_this_api(api_url: str, api_items: list[dict[str, Any]]) -> None:  # noqa: F811
+def test_item_links_point_at_this_api(any_api_url: str, api_items: list[dict[str, Any]]) -> None:  # noqa: F811
     item = api_items[5]
-    url = f"{api_url}/collections/{item['collection']}/items/{item['id']}"
+    url = f"{any_api_url}/collections/{item['collection']}/items/{item['id']}"
     response = get(url)
     assert response.headers["content-type"] == "application/geo+json"
     served = response.json()
     assert link(served, "self")["href"] == url  # type: ignore[index]
-    assert link(served, "collection")["href"] == f"{api_url}/collections/{item['collection']}"  # type: ignore[index]
+    assert link(served, "collection")["href"] == f"{any_api_url}/collections/{item['collection']}"  # type: ignore[index]
     assert served["properties"] == item["properties"] and served["assets"] == item["assets"]
 
 

@@ -19,6 +19,7 @@ from pyproj import Transformer
 
 from catalog.store import Store
 from emulators.cdse import CdseEmulator
+from emulators.cdse.app import Response
 from emulators.cdse.grd.geometry import ecef_of
 from emulators.cdse.grd.safe import GrdScene
 from emulators.dem import DemEmulator
@@ -278,3 +279,49 @@ def test_bad_requests_exit_2(world: Any) -> None:
                  ["mosaic", "--window", "soon"], ["ard", "--ids", "nope"]):  # fmt: skip
         result = CliRunner().invoke(main, ["--db", str(world["db"]), *args])
         assert result.exit_code == 2, (args, result.output)
+
+
+def test_product_zips_and_node_trees_cannot_write_outside_the_work_directory(tmp_path: Path) -> None:
+    import zipfile
+
+    from catalog.errors import EocatError
+    from processing.run import _needed, extract_safe
+
+    for bad in ("../evil.SAFE/manifest.safe", "S1A.SAFE/../../evil.txt", "S1A.SAFE/annotation/../../../x"):
+        archive = tmp_path / "p.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr("S1A.SAFE/manifest.safe", b"ok")
+            zf.writestr(bad, b"evil")
+        with pytest.raises(EocatError, match="unsafe path"):
+            extract_safe(archive, tmp_path / "work", "item")
+    assert not (tmp_path / "evil.SAFE").exists() and not (tmp_path / "evil.txt").exists()
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w") as zf:
+        zf.writestr("S1A.SAFE/manifest.safe", b"ok")
+    assert (extract_safe(good, tmp_path / "work", "item") / "manifest.safe").read_bytes() == b"ok"
+    listed = ["manifest.safe", "annotation/s1a-iw-grd-vv-1.xml", "annotation/../../s1a-iw-grd-vv-2.xml",
+              "measurement/..", "measurement/s1a-iw-grd-vh-1.tiff"]  # fmt: skip
+    assert _needed(listed, ("VV",)) == ["manifest.safe", "annotation/s1a-iw-grd-vv-1.xml"]
+
+
+def test_auto_dem_treats_missing_tiles_as_sea_but_stops_on_other_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalog.errors import EocatError
+    from processing.dem import auto_dem, grid_for
+
+    footprint = [(10.8, 46.2), (11.2, 46.2), (11.2, 46.8), (10.8, 46.8), (10.8, 46.2)]  # tiles E010 and E011
+    grid = grid_for(footprint, "utm", 200.0)
+    monkeypatch.setenv("EOCAT_GEOID_UNDULATION", "0")
+    with Store(tmp_path / "eocat.db") as store, DemEmulator(height=500.0, land=lambda lat, lon: lon == 11) as dem:
+        monkeypatch.setenv("EOCAT_DEM_URL", dem.url)
+        path, note = auto_dem(footprint, grid, tmp_path / "dem", store)
+        with rasterio.open(path) as src:
+            heights = src.read(1)
+    assert "N46_00_E010_00" in note and "N46_00_E011_00" in note
+    assert set(np.unique(heights)) <= {0.0, 500.0} and {0.0, 500.0} <= set(np.unique(heights))
+    with Store(tmp_path / "eocat.db") as store, DemEmulator() as dem:
+        monkeypatch.setenv("EOCAT_DEM_URL", dem.url)
+        dem.app.handle = lambda *request: Response(400, b"bad request", {})  # type: ignore[method-assign]
+        with pytest.raises(EocatError, match=r"DEM tile .*HTTP 400"):
+            auto_dem(footprint, grid, tmp_path / "dem2", store)

@@ -1,4 +1,5 @@
-"""CDSE fetches over real HTTP against the emulator: products, Nodes files, on-demand bursts."""
+"""CDSE fetches over real HTTP against the emulator: products, Nodes files, on-demand bursts. Those
+that record local copies in the catalogue (and the kill -9 resume) run on both backends."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from typing import Any
 import pytest
 
 from catalog.fetch import FetchSession, fetch, fetch_items, local_copy
+from catalog.fetch.api import asset_root
 from catalog.fetch.verify import multihash
 from catalog.store import Store
 from emulators.cdse.burst_download import BurstInfo, burst_zip, derived_burst
 from emulators.cdse.download import payload_md5
+from tests.backends import both_backends
 from tests.fetch_helpers import BURST_ID, burst_item, cdse, fast_session, fetch_and_kill, files_under
 
 BURST_ITEM = "S1_181296_IW1_20240802T060723_VH"
@@ -30,6 +33,7 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
+@both_backends
 def test_product_fetch_is_verified_recorded_and_then_cached(
     monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
 ) -> None:
@@ -53,6 +57,7 @@ def test_product_fetch_is_verified_recorded_and_then_cached(
         assert emulator.app.streams.sent() == sent  # no byte moved
 
 
+@both_backends
 def test_checksum_mismatch_quarantines_and_publishes_nothing(
     monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
 ) -> None:
@@ -61,7 +66,7 @@ def test_checksum_mismatch_quarantines_and_publishes_nothing(
         [result] = fetch(store, items[0]["id"], session=fast).results
         assert result.status == "failed"
         assert "checksum mismatch" in (result.error or "") and "quarantined" in (result.error or "")
-        root = store.path.parent / "assets"
+        root = asset_root(store)
         assert files_under(root) == []
         assert len(list((root / ".quarantine").iterdir())) == 1
         assert "alternate" not in store.get_item(items[0]["collection"], items[0]["id"])["assets"]["product"]
@@ -190,6 +195,7 @@ def test_wrong_credentials_fail_clearly(monkeypatch: pytest.MonkeyPatch, store: 
 
 
 @pytest.mark.slow
+@both_backends
 def test_killed_fetch_resumes_without_refetching(
     monkeypatch: pytest.MonkeyPatch, store: Store, fast: FetchSession
 ) -> None:

@@ -8,14 +8,16 @@ from click.testing import CliRunner
 
 from catalog.store import Store
 from eocat.cli import main
+from tests.backends import both_backends
 from tests.fetch_helpers import cdse
 
 
 def _run(store: Store, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["--db", str(store.path), "fetch", *args])
+    result = CliRunner().invoke(main, ["--db", store.location, "fetch", *args])
     return result.exit_code, result.stdout, result.stderr
 
 
+@both_backends
 def test_fetch_one_item_then_cached(monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
     monkeypatch.setenv("EOCAT_ASSET_DIR", "")
     with cdse(monkeypatch, store) as (_, items):

@@ -1,4 +1,5 @@
-"""The harvest engine with an in-memory source: window splitting, resume, reconciliation, rejects."""
+"""The harvest engine with an in-memory source: window splitting, resume, reconciliation, rejects,
+on both backends (the checkpoints live in the catalogue)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,12 @@ def _plus(seconds: float) -> str:
 
 
 START, END = "2023-01-01T00:00:00.000000Z", "2023-03-02T00:00:00.000000Z"
+
+
+@pytest.fixture
+def store(any_store: Any) -> Any:
+    """Every test here runs on SQLite and on pgstac."""
+    return any_store
 
 
 def test_windows_are_split_until_each_fits_and_every_record_is_stored_once(store: Store) -> None:

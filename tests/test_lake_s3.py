@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -18,12 +19,14 @@ from click.testing import CliRunner
 
 from catalog.parquet import export_parquet
 from catalog.parquet.export import MANIFEST
+from catalog.parquet.lake_search import LakeCatalog
 from catalog.parquet.sql import lake_files, run_sql
-from catalog.search import Query, count, iter_items
+from catalog.search import Query, count, iter_items, search
 from catalog.store import Store
 from emulators import s3 as s3_support
 from eocat.cli import main
 from tests.items import make_item
+from tests.paging import lake_order, sort_values, walk
 
 POLYGON = "POLYGON((-10 30, 20 30, 20 60, -10 60, -10 30))"
 
@@ -102,6 +105,34 @@ def test_export_to_s3_then_sql_and_search(
     query = Query.parse(bbox="170,-40,-170,-10", datetime="2023-01-01T00:00:00Z/..", limit=1000)
     wanted = [item["id"] for item in iter_items(sample_store, query)]
     assert wanted and [orjson.loads(line)["id"] for line in result.stdout.splitlines()] == wanted
+
+    # paged: the catalogue's pages (ties by collection, id), next and prev tokens, over s3://
+    paged = Query.parse(collections="sentinel-1-grd,sentinel-2-l2a", bbox="-20,30,40,70", limit=25)
+    with LakeCatalog(lake) as remote:
+        pages, expected = walk(remote, paged), walk(sample_store, paged)
+        assert len(pages) == len(expected) > 2
+        got = [item["id"] for page in pages for item in page.items]
+        assert got == lake_order([item for page in expected for item in page.items], paged)
+        for mine, theirs in zip(pages, expected, strict=True):
+            assert [sort_values(i, paged) for i in mine.items] == [sort_values(i, paged) for i in theirs.items]
+        back = search(remote, replace(paged, token=pages[-1].prev_token))
+        assert [i["id"] for i in back.items] == [i["id"] for i in pages[-2].items]
+    result = runner.invoke(main, ["search", "--lake", lake, "--collections", "sentinel-1-grd,sentinel-2-l2a",
+                                  "--bbox", "-20,30,40,70", "--limit", "25", "--token", str(pages[0].next_token),
+                                  "--format", "ndjson"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [orjson.loads(line)["id"] for line in result.stdout.splitlines()] == [i["id"] for i in pages[1].items]
+    assert f"next page: --token {pages[1].next_token}" in result.stderr
+
+    # eocat inventory --lake s3://…: DuckDB's coverage computation gives the catalogue's inventory
+    selection = ["inventory", "--collections", "sentinel-1-grd,sentinel-1-slc", "--bbox", "0,-10,10,0",
+                 "--format", "json"]  # fmt: skip
+    result = runner.invoke(main, [*selection, "--lake", lake, "--memory-limit", "100MB"])
+    assert result.exit_code == 0, result.output
+    expected_inventory = runner.invoke(main, ["--db", str(sample_store.path), *selection])
+    assert expected_inventory.exit_code == 0, expected_inventory.output
+    document = json.loads(result.stdout)
+    assert document["items"] > 10 and document == json.loads(expected_inventory.stdout)
 
     manifest = moto.objects(bucket)[f"lake/{MANIFEST}"]
     assert manifest["size"] > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,10 @@ from click.testing import CliRunner
 from catalog.errors import InvalidQuery
 from catalog.parquet import export_parquet
 from catalog.parquet.lake_search import LakeCatalog
-from catalog.search import Query, count, iter_items
+from catalog.search import Query, count, iter_items, search
 from catalog.store import Store
 from eocat.cli import main
+from tests.paging import lake_order, sort_values, walk
 
 QUERIES: list[dict[str, Any]] = [
     {},
@@ -110,3 +112,75 @@ def test_cli_search_lake(lake: Path, sample_store: Store, tmp_path: Path) -> Non
     assert result.exit_code == 3 and "nope" in result.output
     result = runner.invoke(main, ["search", "--lake", str(tmp_path / "nothing"), "--limit", "1"])
     assert result.exit_code == 1 and "eocat export parquet" in result.output
+
+
+# -- paging: the catalogue's pages, keyset tokens --------------------------------------------------
+
+PAGED: list[tuple[dict[str, Any], int]] = [  # (query, page size): a few dozen pages at most
+    ({}, 500),  # the default sort, -datetime: the sample has hundreds of ties on it
+    ({"collections": "sentinel-1-grd,sentinel-2-l2a", "bbox": "-20,30,40,70"}, 7),
+    ({"bbox": "170,-40,-170,-10", "datetime": "2023-01-01T00:00:00Z/.."}, 4),
+    ({"filter": '"eo:cloud_cover" < 40', "sortby": "+eo:cloud_cover"}, 50),
+    ({"collections": "sentinel-1-slc", "sortby": "-sat:relative_orbit,+datetime"}, 100),
+    ({"collections": "sentinel-2-l2a,destine-s3-ndvi", "sortby": "platform,-datetime,id"}, 200),  # unique keys
+]
+
+
+@pytest.mark.parametrize(("parameters", "size"), PAGED, ids=[orjson.dumps(q).decode()[:60] for q, _ in PAGED])
+def test_lake_pages_are_the_catalogues(
+    parameters: dict[str, Any], size: int, sample_store: Store, catalog: LakeCatalog
+) -> None:
+    query = Query.parse(**parameters, limit=size)
+    expected = walk(sample_store, query)
+    got = walk(catalog, query)
+    assert len(expected) > 1 and [len(p.items) for p in got] == [len(p.items) for p in expected]
+    # page by page the same sort values; the items are the catalogue's up to the order of ties
+    for mine, theirs in zip(got, expected, strict=True):
+        assert [sort_values(i, query) for i in mine.items] == [sort_values(i, query) for i in theirs.items]
+    sequence = [item["id"] for page in got for item in page.items]
+    assert sequence == lake_order([item for page in expected for item in page.items], query)
+    if parameters.get("sortby", "").endswith(",id"):  # unique keys: exactly the catalogue's pages
+        assert [[i["id"] for i in p.items] for p in got] == [[i["id"] for i in p.items] for p in expected]
+    # walking back with prev tokens gives the same pages in reverse
+    back = [got[-1]]
+    while back[-1].prev_token is not None:
+        back.append(search(catalog, replace(query, token=back[-1].prev_token)))
+    assert [[i["id"] for i in p.items] for p in reversed(back)] == [[i["id"] for i in p.items] for p in got]
+
+
+def test_lake_paging_tokens_are_checked(catalog: LakeCatalog, sample_store: Store) -> None:
+    query = Query.parse(collections="sentinel-2-l2a", limit=5)
+    page = search(catalog, query)
+    assert page.next_token and page.prev_token is None
+    with pytest.raises(InvalidQuery, match="different sort order"):
+        search(catalog, replace(query, sortby=Query.parse(sortby="id").sortby, token=page.next_token))
+    with pytest.raises(InvalidQuery, match="invalid paging token"):
+        search(catalog, replace(query, token="garbage"))
+    catalogue_token = search(sample_store, query).next_token
+    with pytest.raises(InvalidQuery, match="invalid paging token"):  # a catalogue's token names a row number
+        search(catalog, replace(query, token=catalogue_token))
+    assert search(catalog, query, with_count=True).matched == count(sample_store, query) == 1200
+
+
+def test_cli_search_lake_pages(lake: Path, sample_store: Store, tmp_path: Path) -> None:
+    """``--limit`` makes a page; ``--token`` continues it — on the lake and on the catalogue."""
+    runner = CliRunner()
+    selection = ["--collections", "sentinel-1-grd,sentinel-2-l2a", "--bbox", "-20,30,40,70", "--format", "ndjson"]
+    query = Query.parse(collections="sentinel-1-grd,sentinel-2-l2a", bbox="-20,30,40,70", limit=1000)
+    whole = list(iter_items(sample_store, query))
+    for source in (["search", "--lake", str(lake)], ["--db", str(sample_store.path), "search"]):
+        seen: list[dict[str, Any]] = []
+        token: list[str] = []
+        while True:
+            result = runner.invoke(main, [*source, *selection, "--limit", "40", *token])
+            assert result.exit_code == 0, result.output
+            page = [orjson.loads(line) for line in result.stdout.splitlines()]
+            seen += page
+            marker = [line for line in result.stderr.splitlines() if line.startswith("next page: --token ")]
+            if not marker:
+                break
+            assert len(page) == 40
+            token = ["--token", marker[0].removeprefix("next page: --token ")]
+        assert len(seen) == len(whole) > 40
+        assert [sort_values(i, query) for i in seen] == [sort_values(i, query) for i in whole]
+        assert sorted(i["id"] for i in seen) == sorted(i["id"] for i in whole)

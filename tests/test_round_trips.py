@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
+import zstandard
 from click.testing import CliRunner
 
 from catalog.parquet.schema import DATETIME_FIELDS
@@ -61,6 +63,10 @@ WRITERS: dict[str, Callable[[Path, Path], Path]] = {
     "geojson-pretty": lambda db, out: _write(out / "items.json", _pretty(_search(db, "geojson"))),
     "itemcollection-pages": lambda db, out: _write(out / "pages.ndjson", _pages(_search(db, "geojson"))),
     "geoparquet": lambda db, out: _export_parquet(db, out / "lake"),
+    "ndjson-gzip": lambda db, out: _write(out / "items.ndjson.gz", gzip.compress(_search(db, "ndjson"))),
+    "geojson-pretty-zstd": lambda db, out: _write(
+        out / "items.json.zst", zstandard.ZstdCompressor().compress(_pretty(_search(db, "geojson")))
+    ),
 }
 
 
@@ -100,3 +106,11 @@ def test_a_feature_collection_without_features_is_rejected_with_its_line(tmp_pat
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "import", str(source)])
     assert result.exit_code == 1
     assert f"{source}:1: FeatureCollection without a 'features' array" in result.output
+
+
+def test_zstd_ndjson_on_stdin_imports_like_the_file(source_db: Path, tmp_path: Path) -> None:
+    data = zstandard.ZstdCompressor().compress(_search(source_db, "ndjson"))
+    target = tmp_path / "copy.db"
+    result = CliRunner().invoke(main, ["--db", str(target), "import", "-"], input=data)
+    assert result.exit_code == 0, result.output
+    assert _items(target) == _items(source_db)

@@ -57,7 +57,7 @@ from catalog.fetch.api import (
     new_session,
     store_materializer,
 )
-from catalog.fetch.errors import AuthFailed, Busy, FetchError, NotFetchable, VerificationFailed
+from catalog.fetch.errors import AuthFailed, Busy, FetchError, Missing, NotFetchable, VerificationFailed
 from catalog.fetch.job import Delivery, Job, Planner, Resolver, Step
 from catalog.fetch.registry import (
     register_auth,
@@ -78,6 +78,7 @@ __all__ = [
     "FetchResult",
     "FetchSession",
     "Job",
+    "Missing",
     "NotFetchable",
     "Planner",
     "Resolver",

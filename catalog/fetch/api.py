@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from catalog.errors import EocatError, NotFound
 from catalog.fetch import registry
-from catalog.fetch.errors import NotFetchable, VerificationFailed
+from catalog.fetch.errors import Missing, NotFetchable, VerificationFailed
 from catalog.fetch.files import Layout, PartFile
 from catalog.fetch.hosts import HostLimits
 from catalog.fetch.http import http_step
@@ -44,6 +44,7 @@ class FetchResult:
     transferred: int = 0
     resumed_from: int = 0
     error: str | None = None
+    missing: bool = False  # the upstream answered that the file does not exist (404/410)
 
 
 @dataclass
@@ -66,10 +67,11 @@ class FetchReport:
 
 
 def asset_root(store: Store) -> Path:
-    """The local asset store: ``$EOCAT_ASSET_DIR`` or ``assets/`` next to the catalogue file."""
+    """The local asset store: ``$EOCAT_ASSET_DIR`` or ``assets/`` next to the catalogue file (absolute,
+    as the local copies recorded in the catalogue are)."""
     configured = os.environ.get("EOCAT_ASSET_DIR")
     home = store.path.parent if hasattr(store, "path") else Path("data")  # pgstac: no file, ./data
-    return Path(configured) if configured else home / "assets"
+    return (Path(configured) if configured else home / "assets").absolute()
 
 
 def new_session(reporter: Reporter | None = None, **kwargs: Any) -> FetchSession:
@@ -300,7 +302,7 @@ def materialize(
         part.publish(final)
     except EocatError as exc:
         part.discard_if_empty()
-        result.error = str(exc)
+        result.error, result.missing = str(exc), isinstance(exc, Missing)
         return result, None
     except Exception as exc:  # an unexpected failure of one asset must not stop the others
         part.discard_if_empty()

@@ -15,6 +15,12 @@ class NotFetchable(FetchError):
     exit_code = 3
 
 
+class Missing(FetchError):
+    """The upstream has no such file (HTTP 404 or 410): retrying will not help."""
+
+    exit_code = 3
+
+
 class AuthFailed(FetchError):
     """The upstream refused the credentials (after re-authenticating once), or none are configured."""
 

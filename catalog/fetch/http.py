@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 
 import httpx
 
-from catalog.fetch.errors import AuthFailed, FetchError
+from catalog.fetch.errors import AuthFailed, FetchError, Missing
 from catalog.fetch.job import Delivery, Job
 from catalog.fetch.rawhttp import TRANSPORT_ERRORS, RawResponse, open_raw
 from catalog.fetch.session import Authenticator, FetchSession
@@ -119,7 +119,8 @@ def download(
                     if offset:
                         part.restart()  # the server ignored Range: the body starts at byte 0
                 else:
-                    raise FetchError(f"{method} {redact(url)} answered HTTP {status}: {_excerpt(response)}")
+                    kind = Missing if status in (404, 410) else FetchError
+                    raise kind(f"{method} {redact(url)} answered HTTP {status}: {_excerpt(response)}")
                 declared = response.headers.get("content-length")
                 total = part.size + int(declared) if declared is not None else None
                 job.bar.total(total)

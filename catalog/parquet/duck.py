@@ -49,7 +49,7 @@ def connect(*, remote: bool = False) -> duckdb.DuckDBPyConnection:
     try:
         names = ["spatial", "httpfs"] if remote else ["spatial"]
         for name in names:
-            conn.execute(f"LOAD {_literal(str(extension_file(name)))}")
+            conn.execute(f"LOAD {literal(str(extension_file(name)))}")
         conn.execute("SET enable_geoparquet_conversion = false")
         conn.execute("SET TimeZone = 'UTC'")  # STAC times are UTC: month(), date_trunc() … in UTC
         if remote:
@@ -60,7 +60,7 @@ def connect(*, remote: bool = False) -> duckdb.DuckDBPyConnection:
     return conn
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -85,18 +85,18 @@ def _credentials() -> tuple[str, str, str] | None:
 def _s3_secret(conn: duckdb.DuckDBPyConnection) -> None:
     options = [
         "TYPE s3",
-        f"REGION {_literal(os.environ.get('AWS_REGION') or os.environ.get('AWS_DEFAULT_REGION') or 'us-east-1')}",
+        f"REGION {literal(os.environ.get('AWS_REGION') or os.environ.get('AWS_DEFAULT_REGION') or 'us-east-1')}",
     ]
     credentials = _credentials()
     if credentials is not None:
         key, secret, token = credentials
-        options += [f"KEY_ID {_literal(key)}", f"SECRET {_literal(secret)}"]
+        options += [f"KEY_ID {literal(key)}", f"SECRET {literal(secret)}"]
         if token:
-            options.append(f"SESSION_TOKEN {_literal(token)}")
+            options.append(f"SESSION_TOKEN {literal(token)}")
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
-        options += [f"ENDPOINT {_literal(parts.netloc)}", "URL_STYLE 'path'",
+        options += [f"ENDPOINT {literal(parts.netloc)}", "URL_STYLE 'path'",
                     f"USE_SSL {'true' if parts.scheme == 'https' else 'false'}"]  # fmt: skip
     try:
         conn.execute(f"CREATE SECRET eocat_s3 ({', '.join(options)})")

@@ -19,6 +19,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from catalog.timeutil import canonical_lenient
+
 FULL_COVERAGE = 0.999
 _POL_ORDER = ("HH", "HV", "VV", "VH")
 EARTH_RADIUS_KM = 6371.0088
@@ -45,7 +47,7 @@ class Pass:
     """The items of one group acquired in one pass, merged."""
 
     date: str  # UTC day of the first item, YYYY-MM-DD
-    start: str
+    start: str  # its instant, canonical (YYYY-MM-DDTHH:MM:SS.ffffffZ)
     coverage: float
     item_ids: list[str]
     platforms: list[str]
@@ -159,8 +161,13 @@ def compute(items: Iterable[dict[str, Any]], aoi: BaseGeometry) -> Inventory:
 
 
 def _when(item: dict[str, Any]) -> str:
+    """The item's instant (or range start) in canonical form, so that text order is time order."""
     properties = item.get("properties") or {}
-    return str(properties.get("datetime") or properties.get("start_datetime") or "")
+    text = str(properties.get("datetime") or properties.get("start_datetime") or "")
+    try:
+        return canonical_lenient(text) or ""
+    except ValueError:
+        return text
 
 
 def _dumps(geometry: dict[str, Any]) -> str:

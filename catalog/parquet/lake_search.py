@@ -13,12 +13,19 @@ semantics:
 * CQL2 goes through the catalogue's compiler (:class:`~catalog.cql2sql.FilterCompiler`) with the
   lake's columns: properties are top-level columns; arrays are lists.
 
-Results stream in sort order (ties by collection, id); there are no paging tokens.
+Results come in sort order, ties broken by (collection, id) in the direction of the first sort
+key — as the pgstac store does (SQLite breaks ties by insertion order, which a lake does not
+keep). :meth:`LakeCatalog.search_page` pages like the catalogue: keyset tokens (the sort values
+of the last row, then its collection and id), never OFFSET, ``prev`` tokens walk back; so
+``catalog.search.search`` and ``iter_items`` work on a lake as on a store.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +38,7 @@ from catalog.parquet import duck
 from catalog.parquet.lake import is_remote
 from catalog.parquet.reader import batch_items
 from catalog.parquet.sql import lake_files, read_parquet_sql
-from catalog.search import Query, apply_fields
+from catalog.search import Query, SearchPage, _decode_token, _encode_token, _sort_signature, apply_fields
 from catalog.timeutil import MAX_TIME, MIN_TIME
 
 # The SQLite store's time columns from the lake's: the instant (or the range start), and the range.
@@ -43,6 +50,7 @@ _TIME_SQL = {
 _PARTITION_COLUMNS = ("year", "month")
 _MAX_BOXES = 8
 BATCH_ROWS = 1000
+_KEY = "__eocat_key"
 
 
 def _quote(name: str) -> str:
@@ -50,17 +58,29 @@ def _quote(name: str) -> str:
 
 
 class LakeCatalog:
-    """A read-only catalogue over a lake: ``collection_ids``, ``count``, ``iter_items``."""
+    """A read-only catalogue over a lake: ``collection_ids``, ``count``, ``search_page``, ``iter_items``
+    (the read side of :class:`~catalog.backend.CatalogStore`), and ``select_sql`` for analytics."""
 
-    def __init__(self, target: str | Path) -> None:
+    def __init__(self, target: str | Path, *, memory_limit: str | None = None) -> None:
         self.target = str(target)
         self.files = lake_files(target)
         self.conn = duck.connect(remote=is_remote(target))
+        self._spill: tempfile.TemporaryDirectory[str] | None = None
+        if memory_limit:  # beyond it DuckDB spills to a private temporary directory (or says it cannot)
+            self._spill = tempfile.TemporaryDirectory(prefix="eocat-duckdb-")
+            try:
+                self.conn.execute(f"SET memory_limit = {duck.literal(memory_limit)}")
+            except duckdb.Error as exc:
+                self.close()
+                raise InvalidQuery(f"invalid memory limit {memory_limit!r}: {exc}") from None
+            self.conn.execute(f"SET temp_directory = {duck.literal(self._spill.name)}")
         # The catalogue's CQL2 compiler casts non-timestamp properties compared with timestamps.
         self.conn.execute("CREATE MACRO eocat_timestamp(x) AS TRY_CAST(x AS TIMESTAMPTZ)")
 
     def close(self) -> None:
         self.conn.close()
+        if self._spill is not None:
+            self._spill.cleanup()
 
     def __enter__(self) -> LakeCatalog:
         return self
@@ -91,32 +111,129 @@ class LakeCatalog:
             return 0
         source, columns = found
         compiled = _LakeSql(columns, query)
-        row = self._execute(f"SELECT count(*) FROM {source}{compiled.where_sql()}", compiled.params).fetchone()
+        row = self.execute(f"SELECT count(*) FROM {source}{compiled.where_sql()}", compiled.params).fetchone()
         return int(row[0]) if row else 0
 
     def iter_items(self, query: Query) -> Iterator[dict[str, Any]]:
-        """Every matching item, in the query's sort order."""
+        """Every matching item, in the query's sort order (one streamed query; ``limit`` and ``token`` ignored)."""
         found = self._source(query)
         if found is None:
             return
+        plan = _Plan(found[1], replace(query, token=None))
+        reader = self.execute(plan.select_sql(found[0]), plan.compiled.params).to_arrow_reader(BATCH_ROWS)
+        for batch in reader:
+            yield from self._items(batch, plan, query)
+
+    def search_page(self, query: Query, *, with_count: bool = False) -> SearchPage:
+        """One page (``query.limit`` items after ``query.token``) with keyset tokens, like the catalogue's."""
+        found = self._source(query)
+        if found is None:
+            return SearchPage([], matched=0 if with_count else None)
+        plan = _Plan(found[1], query)
+        sql = plan.select_sql(found[0], limit=query.limit + 1)
+        rows = self.execute(sql, plan.compiled.params).to_arrow_table().to_batches()
+        items = [item for batch in rows for item in self._items(batch, plan, query, keys=True)]
+        more = len(items) > query.limit
+        items = items[: query.limit]
+        if plan.backwards:
+            items.reverse()
+        page = SearchPage([item for item, _ in items])
+        if items:
+            has_next = more if not plan.backwards else True
+            has_prev = bool(query.token) if not plan.backwards else more
+            if has_next:
+                page.next_token = _encode_token("next", items[-1][1], 0, plan.signature)
+            if has_prev:
+                page.prev_token = _encode_token("prev", items[0][1], 0, plan.signature)
+        if with_count:
+            page.matched = self.count(query)
+        return page
+
+    def select_sql(self, query: Query, fields: dict[str, str]) -> tuple[str, list[Any]] | None:
+        """``SELECT <field> AS <alias>, … FROM <the lake> WHERE <query>`` and its parameters (``?1``…;
+        None when no file is selected). Fields are item fields as in the query language (``datetime``
+        is the instant or the range start, a missing property NULL); ``geometry`` is the WKB column."""
+        found = self._source(query)
+        if found is None:
+            return None
         source, columns = found
         compiled = _LakeSql(columns, query)
-        select = ", ".join(_quote(name) for name in columns if name not in _PARTITION_COLUMNS)
-        order = [f"{compiled.sort_sql(key.field)} {'DESC' if key.descending else 'ASC'} NULLS LAST"
-                 for key in query.sortby]  # fmt: skip
-        sql = f"SELECT {select} FROM {source}{compiled.where_sql()} ORDER BY {', '.join([*order, 'collection', 'id'])}"
-        reader = self._execute(sql, compiled.params).to_arrow_reader(BATCH_ROWS)
-        geometry = ["geometry"] if "geometry" in columns else []
-        for batch in reader:
-            for item in batch_items(batch, geometry):
-                if item is not None:
-                    yield apply_fields(item, query.fields)
+        select = ", ".join(f"{compiled.column(name)} AS {_quote(alias)}" for alias, name in fields.items())
+        return f"SELECT {select} FROM {source}{compiled.where_sql()}", compiled.params
 
-    def _execute(self, sql: str, params: list[Any]) -> duckdb.DuckDBPyConnection:
+    def count_upto(self, query: Query, cap: int) -> int | None:
+        number = self.count(query)
+        return number if number < cap else None
+
+    def _items(self, batch: Any, plan: _Plan, query: Query, *, keys: bool = False) -> Iterator[Any]:
+        """The batch's items (fields applied), with their keyset values when ``keys``."""
+        names = [name for name in batch.schema.names if not name.startswith(_KEY)]
+        items = batch_items(batch.select(names), ["geometry"] if "geometry" in names else [])
+        values = batch.select(plan.key_names).to_pylist() if keys else None
+        for index, item in enumerate(items):
+            if item is None:
+                continue
+            item = apply_fields(item, query.fields)
+            yield (item, [_token_value(v) for v in values[index].values()]) if values is not None else item
+
+    def execute(self, sql: str, params: list[Any]) -> duckdb.DuckDBPyConnection:
+        """Run SQL on the lake's connection; DuckDB's errors become InvalidQuery."""
         try:
             return self.conn.execute(sql, params)
         except duckdb.Error as exc:
             raise InvalidQuery(f"DuckDB: {exc}") from None
+
+
+class _Plan:
+    """The ordered SELECT of one page (or of everything): sort keys, ties, keyset condition."""
+
+    def __init__(self, columns: dict[str, str], query: Query) -> None:
+        self.columns = columns
+        self.compiled = compiled = _LakeSql(columns, query)
+        self.signature = _sort_signature(query.sortby)
+        first_desc = query.sortby[0].descending
+        self.keys = [(compiled.sort_sql(key.field), key.descending, compiled.sort_type(key.field))
+                     for key in query.sortby]  # fmt: skip
+        self.keys += [('"collection"', first_desc, "VARCHAR"), ('"id"', first_desc, "VARCHAR")]
+        self.key_names = [f"{_KEY}{index}" for index in range(len(self.keys))]
+        self.backwards = False
+        if query.token:
+            direction, values, _ = _decode_token(query.token, self.signature)
+            if len(values) != len(self.keys):
+                raise InvalidQuery("invalid paging token: pass the token of a previous page unchanged")
+            self.backwards = direction == "prev"
+            compiled.where.append(self._after(values))
+
+    def _travel(self) -> list[tuple[str, bool, str]]:
+        return [(expr, desc != self.backwards, sqltype) for expr, desc, sqltype in self.keys]
+
+    def _after(self, values: list[Any]) -> str:
+        """SQL true for rows strictly after ``values`` in the travel order (NULLs last walking forward)."""
+        clause = "FALSE"
+        for (expr, desc, sqltype), value in reversed(list(zip(self._travel(), values, strict=True))):
+            if value is None:
+                greater = "FALSE" if not self.backwards else f"{expr} IS NOT NULL"
+                equal = f"{expr} IS NULL"
+            else:
+                marker = f"CAST({self.compiled.bind(value)} AS {sqltype})"
+                greater = f"{expr} {'<' if desc else '>'} {marker}"
+                if not self.backwards:
+                    greater = f"({greater} OR {expr} IS NULL)"
+                equal = f"{expr} = {marker}"
+            clause = f"({greater} OR ({equal} AND {clause}))"
+        return clause
+
+    def select_sql(self, source: str, limit: int | None = None) -> str:
+        select = [_quote(name) for name in self.columns if name not in _PARTITION_COLUMNS]
+        select += [f"{expr} AS {name}" for (expr, _, _), name in zip(self.keys, self.key_names, strict=True)]
+        nulls = "NULLS FIRST" if self.backwards else "NULLS LAST"
+        order = ", ".join(f"{expr} {'DESC' if desc else 'ASC'} {nulls}" for expr, desc, _ in self._travel())
+        sql = f"SELECT {', '.join(select)} FROM {source}{self.compiled.where_sql()} ORDER BY {order}"
+        return sql if limit is None else f"{sql} LIMIT {int(limit)}"
+
+
+def _token_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
 
 
 class _LakeSql:
@@ -160,6 +277,13 @@ class _LakeSql:
 
     def sort_sql(self, name: str) -> str:
         return self.column(name)
+
+    def sort_type(self, name: str) -> str:
+        """The SQL type of :meth:`sort_sql` (token values are cast back to it)."""
+        name = name.removeprefix("properties.")
+        if name in _TIME_SQL:
+            return "TIMESTAMPTZ"
+        return self.columns.get(name, "VARCHAR") if name not in _PARTITION_COLUMNS else "VARCHAR"
 
     def spatial_sql(self, spatial: SpatialFilter, predicate: str, params: list[Any]) -> str:
         """Covering-column terms (they prune row groups), then the exact test on the geometry."""

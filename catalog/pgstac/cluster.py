@@ -6,6 +6,11 @@ migrated to pgstac once serves as the template of every fresh database, so a new
 catalogue costs one ``CREATE DATABASE … TEMPLATE`` (a file copy), not a migration.
 
 PostgreSQL refuses to run as root; as root the server runs as the ``postgres`` system user.
+
+:meth:`LocalCluster.standby` makes a hot standby of a running cluster (``pg_basebackup -R -X
+stream``) on another loopback address and the same port, the way a read replica looks to a
+client that has one port setting; :meth:`LocalCluster.wait_replayed` waits until it has
+replayed everything the primary wrote.
 """
 
 from __future__ import annotations
@@ -46,10 +51,24 @@ def server_bin_dir() -> Path:
     )
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+def free_port(host: str = "127.0.0.1", *also: str) -> int:
+    """A TCP port free on ``host`` (and on every address in ``also``)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+            port = int(probe.getsockname()[1])
+        if all(_is_free(other, port) for other in also):
+            return port
+    raise ClusterError(f"no port free on {host} and {', '.join(also)}")
+
+
+def _is_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def _as_server_user() -> list[str]:
@@ -134,6 +153,37 @@ class LocalCluster:
             self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
         if self.owned:
             shutil.rmtree(self.directory, ignore_errors=True)
+
+    def standby(self, host: str = "127.0.0.2", directory: str | Path | None = None) -> LocalCluster:
+        """Start a hot standby of this running server on ``host`` and the same port.
+
+        ``pg_basebackup -R -X stream`` copies the data directory and writes ``standby.signal``
+        and ``primary_conninfo``; the standby then streams WAL from this server and answers
+        read-only queries. The primary needs ``wal_level`` replica or higher (PostgreSQL's default).
+        """
+        replica = LocalCluster(directory, port=self.port, host=host)
+        replica.directory.mkdir(parents=True, exist_ok=True)
+        replica._own(replica.directory)
+        replica._run([str(self.bin / "pg_basebackup"), "-h", self.host, "-p", str(self.port), "-U", "postgres",
+                      "-D", str(replica.data), "-R", "-X", "stream", "-c", "fast", "--no-sync"])  # fmt: skip
+        return replica.start()
+
+    def wait_replayed(self, standby: LocalCluster, timeout: float = 60.0) -> None:
+        """Wait until ``standby`` has replayed all WAL this server had written when called."""
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+        target = row[0] if row else "0/0"
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(standby.url(), autocommit=True) as conn:
+            while True:
+                done = conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]).fetchone()
+                if done == (True,):
+                    return
+                if time.monotonic() > deadline:
+                    raise ClusterError(f"the standby on {standby.host}:{standby.port} did not replay up to {target}")
+                time.sleep(0.05)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@{self.host}:{self.port}/{database}"

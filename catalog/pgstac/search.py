@@ -225,19 +225,34 @@ def search_page(store: PgstacStore, query: Query, *, with_count: bool = False) -
         travel = [(expr, desc != (direction == "prev"), sqltype, nn) for expr, desc, sqltype, nn in columns]
         conditions.append(_after(travel, values, direction == "next", params))
     backwards = direction == "prev"
-    order = sql.SQL(", ").join(
-        sql.SQL("{} {}{}").format(
-            expr,
-            sql.SQL("DESC" if desc != backwards else "ASC"),
-            sql.SQL("" if never_null else (" NULLS FIRST" if backwards else " NULLS LAST")),
+
+    def order(exprs: list[sql.Composable]) -> sql.Composable:
+        return sql.SQL(", ").join(
+            sql.SQL("{} {}{}").format(
+                expr,
+                sql.SQL("DESC" if desc != backwards else "ASC"),
+                sql.SQL("" if never_null else (" NULLS FIRST" if backwards else " NULLS LAST")),
+            )
+            for expr, (_, desc, _, never_null) in zip(exprs, columns, strict=True)
         )
-        for expr, desc, _, never_null in columns
-    )
-    statement = sql.SQL("SELECT " + ITEM_COLUMNS + ", {} FROM items WHERE {} ORDER BY {} LIMIT {}").format(
-        sql.SQL(", ").join(expr for expr, *_ in columns),
-        sql.SQL(" AND ").join(conditions),
-        order,
-        sql.Literal(query.limit + 1),
+
+    # The page's rows are chosen on raw columns and only they are turned into text: PostgreSQL
+    # evaluates a SELECT list for every row that reaches the sort, and st_asgeojson + jsonb::text
+    # on every match of a broad search cost more than the search itself (measured: 60 -> 12 ms
+    # for a 2,000-match intersects at 10k items).
+    keys = [sql.Identifier(f"sort_{number}") for number in range(len(columns))]
+    statement = sql.SQL(
+        "SELECT " + ITEM_COLUMNS + ", {keys} FROM (SELECT items.id, items.collection, items.geometry, "
+        "items.content, {sorts} FROM items WHERE {where} ORDER BY {inner} LIMIT {limit}) AS items ORDER BY {outer}"
+    ).format(
+        keys=sql.SQL(", ").join(keys),
+        sorts=sql.SQL(", ").join(
+            sql.SQL("{} AS {}").format(expr, key) for (expr, *_), key in zip(columns, keys, strict=True)
+        ),
+        where=sql.SQL(" AND ").join(conditions),
+        inner=order([expr for expr, *_ in columns]),
+        limit=sql.Literal(query.limit + 1),
+        outer=order(list(keys)),
     )
     rows = store.conn.execute(statement, params).fetchall()
     more = len(rows) > query.limit
@@ -258,9 +273,12 @@ def search_page(store: PgstacStore, query: Query, *, with_count: bool = False) -
 
 
 def count(store: PgstacStore, query: Query) -> int:
+    """The exact count; a full scan may use the server's parallel workers (pages do not: see the store)."""
     where = where_sql(store, query)
     statement = sql.SQL("SELECT count(*) FROM items WHERE {}").format(sql.SQL(where.replace("%", "%%")))
-    row = store.conn.execute(statement, []).fetchone()
+    with store.conn.transaction():
+        store.conn.execute("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+        row = store.conn.execute(statement, [], prepare=False).fetchone()
     return int(row[0]) if row else 0
 
 

@@ -11,7 +11,7 @@ import io
 import itertools
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -171,9 +171,10 @@ def import_files(
                 yield where, document
 
     if hasattr(store, "upsert_rows"):  # the SQLite store takes rows prepared outside it
-        from catalog.ingest_pipeline import Pipeline
+        from catalog.ingest_pipeline import MIN_BYTES, Pipeline
 
-        with Pipeline(store, report, workers) as pipeline:
+        large = sum(Path(source).stat().st_size for source in sources if Path(source).is_file()) >= MIN_BYTES
+        with Pipeline(store, report, workers) as pipeline, store.bulk_load() if large else nullcontext():
             store.upsert_rows(pipeline.entries(sources), report=report)
         touched = pipeline.touched
     else:

@@ -153,9 +153,20 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 ]
 
 
+# The sort indexes of _m001, by name: rebuilt on open when missing (a bulk load drops them while it
+# runs and builds them after; one that was killed leaves them to the next open).
+CORE_INDEXES: dict[str, list[str]] = {
+    "items_datetime": ["datetime", "minx", "miny", "maxx", "maxy"],
+    "items_collection_datetime": ["collection", "datetime", "minx", "miny", "maxx", "maxy"],
+}
+
+
 def _sync_hot_columns(db: sqlite_utils.Database) -> None:
     existing = {column.name for column in db.table("items").columns}
     indexes = {index.name for index in db.table("items").indexes}
+    for name, columns in CORE_INDEXES.items():
+        if name not in indexes:
+            db.table("items").create_index(columns, index_name=name)
     for hot in HOT_PROPERTIES:
         if hot.column not in existing:
             db.execute(f"ALTER TABLE items ADD COLUMN {hot.column} {hot.sqltype}")
@@ -202,6 +213,6 @@ def migrate(conn: sqlite3.Connection) -> int:
 def _hot_columns_differ(db: sqlite_utils.Database) -> bool:
     existing = {column.name for column in db.table("items").columns}
     indexes = {index.name for index in db.table("items").indexes}
-    return any(
+    return any(name not in indexes for name in CORE_INDEXES) or any(
         hot.column not in existing or (f"items_{hot.column}" in indexes) != hot.indexed for hot in HOT_PROPERTIES
     )

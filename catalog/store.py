@@ -402,6 +402,37 @@ class Store:
             self.conn.execute(f"PRAGMA mmap_size = {int(mmap)}")
             self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """A large load into an empty store: its secondary indexes are dropped while it runs and built after.
+
+        Each batch would otherwise rewrite thousands of random index pages (at 1M items, gigabytes of
+        WAL); built after the load, each index is one sorted pass. Indexes only make queries fast, so
+        readers meanwhile get the same answers, and a load that is killed loses nothing: the next
+        open builds them (:mod:`catalog.migrations`). The unique (id, collection) index and the
+        R*Tree stay, so merges and spatial queries work as always. A store with items is left as is.
+        """
+        if self.conn.execute("SELECT 1 FROM items LIMIT 1").fetchone() is not None:
+            yield
+            return
+        with self._writing():
+            indexes = self.conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items' AND sql IS NOT NULL"
+            ).fetchall()
+            for name, _ in indexes:
+                self.conn.execute(f"DROP INDEX {name}")
+        try:
+            yield
+        finally:
+            # the sorts spill to temporary files, the table is read through the capped cache: memory stays flat
+            self.conn.execute("PRAGMA temp_store = FILE")
+            try:
+                with self._bounded_memory(), self._writing():
+                    for _, sql in indexes:
+                        self.conn.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+            finally:
+                self.conn.execute("PRAGMA temp_store = MEMORY")
+
     def upsert_items(
         self,
         items: Iterable[dict[str, Any] | tuple[str, dict[str, Any]] | Rejected],

@@ -82,3 +82,35 @@ def test_an_import_again_with_workers_changes_nothing(tmp_path: Path) -> None:
     again, rows2, boxes2, _ = _import(source, db, workers=2)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2_600 + 3 - 1)
     assert (rows2, boxes2) == (rows, boxes)
+
+
+def _indexes(store: Store) -> set[str]:
+    rows = store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'")
+    return {row[0] for row in rows}
+
+
+def test_a_bulk_load_builds_the_indexes_after_and_a_killed_one_leaves_them_to_the_next_open(tmp_path: Path) -> None:
+    from catalog.search import Query, search
+
+    items = [make_item(f"i{n}", "c", x=n % 50, datetime=f"2024-05-{1 + n % 28:02d}T10:00:00Z") for n in range(300)]
+    query = Query.parse(
+        collections="c", bbox="10,40,30,50", datetime="2024-05-03T00:00:00Z/2024-05-09T00:00:00Z", limit=1000
+    )
+    with Store(tmp_path / "x.db") as store:
+        before = _indexes(store)
+        assert {"items_datetime", "items_collection_datetime", "items_p_eo_cloud_cover"} <= before
+        with store.bulk_load():
+            store.upsert_items(items[:200])
+            assert "items_datetime" not in _indexes(store)
+            during = [item["id"] for item in search(store, query).items]  # same answers, only slower
+        assert _indexes(store) == before
+        store.upsert_items(items[200:])
+        expected = sorted(item["id"] for item in search(store, query).items)
+        assert set(during) <= set(expected) and during
+        with store.bulk_load():  # a store with items is left as it is
+            assert _indexes(store) == before
+        for name in before - {name for name in before if name.startswith("sqlite_")}:
+            store.conn.execute(f"DROP INDEX {name}")  # what a load killed half-way leaves
+    with Store(tmp_path / "x.db") as store:
+        assert _indexes(store) == before
+        assert sorted(item["id"] for item in search(store, query).items) == expected

@@ -145,7 +145,7 @@ class ItemRow(NamedTuple):
         return self.id, self.collection
 
 
-def _item_row(item: Any, wkb: bytes | None = None) -> ItemRow:
+def item_row(item: Any, wkb: bytes | None = None) -> ItemRow:
     """Validate an item and compute its column values; raise InvalidItem with the reason.
 
     ``wkb`` is the geometry's WKB when validation built it already (None: compute it here)."""
@@ -214,7 +214,7 @@ def item_rows(
         if entry.__class__ is not tuple:  # not even a JSON object
             entry = (f"item {number}", entry)  # type: ignore[assignment]
         try:
-            row = _item_row(entry[1], entry[2] if len(entry) == 3 else None)
+            row = item_row(entry[1], entry[2] if len(entry) == 3 else None)
         except InvalidItem as exc:
             yield Rejected(entry[0], str(exc))
             continue
@@ -499,7 +499,7 @@ class Store:
             previous = batch.get(row.key)
             if previous is not None and mode == "merge":
                 try:
-                    row = _item_row(merge_items(self._item(previous), self._item(row)))
+                    row = item_row(merge_items(self._item(previous), self._item(row)))
                 except InvalidItem as exc:
                     report.reject(where, str(exc))
                     continue
@@ -535,7 +535,7 @@ class Store:
                         new = self._item(row)
                         merged = merge_items(orjson.loads(old), new)
                         if merged != new:
-                            row = _item_row(merged)
+                            row = item_row(merged)
                     if self._text(row) == old:
                         unchanged += 1
                     else:

@@ -271,7 +271,7 @@ class PgstacStore:
     ) -> Any:
         """Insert or update items in batches (one transaction each); bad records are counted, not fatal."""
         from catalog.pystac_io import item_dicts
-        from catalog.store import Rejected, WriteReport, _item_row
+        from catalog.store import Rejected, WriteReport, item_row
         from catalog.validate import validated
 
         self._writable()
@@ -288,7 +288,7 @@ class PgstacStore:
                     continue
                 where, item = entry if isinstance(entry, tuple) else (f"item {number}", entry)
                 try:
-                    _item_row(item)  # the one validity rule of both backends (after catalog.validate)
+                    item_row(item)  # the one validity rule of both backends (after catalog.validate)
                     if item.get("geometry") is None:
                         raise InvalidItem(f"item {item['id']!r} has no geometry (pgstac stores only located items)")
                 except InvalidItem as exc:

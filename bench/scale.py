@@ -216,16 +216,20 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         common.dataset(n)
         label = common.size_label(n)
-        result: dict[str, Any] = {"benchmark": "scale", "machine": common.machine_facts(), "n": n}
+        name = "scale" if n == 10_000_000 else f"scale-{label}"
+        result: dict[str, Any] = {"benchmark": "scale", "machine": common.machine_facts(), "n": n, "complete": False}
         log(f"scale {label}: import ...")
         result["import"] = _child("bench.build_store", label, "--rebuild")
+        common.write_result(name, result)  # after every step: a run cut short keeps what it measured
         common_args = ["--size", label, "--placements", str(args.placements)]
         for step in ("queries", "oracle", "walk", "export", "count"):
             log(f"scale {label}: {step} ...")
             result[step] = _child("bench.scale", *common_args, "--rounds", str(args.rounds),
                                   "--sample", str(args.sample), "--child", step)  # fmt: skip
+            common.write_result(name, result)
         result["elapsed_s"] = round(time.perf_counter() - started, 1)
-        common.write_result("scale" if n == 10_000_000 else f"scale-{label}", result)
+        result["complete"] = True
+        common.write_result(name, result)
     worst = max(entry["eocat"]["median_ms"] for entry in result["queries"].values())
     print(f"scale {label}: import {result['import']['items_per_s']:,} items/s, peak RSS "
           f"{result['import']['peak_rss_mib']} MiB, {result['import']['bytes_per_item']} B/item; worst shape median "

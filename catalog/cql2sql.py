@@ -261,12 +261,16 @@ class FilterCompiler:
         # Only the operands a rule uses get bound (str() of a _Deferred binds it).
         return "(" + _TEMPORAL_RULES[op].format(s1=s1, e1=e1, s2=s2, e2=e2) + ")"
 
-    def _array(self, op: str, args: list[Any]) -> str:
+    def _array_operands(self, op: str, args: list[Any]) -> tuple[str, list[Any]]:
+        """The column and the literal values of an array operator (every dialect's first step)."""
         name = property_name(args[0])
         values = args[1]
         if name is None or not isinstance(values, list):
             raise InvalidQuery(f"{op} needs a property and an array literal")
-        column = self._property(name)
+        return self._property(name), values
+
+    def _array(self, op: str, args: list[Any]) -> str:
+        column, values = self._array_operands(op, args)
         if op == "a_equals":
             return f"({column} = {self._bind(orjson.dumps(values).decode())})"
         placeholders = ", ".join(self._bind(value) for value in values) or "NULL"

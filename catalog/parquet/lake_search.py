@@ -333,11 +333,7 @@ class _LakeFilterCompiler(FilterCompiler):
         return super()._interval(node)
 
     def _array(self, op: str, args: list[Any]) -> str:
-        name = property_name(args[0])
-        values = args[1]
-        if name is None or not isinstance(values, list):
-            raise InvalidQuery(f"{op} needs a property and an array literal")
-        column = self._property(name)
+        column, values = self._array_operands(op, args)
         literal = "[" + ", ".join(self._bind(value) for value in values) + "]"
         if op == "a_equals":
             return f"({column} = {literal})"

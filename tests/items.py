@@ -37,6 +37,18 @@ def make_item(
     }
 
 
+def lake_items(step: int = 1, cloud_cover: float | None = None, platform: str = "sentinel-2a") -> list[dict[str, Any]]:
+    """1,800 items in two collections over three years and nine months (every ``step``-th of them): the
+    export tests' small lake. ``cloud_cover`` None gives each item its own value."""
+    return [
+        make_item(f"{collection}-{year}-{n}", collection, x=n % 50, y=n % 40,
+                  datetime=f"{year}-0{1 + n % 9}-02T10:00:00Z",
+                  properties={"eo:cloud_cover": float(n % 100) if cloud_cover is None else cloud_cover,
+                              "platform": platform})
+        for collection in ("alpha", "beta") for year in (2022, 2023, 2024) for n in range(0, 300, step)
+    ]  # fmt: skip
+
+
 def all_stored_items(store: CatalogStore) -> list[dict[str, Any]]:
     """Every stored item, read through the store's bulk-read interface (bodies may be compressed)."""
     return [

@@ -25,7 +25,7 @@ from catalog.search import Query, count, iter_items, search
 from catalog.store import Store
 from emulators import s3 as s3_support
 from eocat.cli import main
-from tests.items import make_item
+from tests.items import lake_items, make_item
 from tests.paging import lake_order, sort_values, walk
 
 POLYGON = "POLYGON((-10 30, 20 30, 20 60, -10 60, -10 30))"
@@ -51,12 +51,7 @@ def bucket(moto: s3_support.MotoServer, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture()
 def small_store(tmp_path: Path) -> Store:
     store = Store(tmp_path / "cat.db")
-    items = [
-        make_item(f"{collection}-{year}-{n}", collection, x=n % 50, y=n % 40,
-                  datetime=f"{year}-0{1 + n % 9}-02T10:00:00Z",
-                  properties={"eo:cloud_cover": float(n % 100), "platform": "sentinel-2a"})
-        for collection in ("alpha", "beta") for year in (2022, 2023, 2024) for n in range(300)
-    ]  # fmt: skip
+    items = lake_items()
     assert store.upsert_items(items).inserted == len(items)
     return store
 
@@ -203,12 +198,7 @@ def test_kill_during_export_leaves_the_previous_lake_readable(
     before = moto.objects(bucket)
     old_counts = run_sql(lake, 'SELECT count(*) AS n, sum("eo:cloud_cover") AS c FROM items').to_pylist()
 
-    small_store.upsert_items([
-        make_item(f"{collection}-{year}-{n}", collection, x=n % 50, y=n % 40,
-                  datetime=f"{year}-0{1 + n % 9}-02T10:00:00Z",
-                  properties={"eo:cloud_cover": 1.0, "platform": "sentinel-2c"})
-        for collection in ("alpha", "beta") for year in (2022, 2023, 2024) for n in range(0, 300, 7)
-    ])  # fmt: skip
+    small_store.upsert_items(lake_items(step=7, cloud_cover=1.0, platform="sentinel-2c"))
     small_store.close()
     signal_file, errors = tmp_path / "uploaded", tmp_path / "child.err"
     with open(errors, "wb") as sink:

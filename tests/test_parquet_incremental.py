@@ -13,7 +13,7 @@ from catalog.parquet import convert, export_parquet
 from catalog.parquet import export as export_module
 from catalog.parquet.reader import read_parquet_records
 from catalog.store import Store
-from tests.items import make_item
+from tests.items import lake_items, make_item
 
 
 def snapshot(directory: Path) -> dict[str, tuple[int, int, str]]:
@@ -31,12 +31,7 @@ def items_in(path: Path) -> dict[str, dict[str, Any]]:
 @pytest.fixture()
 def store(tmp_path: Path) -> Store:
     store = Store(tmp_path / "cat.db")
-    items = [
-        make_item(f"{collection}-{year}-{n}", collection, x=n % 50, y=n % 40,
-                  datetime=f"{year}-0{1 + n % 9}-02T10:00:00Z",
-                  properties={"eo:cloud_cover": float(n % 100), "platform": "sentinel-2a"})
-        for collection in ("alpha", "beta") for year in (2022, 2023, 2024) for n in range(300)
-    ]  # fmt: skip
+    items = lake_items()
     assert store.upsert_items(items).inserted == len(items)
     return store
 

@@ -11,6 +11,18 @@ if TYPE_CHECKING:
     from catalog.backend import CatalogStore
 
 
+#: a minimal valid STAC Collection for CLI tests (the items of make_item name their own collections)
+COLLECTION = {
+    "type": "Collection",
+    "stac_version": "1.1.0",
+    "id": "test-collection",
+    "description": "d",
+    "license": "CC-BY-4.0",
+    "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]}, "temporal": {"interval": [["2024-01-01T00:00:00Z", None]]}},
+    "links": [],
+}
+
+
 def make_item(
     item_id: str = "item-1",
     collection: str = "test-collection",

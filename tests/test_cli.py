@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from eocat.cli import main
-from tests.items import make_item
+from tests.items import COLLECTION, make_item
 
 
 @pytest.fixture
@@ -28,17 +28,6 @@ def db(tmp_path: Path) -> str:
 def write_ndjson(path: Path, items: list[dict]) -> Path:
     path.write_bytes(b"".join(orjson.dumps(item) + b"\n" for item in items))
     return path
-
-
-COLLECTION = {
-    "type": "Collection",
-    "stac_version": "1.1.0",
-    "id": "test-collection",
-    "description": "d",
-    "license": "CC-BY-4.0",
-    "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]}, "temporal": {"interval": [["2024-01-01T00:00:00Z", None]]}},
-    "links": [],
-}
 
 
 @pytest.fixture

@@ -13,18 +13,9 @@ from click.testing import CliRunner
 
 from emulators.cdse import CdseEmulator, SyntheticProducts
 from eocat.cli import main
-from tests.items import make_item
+from tests.items import COLLECTION, make_item
 
 SELECTION = {"--collections", "--ids", "--bbox", "--intersects", "--datetime", "--filter"}
-COLLECTION = {
-    "type": "Collection",
-    "stac_version": "1.1.0",
-    "id": "test-collection",
-    "description": "d",
-    "license": "CC-BY-4.0",
-    "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]}, "temporal": {"interval": [["2024-01-01T00:00:00Z", None]]}},
-    "links": [],
-}
 
 
 def _command(path: str) -> click.Command:

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -188,41 +187,24 @@ def test_export_parquet_gives_the_same_items_as_from_sqlite(
     assert again.written == [] and len(again.unchanged) == len(reports["pgstac"].written)
 
 
-def test_two_api_processes_share_one_database(pgstac_sample_store: PgstacStore) -> None:
+def test_two_api_processes_share_one_database(pgstac_sample_store: PgstacStore, tmp_path: Path) -> None:
     """Stateless API workers: two ``eocat serve`` processes on one pgstac database answer alike."""
     import httpx
 
-    from catalog.pgstac.cluster import free_port
+    from tests.api_fixtures import Server
 
-    ports = [free_port(), free_port()]
-    servers = [
-        subprocess.Popen(
-            [EOCAT, "--db", pgstac_sample_store.url, "serve", "--port", str(port), "--workers", "2"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
+    servers = [Server(pgstac_sample_store.url, extra_args=("--workers", "2"), log_dir=tmp_path) for _ in range(2)]
     try:
         answers = []
-        for port in ports:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/", timeout=2).raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    assert time.monotonic() < deadline, "the API did not start"
-                    time.sleep(0.2)
+        for server in servers:
             cloudy = {"op": "<", "args": [{"property": "eo:cloud_cover"}, 50]}
             body = {"bbox": [170, -60, -170, 60], "filter": cloudy, "filter-lang": "cql2-json",
                     "sortby": [{"field": "id", "direction": "asc"}], "limit": 200}  # fmt: skip
-            page = httpx.post(f"http://127.0.0.1:{port}/search", json=body, timeout=60).json()
+            page = httpx.post(f"{server.url}/search", json=body, timeout=60).json()
             answers.append([feature["id"] for feature in page["features"]])
         expected = Query.parse(bbox="170,-60,-170,60", filter="eo:cloud_cover < 50", sortby="id", limit=200)
         library = [item["id"] for item in iter_items(pgstac_sample_store, expected)][:200]
         assert answers[0] == answers[1] == library and library
     finally:
         for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()

@@ -7,11 +7,7 @@ search (several forms) → collections → stack → export parquet → serve (S
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +17,13 @@ import pytest
 from click.testing import CliRunner
 
 from catalog.parquet.reader import read_parquet_records
-from catalog.pgstac.cluster import free_port
 from emulators.asf import AsfEmulator
 from emulators.cdse import CdseEmulator
 from emulators.s1truth import SyntheticBursts
 from eocat import samples
 from eocat.cli import main
+from tests.api_fixtures import Server
 
-EOCAT = str(Path(sys.executable).parent / "eocat")
 SEARCHES = [
     ["--sortby", "id"],
     ["--bbox", "170,-60,-170,60", "--sortby", "id"],
@@ -82,30 +77,17 @@ def session(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
     exported = [r[1] for r in records if isinstance(r, tuple) and r[1].get("type") == "Feature"]
     out["export"] = sorted(exported, key=lambda item: (item["collection"], item["id"]))
 
-    port = free_port()
-    server = subprocess.Popen([EOCAT, "--db", db, "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, env={**os.environ})  # fmt: skip
+    server = Server(db, log_dir=tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stderr and server.stderr.read()
-                time.sleep(0.2)
-        features = []
-        url: str | None = f"http://127.0.0.1:{port}/search?limit=100&sortby=id&bbox=-180,-90,0,90"
+        features: list[str] = []
+        url: str | None = f"{server.url}/search?limit=100&sortby=id&bbox=-180,-90,0,90"
         while url:
             page = httpx.get(url, timeout=30).json()
             features.extend(feature["id"] for feature in page["features"])
             url = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
         out["api"] = features
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if server.stderr:
-            server.stderr.close()
+        server.stop()
     # the emulators listen on new ports each run: hrefs name them
     return json.loads(re.sub(r"http://127\.0\.0\.1:\d+", "http://emulator", json.dumps(out)))
 

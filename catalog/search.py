@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ import numpy
 import orjson
 import shapely
 
+from catalog import grid
 from catalog.columns import HOT_BY_NAME, index_days
 from catalog.cql2sql import FilterCompiler, parse_filter, property_json_sql
 from catalog.errors import InvalidQuery, NotFound
@@ -307,12 +308,21 @@ def _canonical_days(days: float) -> str:
         return MIN_TIME if days < 0 else MAX_TIME
 
 
+# A query area is looked up in the grid index (catalog.grid) when it spans at most this many cells
+# (each an index seek); larger areas, where most items in the window match anyway, use the R*Tree.
+# Measured at 1M items: a 20-degree box (about 1,000 cells) probes a year in 1.4 ms through the grid
+# and 4-6 ms through the R*Tree; a continent (about 3,000 cells) is faster in the R*Tree.
+GRID_MAX_CELLS = 2000
+
+
 @dataclass
 class Probe:
-    """What the R*Tree needs for a query: boxes, collection numbers and the time range (days)."""
+    """What the spatial indexes need for a query: boxes, collections and the grid cells to read."""
 
     boxes: list[Box]
-    collections: tuple[int, int] | None  # min and max number; None: any collection
+    collections: tuple[int, int] | None  # min and max number (the R*Tree's); None: any collection
+    names: tuple[str, ...] = ()  # the collections by name (the grid index's)
+    cells: list[int] | None = None  # the grid cells to read; None: use the R*Tree
     empty: bool = False  # the query names no stored collection
 
 
@@ -325,7 +335,64 @@ def _probe(store: Store, query: Query) -> Probe | None:
         if not found:
             return Probe([], None, empty=True)
         numbers = (min(found), max(found))
-    return Probe(query.area.index_boxes(), numbers)
+    boxes = query.area.index_boxes()
+    levels = store.grid_levels()
+    cells = None
+    if levels is not None and grid.cells_count(boxes, levels) <= GRID_MAX_CELLS:
+        cells = grid.query_cells(boxes, levels)
+    return Probe(boxes, numbers, query.collections, cells)
+
+
+#: An index candidate: its key and, when the index knows it (the grid's), its sort datetime.
+Candidate = tuple[int, str | None]
+
+
+def _candidates(store: Store, probe: Probe, window: tuple[str, str], cap: int) -> list[Candidate] | None:
+    """The items that may match the probe and whose sort datetime may lie in ``window`` (canonical,
+    inclusive); None when there are more than ``cap``."""
+    if probe.cells is not None:
+        return store.grid_candidates(probe.cells, probe.boxes, probe.names, window, cap)  # type: ignore[return-value]
+    days = (_days(window[0]), _days(window[1]))
+    pks = store.rtree_candidates(probe.boxes, probe.collections, days, cap)
+    return None if pks is None else [(pk, None) for pk in pks]
+
+
+def _read_candidates(
+    base: Compiled,
+    found: list[Candidate],
+    terms: Callable[[Compiled], list[str]],
+    travel: list[tuple[str, bool]],
+    token_values: list[Any] | None,
+    token_pk: int | None,
+    wanted: int,
+    run: Any,
+) -> list[Any]:
+    """The first ``wanted`` matching rows among the candidates (and ``terms(statement)``), in travel order.
+
+    Candidates with their sort datetime are read in that order, a few at a time (a page of a long
+    window reads about its own length in rows, not every candidate); others all at once.
+    """
+    if not found:
+        return []
+    if travel[0][0] != "datetime" or found[0][1] is None:
+        statement = base.copy()
+        pks = orjson.dumps([pk for pk, _ in found]).decode()
+        among = f"pk IN (SELECT value FROM json_each({statement.bind(pks)}))"
+        return run(statement, [among, *terms(statement)], wanted, by_key=True)
+    descending = travel[0][1]
+    ordered = found[::-1] if descending else found
+    if token_values is not None and token_values[0] is not None and token_pk is not None:
+        edge = (str(token_values[0]), token_pk)  # skip what lies before the token (run's keyset drops it too)
+        ordered = [c for c in ordered if ((c[1], c[0]) < edge if descending else (c[1], c[0]) > edge)]
+    rows: list[Any] = []
+    start, size = 0, 2 * wanted
+    while start < len(ordered) and len(rows) < wanted:
+        statement = base.copy()
+        pks = orjson.dumps([pk for pk, _ in ordered[start : start + size]]).decode()
+        chunk = [f"pk IN (SELECT value FROM json_each({statement.bind(pks)}))", *terms(statement)]
+        rows += run(statement, chunk, wanted - len(rows), by_key=True)
+        start, size = start + size, size * 4
+    return rows
 
 
 def _time_bounds(store: Store, query: Query) -> tuple[str, str]:
@@ -493,9 +560,18 @@ def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> list[
         low, high = _time_bounds(store, query)
         if low > high:
             return None
-        pks = store.rtree_candidates(probe.boxes, probe.collections, (_days(low), _days(high)), CANDIDATE_CAP)
-        if pks is not None:
-            return [f"pk IN (SELECT value FROM json_each({compiled.bind(orjson.dumps(pks).decode())}))"]
+        found = _candidates(store, probe, (low, high), CANDIDATE_CAP)
+        if found is not None:
+            pks = orjson.dumps([pk for pk, _ in found]).decode()
+            return [f"pk IN (SELECT value FROM json_each({compiled.bind(pks)}))"]
+        if probe.cells is not None and query.area is not None:
+            cells = compiled.bind(orjson.dumps(probe.cells).decode())
+            return [
+                f"cell IN (SELECT value FROM json_each({cells}))",
+                f"datetime >= {compiled.bind(low)}",
+                f"datetime <= {compiled.bind(high)}",
+                compiled.box_sql(query.area),
+            ]
         return [_rtree_sql(compiled, probe, (_days(low), _days(high)))]
     return _datetime_terms(store, compiled)
 
@@ -592,14 +668,14 @@ def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> Se
     signature = sort_signature(query.sortby)
     base = compiled.copy()
     expressions = [(_sort_expression(key, base), key.descending) for key in query.sortby]
-    direction, keyset, token_values = "next", [], None
+    direction, keyset, token_values, token_pk = "next", [], None, None
     if query.token:
         direction, values, pk = decode_token(query.token, signature)
         if len(values) != len(expressions):
             raise InvalidQuery("invalid paging token: pass the token of a previous page unchanged")
         travel = [(expr, desc != (direction == "prev")) for expr, desc in expressions]
         keyset = [_after(travel, values, pk, base, nulls_last=direction == "next")]
-        token_values = values
+        token_values, token_pk = values, pk
     travel = [(expr, desc != (direction == "prev")) for expr, desc in expressions]
     pk_desc = travel[0][1]
     order = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}{_nulls(expr, desc, direction)}" for expr, desc in travel)
@@ -608,13 +684,17 @@ def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> Se
     probe = _probe(store, query)
     need = query.limit + 1
 
-    def run(statement: Compiled, terms: list[str], wanted: int) -> list[Any]:
-        """(pk, key values...) of the first ``wanted`` matching rows in travel order."""
+    def run(statement: Compiled, terms: list[str], wanted: int, by_key: bool = False) -> list[Any]:
+        """(pk, key values...) of the first ``wanted`` matching rows in travel order.
+
+        ``by_key``: the terms list the candidates' keys; the rows are looked up by key (SQLite would
+        otherwise walk a sort index through the whole window to skip its sort step)."""
         where = statement.where_sql([*keyset, *terms])
+        table = "items NOT INDEXED" if by_key else "items"
         if query.area is None:
-            sql = f"SELECT pk{key_columns} FROM items{where} ORDER BY {order} LIMIT {statement.bind(wanted)}"
+            sql = f"SELECT pk{key_columns} FROM {table}{where} ORDER BY {order} LIMIT {statement.bind(wanted)}"
             return store.conn.execute(sql, statement.params).fetchall()
-        sql = f"SELECT pk{key_columns}, {statement.inside}, geometry FROM items{where} ORDER BY {order}"
+        sql = f"SELECT pk{key_columns}, {statement.inside}, geometry FROM {table}{where} ORDER BY {order}"
         return [row[:-2] for row in _exact_rows(query.area, store.conn.execute(sql, statement.params), wanted)]
 
     candidates: int | None = None
@@ -622,7 +702,7 @@ def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> Se
     if probe is not None and probe.empty:
         pass
     elif probe is not None:
-        rows, candidates = _search_spatial(store, base, probe, travel, token_values, need, run)
+        rows, candidates = _search_spatial(store, base, probe, travel, (token_values, token_pk), need, run)
     else:
         rows = run(base, _datetime_terms(store, base), need)
     more = len(rows) > query.limit
@@ -651,20 +731,19 @@ def _search_spatial(
     base: Compiled,
     probe: Probe,
     travel: list[tuple[str, bool]],
-    token_values: list[Any] | None,
+    token: tuple[list[Any] | None, int | None],
     need: int,
     run: Any,
 ) -> tuple[list[Any], int | None]:
     """Rows of a spatial query's page: all candidates at once, or time slab by time slab."""
     query = base.query
+    token_values, token_pk = token
     low, high = _time_bounds(store, query)
     if low > high:
         return [], 0
-    whole = store.rtree_candidates(probe.boxes, probe.collections, (_days(low), _days(high)), CANDIDATE_CAP)
-    if whole is not None:  # few candidates: read them all, sort, done
-        statement = base.copy()
-        terms = [f"pk IN (SELECT value FROM json_each({statement.bind(orjson.dumps(whole).decode())}))"]
-        return run(statement, terms, need), len(whole)
+    whole = _candidates(store, probe, (low, high), CANDIDATE_CAP)
+    if whole is not None:  # few candidates: read them (in order when their datetimes are known), done
+        return _read_candidates(base, whole, lambda _: [], travel, token_values, token_pk, need, run), len(whole)
     if travel[0][0] != "datetime" or query.area is None:  # another sort order: test bbox columns along it
         statement = base.copy()
         boxes = [statement.box_sql(query.area)] if query.area is not None else []
@@ -703,20 +782,26 @@ def _slabs(
         far = max(low, edge - width) if descending else min(high, edge + width)
         final = far == (low if descending else high)
         far_text = bounds[0] if (final and descending) else bounds[1] if final else _canonical_days(far)
-        t0, t1 = (far, edge) if descending else (edge, far)
-        pks = store.rtree_candidates(probe.boxes, probe.collections, (t0, t1), CANDIDATE_CAP)
+        window = (far_text, edge_text) if descending else (edge_text, far_text)
+        pks = _candidates(store, probe, window, CANDIDATE_CAP)
         if pks is None and width > 1e-4:
             width /= _SLAB_SHRINK
             continue
-        statement = base.copy()
-        if pks is None:  # a moment with more candidates than the cap: scan it along the bbox columns
-            terms = [statement.box_sql(base.query.area) if base.query.area else "1"]
-        else:
-            terms = [f"pk IN (SELECT value FROM json_each({statement.bind(orjson.dumps(pks).decode())}))"]
         near_op = ("<=" if inclusive else "<") if descending else (">=" if inclusive else ">")
         far_op = ">=" if descending else "<="
-        terms += [f"datetime {near_op} {statement.bind(edge_text)}", f"datetime {far_op} {statement.bind(far_text)}"]
-        found = run(statement, terms, need - len(rows))
+
+        def in_slab(
+            statement: Compiled, near: str = edge_text, far: str = far_text, ops: tuple[str, str] = (near_op, far_op)
+        ) -> list[str]:
+            return [f"datetime {ops[0]} {statement.bind(near)}", f"datetime {ops[1]} {statement.bind(far)}"]
+
+        if pks is None:  # a moment with more candidates than the cap: scan it along the bbox columns
+            statement = base.copy()
+            terms = [statement.box_sql(base.query.area) if base.query.area else "1", *in_slab(statement)]
+            found = run(statement, terms, need - len(rows))
+        else:
+            travel = [("datetime", descending)]
+            found = _read_candidates(base, pks, in_slab, travel, None, None, need - len(rows), run)
         rows += found
         if final:
             break

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import orjson
 import pystac
 
-from catalog import geo
+from catalog import geo, grid
 from catalog.bodies import Bodies
 from catalog.checkpoints import FinishedWindow
 from catalog.columns import EPOCH as _EPOCH
@@ -244,7 +244,8 @@ class Store:
         self._collection_ids: set[str] | None = None
         self._data_version = 0
         self._collection_numbers: dict[str, int] = {}
-        self._probe_memo: tuple[Any, list[int] | None] | None = None
+        self._probe_memo: tuple[Any, Any] | None = None
+        self._levels_memo: tuple[Any, tuple[int, ...] | None] | None = None
         self._writes = 0  # this connection's own commits (data_version only sees other connections')
 
     def _open(self) -> None:
@@ -821,15 +822,11 @@ class Store:
     def rtree_candidates(
         self, boxes: Sequence[geo.Box], collections: tuple[int, int] | None, days: tuple[float, float], cap: int
     ) -> list[int] | None:
-        """Keys of the items whose index entry meets a box, the collection range and the time range.
+        """Keys of the items whose R*Tree entry meets a box, the collection range and the time range.
 
         None when there are more than ``cap``. The last answer is remembered until the file changes,
         so a page and its count (the API's ``numberMatched``) probe once.
         """
-        key = (tuple(boxes), collections, days, cap)
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-        if self._probe_memo is not None and self._probe_memo[0] == (key, version, self._writes):
-            return self._probe_memo[1]
         terms = "minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ? AND mint <= ? AND maxt >= ?"
         params: list[Any] = []
         parts = []
@@ -843,15 +840,65 @@ class Store:
         # UNION ALL streams (UNION would build the whole set before LIMIT); an item found by two
         # boxes counts twice here, which only makes the cap a little stricter.
         sql = " UNION ALL ".join(parts) + f" LIMIT {int(cap) + 1}"
+        key = ("rtree", tuple(boxes), collections, days, cap)
+        return self._probe(key, sql, params, cap, lambda rows: list(dict.fromkeys(row[0] for row in rows)))
+
+    def grid_levels(self) -> tuple[int, ...] | None:
+        """The grid levels (:mod:`catalog.grid`) that hold items; None while the grid index is missing."""
+        version = (self.conn.execute("PRAGMA data_version").fetchone()[0], self._writes)
+        if self._levels_memo is not None and self._levels_memo[0] == version:
+            return self._levels_memo[1]
+        levels: tuple[int, ...] | None = None
+        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'items_cell'").fetchone():
+            levels = tuple(
+                level
+                for level in range(grid.LEVELS)
+                if self.conn.execute(
+                    "SELECT 1 FROM items INDEXED BY items_cell WHERE cell >= ? AND cell < ? LIMIT 1",
+                    grid.level_range(level),
+                ).fetchone()
+            )
+        self._levels_memo = (version, levels)
+        return levels
+
+    def grid_candidates(
+        self,
+        cells: Sequence[int],
+        boxes: Sequence[geo.Box],
+        collections: Sequence[str],
+        window: tuple[str, str],
+        cap: int,
+    ) -> list[tuple[int, str]] | None:
+        """(key, sort datetime) of the items of the grid cells whose bbox meets a box and whose sort datetime
+        lies in ``window`` (canonical, inclusive), in (datetime, key) order, from index entries alone; None
+        when there are more than ``cap``."""
+        params: list[Any] = [orjson.dumps(list(cells)).decode(), window[0], window[1]]
+        unwrapped_maxx = "(CASE WHEN minx > maxx THEN maxx + 360 ELSE maxx END)"
+        tests = []
+        for minx, miny, maxx, maxy in boxes:
+            tests.append(f"(minx <= ? AND {unwrapped_maxx} >= ? AND miny <= ? AND maxy >= ?)")
+            params += [maxx, minx, maxy, miny]
+        sql = (
+            "SELECT pk, datetime FROM items INDEXED BY items_cell WHERE cell IN (SELECT value FROM json_each(?)) "
+            f"AND datetime >= ? AND datetime <= ? AND ({' OR '.join(tests)})"
+        )
+        if collections:
+            sql += f" AND collection IN ({', '.join('?' * len(collections))})"
+            params += list(collections)
+        sql += f" LIMIT {int(cap) + 1}"
+        key = ("grid", tuple(cells), tuple(boxes), tuple(collections), window, cap)
+        return self._probe(key, sql, params, cap, lambda rows: sorted(set(rows), key=lambda row: (row[1], row[0])))
+
+    def _probe(self, key: Any, sql: str, params: list[Any], cap: int, shape: Callable[[list[Any]], Any]) -> Any:
+        """Run an index probe (None past ``cap`` rows, else ``shape(rows)``), or answer from the last
+        one when neither it nor the file changed."""
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._probe_memo is not None and self._probe_memo[0] == (key, version, self._writes):
+            return self._probe_memo[1]
         rows = self.conn.execute(sql, params).fetchall()
-        found = None if len(rows) > cap else list(dict.fromkeys(row[0] for row in rows))
+        found = None if len(rows) > cap else shape(rows)
         self._probe_memo = ((key, version, self._writes), found)
         return found
-
-    def rtree_hits(self, boxes: Sequence[geo.Box], cap: int) -> int:
-        """How many R*Tree entries the boxes hit (any time, any collection), counting no further than ``cap``."""
-        found = self.rtree_candidates(boxes, None, (-1e7, 1e7), cap)
-        return cap if found is None else len(found)
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the database file and truncate it (before copying the file)."""

@@ -1,8 +1,9 @@
 """Every query shape of issue 13 against the brute-force oracle, through every planner path.
 
-The planner reads all R*Tree candidates when there are few, and otherwise walks the window in
-time slabs (shrinking a slab whose probe is too big, growing it while it yields too little). The
-sample store is small, so the cap is lowered here to make the sample's queries take every path.
+The planner finds candidates in the grid index (areas of few cells) or the R*Tree (larger ones),
+reads them all when there are few, and otherwise walks the window in time slabs (shrinking a slab
+whose probe is too big, growing it while it yields too little). The sample store is small, so the
+cap is lowered here to make the sample's queries take every path, with each index.
 """
 
 from __future__ import annotations
@@ -38,11 +39,16 @@ FILTERS = {"none": {}, "collection+cloud": {"collections": "sentinel-2-l2a", "fi
 CLOUD = cql2.Expr("eo:cloud_cover < 20").to_json()
 
 
-@pytest.fixture(params=[12, 150], ids=["cap12", "cap150"])  # the default cap: test_search_bruteforce
+@pytest.fixture(
+    params=[(12, "grid"), (150, "grid"), (12, "rtree"), (150, "rtree")],
+    ids=["cap12-grid", "cap150-grid", "cap12-rtree", "cap150-rtree"],
+)  # the default cap and the planner's own choice of index: test_search_bruteforce
 def candidate_cap(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    cap = int(request.param)
-    monkeypatch.setattr(importlib.import_module("catalog.search"), "CANDIDATE_CAP", cap)
-    return cap
+    cap, index = request.param
+    planner = importlib.import_module("catalog.search")
+    monkeypatch.setattr(planner, "CANDIDATE_CAP", cap)
+    monkeypatch.setattr(planner, "GRID_MAX_CELLS", 10**9 if index == "grid" else -1)
+    return int(cap)
 
 
 def _truth(items: list[dict[str, Any]], box: str, window: str, filters: str) -> list[dict[str, Any]]:
@@ -118,13 +124,13 @@ def test_prev_pages_walk_back_through_slabs(sample_store: Store, candidate_cap: 
 
 def test_a_page_and_its_count_probe_the_index_once(sample_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     probes: list[Any] = []
-    original = Store.rtree_candidates
+    original = Store._probe
 
-    def counting(self: Store, *args: Any, **kwargs: Any) -> Any:
-        probes.append(args)
-        return original(self, *args, **kwargs)
+    def counting(self: Store, key: Any, *args: Any, **kwargs: Any) -> Any:
+        probes.append(key)
+        return original(self, key, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "rtree_candidates", counting)
+    monkeypatch.setattr(Store, "_probe", counting)
     query = _query("5deg", "1year", "none", limit=5)
     page = search(sample_store, query)
     assert page.candidates is not None  # few candidates: read at once, and the API may count them

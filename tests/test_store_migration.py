@@ -11,7 +11,7 @@ import orjson
 from catalog import geo
 from catalog.columns import HOT_PROPERTIES
 from catalog.migrations import MIGRATIONS, _sync_hot_columns
-from catalog.search import Query, count, iter_items
+from catalog.search import Query, _probe, count, iter_items
 from catalog.sqlite import sqlite_utils
 from catalog.store import Store
 from catalog.timeutil import canonical_lenient
@@ -85,6 +85,15 @@ def test_schema_2_catalogue_is_upgraded_in_place(tmp_path: Path, sample_items: l
         assert truth
         assert {item["id"] for item in iter_items(store, query)} == truth
         assert count(store, query) == len(truth)
+        # schema 4's grid index was built on open, and a small area is looked up in it
+        assert store.grid_levels()
+        minx, miny, *_ = geo.item_bbox(items[7]) or (0.0, 0.0, 0.0, 0.0)
+        small = [minx, miny, minx + 0.5, miny + 0.5]
+        query = Query.parse(bbox=small)
+        assert _probe(store, query).cells  # type: ignore[union-attr]
+        truth = {item["id"] for item in items if oracle.matches_geometry(item, oracle.bbox_geometry(small))}
+        assert items[7]["id"] in truth
+        assert {item["id"] for item in iter_items(store, query)} == truth
         # and it keeps working as a catalogue: a changed item is rewritten, compressed
         changed = {**first, "properties": {**first["properties"], "eo:cloud_cover": 1.5}}
         report = store.upsert_items([changed], mode="replace")

@@ -74,14 +74,20 @@ def read_records(source: str | Path) -> Iterator[Record]:
 
 
 def is_ndjson(source: str | Path) -> bool:
-    """Whether a file is plain NDJSON (its first non-blank line is a whole object); compressed files are not,
-    as the parallel import reads byte ranges of the file itself."""
+    """Whether a file is NDJSON (its first non-blank line is a whole object), compressed or not."""
     from catalog.parquet.reader import is_parquet
 
     if is_parquet(Path(source)):
         return False
-    with open(source, "rb") as stream:
+    with open_bytes(source) as stream:
         return _sniff(stream)[0] is not None
+
+
+def is_compressed(source: str | Path) -> bool:
+    """Whether a file starts with gzip's or zstd's magic bytes (:func:`open_bytes` decompresses it)."""
+    with open(source, "rb") as stream:
+        head = stream.read(4)
+    return head.startswith(_GZIP) or head == _ZSTD
 
 
 def _sniff(stream: IO[bytes]) -> tuple[Iterator[tuple[int, bytes]] | None, bytes]:

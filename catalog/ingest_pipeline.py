@@ -3,9 +3,10 @@ chunks of NDJSON lines; the importing process keeps input order, notes duplicate
 
 Per item, parsing, validation, row building and compression are most of an import's CPU and need
 nothing but the item (and its collection's document), while SQLite writes one transaction at a time.
-So a large NDJSON file goes to ``workers`` processes in byte ranges of whole lines, a few chunks
-ahead of the writer (memory stays bounded whatever the file's size); results come back in input
-order, so reports, merges of repeated ids and batch boundaries are those of a one-process import.
+So a large NDJSON file goes to ``workers`` processes in byte ranges of whole lines (a compressed one
+is decompressed here and its lines sent along), a few chunks ahead of the writer (memory stays
+bounded whatever the file's size); results come back in input order, so reports, merges of
+repeated ids and batch boundaries are those of a one-process import.
 
 A chunk holding a Collection record, or prepared before another chunk's Collection record was
 stored, is prepared again in the importing process once the collection is stored, so items are
@@ -20,9 +21,11 @@ import io
 import itertools
 import os
 import pickle
+import queue
 import sqlite3
 import subprocess
 import sys
+import threading
 import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -34,13 +37,14 @@ from urllib.parse import quote
 import orjson
 
 from catalog.bodies import Bodies
-from catalog.ingest import Record, is_ndjson, line_records, read_records
+from catalog.ingest import Record, is_compressed, is_ndjson, line_records, open_bytes, read_records
 from catalog.store import ItemRow, RowEntry, Store, WriteReport, item_rows
 from catalog.validate import NO_DUPLICATE_CHECK, Duplicates, validated
 
 CHUNK = 2000  # records prepared at once in-process
 CHUNK_BYTES = 2 * 2**20  # a worker's task: about 650 items of 3 KB (worker memory grows with it)
 MIN_BYTES = 48 * 2**20  # smaller NDJSON files are prepared in-process (starting workers costs ~1 s of CPU)
+COMPRESSION_GUESS = 8  # a gzip or zstd file counts as this many times its size (NDJSON of items: 5-10x)
 AHEAD = 3  # chunks queued per worker: enough to keep each busy while the writer writes; bounds memory
 
 Documents = dict[str, dict[str, Any]]
@@ -96,11 +100,13 @@ def prepare(records: list[Record], documents: Documents, bodies: Bodies | None) 
 
 # -- worker processes ------------------------------------------------------------------------------
 # A worker is ``python -m catalog.ingest_pipeline STORE``: it reads tasks (a byte range of the file,
-# its first line number, the collections' version) from stdin and writes Prepared chunks to stdout,
-# each a length-prefixed pickle. Tasks are tiny, so the importer never blocks writing one; it reads
-# results in the order it sent the tasks (round robin), so input order is kept.
+# its first line number, the collections' version; the lines themselves for a compressed file) from
+# stdin and writes Prepared chunks to stdout, each a length-prefixed pickle. Tasks are small, so the
+# importer never waits long writing one; it reads results in the order it sent the tasks (round
+# robin), so input order is kept.
 
-Task = tuple[str, int, int, int, int]  # path, offset, length, first line number, collections' version
+# path, offset, length, first line number, collections' version, the lines (None: read the range)
+Task = tuple[str, int, int, int, int, bytes | None]
 
 
 def _send(stream: IO[bytes], value: object) -> None:
@@ -118,10 +124,11 @@ def _receive(stream: IO[bytes]) -> Any:
 
 
 def _chunk_records(task: Task) -> list[Record]:
-    path, offset, length, first, _ = task
-    with open(path, "rb") as stream:
-        stream.seek(offset)
-        data = stream.read(length)
+    path, offset, length, first, _, data = task
+    if data is None:
+        with open(path, "rb") as stream:
+            stream.seek(offset)
+            data = stream.read(length)
     return list(line_records(path, enumerate(io.BytesIO(data), start=first)))
 
 
@@ -138,14 +145,13 @@ def worker_main(location: str) -> None:
     gc.disable()  # parsed JSON has no reference cycles; the collector would rescan every chunk's objects
     results = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must not corrupt the results
-    tasks = sys.stdin.buffer
+    tasks = _queued(sys.stdin.buffer)
     conn = sqlite3.connect(f"file:{quote(location)}?mode=ro", uri=True)
     bodies = Bodies(conn)
     version, documents = -1, {}
     while True:
-        try:
-            task = _receive(tasks)
-        except EOFError:
+        task = tasks.get()
+        if task is None:
             return
         try:
             if task[4] != version:  # a Collection record was stored since: read the documents again
@@ -157,6 +163,23 @@ def worker_main(location: str) -> None:
             )
         except Exception:
             _send(results, ("error", traceback.format_exc()))
+
+
+def _queued(stream: IO[bytes]) -> queue.SimpleQueue[Any]:
+    """Tasks as they arrive (None at the end), read by a thread: a task carrying lines is larger than a
+    pipe's buffer, and the importer sends the next ones while this worker's result waits to be read."""
+    tasks: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def read() -> None:
+        while True:
+            try:
+                tasks.put(_receive(stream))
+            except EOFError:
+                tasks.put(None)
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    return tasks
 
 
 class _Workers:
@@ -205,8 +228,12 @@ def default_workers() -> int:
     return cpus if cpus > 1 else 0
 
 
-def chunks(path: str | Path) -> Iterator[tuple[int, int, int]]:
-    """``(offset, length, first line number)`` of consecutive runs of whole lines, about CHUNK_BYTES each."""
+def chunks(path: str | Path) -> Iterator[tuple[int, int, int, bytes | None]]:
+    """``(offset, length, first line number, None)`` of consecutive runs of whole lines, about CHUNK_BYTES each;
+    for a compressed file ``(0, length, first line number, the lines)``, decompressed."""
+    if is_compressed(path):
+        yield from _decompressed_chunks(path)
+        return
     with open(path, "rb") as stream:
         start = position = 0
         number = 1
@@ -214,12 +241,29 @@ def chunks(path: str | Path) -> Iterator[tuple[int, int, int]]:
             cut = block.rfind(b"\n")
             if cut >= 0:
                 end = position + cut + 1
-                yield start, end - start, number
+                yield start, end - start, number, None
                 number += block.count(b"\n", 0, cut + 1)
                 start = end
             position += len(block)
         if position > start:
-            yield start, position - start, number
+            yield start, position - start, number, None
+
+
+def _decompressed_chunks(path: str | Path) -> Iterator[tuple[int, int, int, bytes | None]]:
+    number = 1
+    rest = b""
+    with open_bytes(path) as stream:
+        while block := stream.read(CHUNK_BYTES):
+            block = rest + block
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                rest = block
+                continue
+            lines, rest = block[: cut + 1], block[cut + 1 :]
+            yield 0, len(lines), number, lines
+            number += lines.count(b"\n")
+    if rest:
+        yield 0, len(rest), number, rest
 
 
 # -- the importer's side ---------------------------------------------------------------------------
@@ -288,7 +332,10 @@ class Pipeline:
         if str(source) == "-":
             return None
         workers = default_workers() if self._workers is None else self._workers
-        if workers < 1 or (self._workers is None and Path(source).stat().st_size < MIN_BYTES):
+        if not Path(source).is_file():  # a stac-geoparquet directory
+            return None
+        size = Path(source).stat().st_size * (COMPRESSION_GUESS if is_compressed(source) else 1)
+        if workers < 1 or (self._workers is None and size < MIN_BYTES):
             return None
         if not is_ndjson(source):
             return None
@@ -305,7 +352,8 @@ class Pipeline:
         def submit() -> None:
             found = next(ranges, None)
             if found is not None:
-                task = (path, *found, self._version)
+                offset, length, first, data = found
+                task = (path, offset, length, first, self._version, data)
                 pending.append((task, processes.submit(task)))
 
         for _ in range(AHEAD * workers):

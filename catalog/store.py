@@ -268,7 +268,8 @@ class Store:
             self.conn.execute(f"PRAGMA {pragma}")
         geo.register_functions(self.conn)
         self.conn.create_function("eocat_timestamp", 1, _timestamp_udf, deterministic=True)
-        self.schema_version = migrate(self.conn)
+        with self._bounded_memory():  # a migration may rewrite every row or build an index
+            self.schema_version = migrate(self.conn)
         self.bodies = Bodies(self.conn)
         self.conn.create_function("eocat_item", 1, self.bodies.decode, deterministic=True)
 
@@ -389,17 +390,20 @@ class Store:
     # -- items -----------------------------------------------------------------------------
     @contextmanager
     def _bounded_memory(self) -> Iterator[None]:
-        """Writes use a small page cache and no memory map.
+        """Writes, migrations and index builds use a small page cache, no memory map, and sort on disk.
 
         Pages read through the map count in the process's resident set, so with it a bulk load's
-        RSS grew with the file (1.5 GB at 1M items); the cache is capped the same way.
+        RSS grew with the file (1.5 GB at 1M items); the cache is capped the same way. Sorts (an
+        index built over 10M items) spill to temporary files instead of memory (2.5 GB at 10M).
         """
         mmap, cache = (self.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("mmap_size", "cache_size"))
         self.conn.execute("PRAGMA mmap_size = 0")
         self.conn.execute(f"PRAGMA cache_size = {-1024 * WRITE_CACHE_MIB}")
+        self.conn.execute("PRAGMA temp_store = FILE")
         try:
             yield
         finally:
+            self.conn.execute("PRAGMA temp_store = MEMORY")
             self.conn.execute(f"PRAGMA mmap_size = {int(mmap)}")
             self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
@@ -425,14 +429,9 @@ class Store:
         try:
             yield
         finally:
-            # the sorts spill to temporary files, the table is read through the capped cache: memory stays flat
-            self.conn.execute("PRAGMA temp_store = FILE")
-            try:
-                with self._bounded_memory(), self._writing():
-                    for _, sql in indexes:
-                        self.conn.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
-            finally:
-                self.conn.execute("PRAGMA temp_store = MEMORY")
+            with self._bounded_memory(), self._writing():  # memory stays flat: see _bounded_memory
+                for _, sql in indexes:
+                    self.conn.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
 
     def upsert_items(
         self,
@@ -906,8 +905,9 @@ class Store:
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics (cheap; run after large imports)."""
-        self.conn.execute("PRAGMA analysis_limit = 1000")
-        self.conn.execute("ANALYZE")
+        with self._bounded_memory():
+            self.conn.execute("PRAGMA analysis_limit = 1000")
+            self.conn.execute("ANALYZE")
 
 
 def placeholder_collection(collection_id: str) -> dict[str, Any]:

@@ -75,6 +75,25 @@ def test_workers_store_what_one_process_stores(tmp_path: Path, monkeypatch: pyte
     assert compressed2 == compressed > 4_000  # bodies use the collections' dictionaries once trained
 
 
+@pytest.mark.parametrize("compression", ["zstd", "gzip"])
+def test_workers_import_a_compressed_file_like_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compression: str
+) -> None:
+    import gzip
+
+    monkeypatch.setattr(ingest_pipeline, "CHUNK_BYTES", 150_000)  # chunks cut across compressed blocks
+    plain = _source(tmp_path / "items.ndjson", size=2_000)
+    packed = tmp_path / f"items.ndjson.{'zst' if compression == 'zstd' else 'gz'}"
+    data = plain.read_bytes()
+    packed.write_bytes(zstandard.ZstdCompressor().compress(data) if compression == "zstd" else gzip.compress(data))
+    alone, rows, boxes, _ = _import(plain, tmp_path / "alone.db", workers=0)
+    parallel, rows2, boxes2, _ = _import(packed, tmp_path / "parallel.db", workers=2)
+    assert rows2 == rows and boxes2 == boxes
+    expected = orjson.loads(orjson.dumps(alone.as_dict()).replace(str(plain).encode(), str(packed).encode()))
+    assert parallel.as_dict() == expected
+    assert f"{packed}:702: malformed JSON" in "\n".join(parallel.errors)  # line numbers of the decompressed text
+
+
 def test_an_import_again_with_workers_changes_nothing(tmp_path: Path) -> None:
     source = _source(tmp_path / "items.ndjson", size=2_600)
     db = tmp_path / "x.db"

@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         result["import"] = _child("bench.build_store", label, "--rebuild")
         common.write_result(name, result)  # after every step: a run cut short keeps what it measured
         common_args = ["--size", label, "--placements", str(args.placements)]
-        for step in ("queries", "oracle", "walk", "export", "count"):
+        for step in ("queries", "oracle", "walk", "count", "export"):  # the longest last
             log(f"scale {label}: {step} ...")
             result[step] = _child("bench.scale", *common_args, "--rounds", str(args.rounds),
                                   "--sample", str(args.sample), "--child", step)  # fmt: skip

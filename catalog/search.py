@@ -288,9 +288,12 @@ def compile_query(query: Query) -> Compiled:
 
 # -- planning (may consult the store's statistics and its R*Tree) --------------------------------------
 
-# A spatial query whose R*Tree probe yields at most this many candidates reads them all and sorts;
-# more, and a datetime-sorted page is read in time slabs from its end, each slab probed alone.
+# A spatial query whose index probe yields at most this many candidates reads them all and sorts;
+# more, and a datetime-sorted page is read in time slabs from its end, each slab probed alone. Grid
+# probes are cheap, so a datetime-sorted page of the grid goes to slabs past GRID_WHOLE_CAP already
+# (measured at 10M items, limit 100: a 1-5 degree box over 1-6 years 12.6 ms with 2,000, 5.7 with 200).
 CANDIDATE_CAP = 2000
+GRID_WHOLE_CAP = 200
 _SLAB_SHRINK = 8.0  # a slab with too many candidates is cut to 1/8th
 _SLAB_GROW_MAX = 16.0
 _DAY_MARGIN = 1e-3  # days: the R*Tree's float32 boxes are rounded outwards anyway
@@ -560,7 +563,10 @@ def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> list[
         low, high = _time_bounds(store, query)
         if low > high:
             return None
-        found = _candidates(store, probe, (low, high), CANDIDATE_CAP)
+        # the page's own probe first (remembered when it just ran: a page and its count probe once)
+        found = _candidates(store, probe, (low, high), _whole_cap(probe, by_datetime=True))
+        if found is None and _whole_cap(probe, by_datetime=True) < CANDIDATE_CAP:
+            found = _candidates(store, probe, (low, high), CANDIDATE_CAP)
         if found is not None:
             pks = orjson.dumps([pk for pk, _ in found]).decode()
             return [f"pk IN (SELECT value FROM json_each({compiled.bind(pks)}))"]
@@ -726,6 +732,14 @@ def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> Se
     return page
 
 
+def _whole_cap(probe: Probe, *, by_datetime: bool) -> int:
+    """How many candidates a page reads at once: past GRID_WHOLE_CAP, a datetime-sorted page of the grid
+    walks the window in slabs (a grid slab costs a few index ranges; an R*Tree slab a tree walk)."""
+    if probe.cells is not None and by_datetime:
+        return min(GRID_WHOLE_CAP, CANDIDATE_CAP)
+    return CANDIDATE_CAP
+
+
 def _search_spatial(
     store: Store,
     base: Compiled,
@@ -741,7 +755,7 @@ def _search_spatial(
     low, high = _time_bounds(store, query)
     if low > high:
         return [], 0
-    whole = _candidates(store, probe, (low, high), CANDIDATE_CAP)
+    whole = _candidates(store, probe, (low, high), _whole_cap(probe, by_datetime=travel[0][0] == "datetime"))
     if whole is not None:  # few candidates: read them (in order when their datetimes are known), done
         return _read_candidates(base, whole, lambda _: [], travel, token_values, token_pk, need, run), len(whole)
     if travel[0][0] != "datetime" or query.area is None:  # another sort order: test bbox columns along it
@@ -754,7 +768,8 @@ def _search_spatial(
             high = min(high, str(token_values[0]))
         else:
             low = max(low, str(token_values[0]))
-    return _slabs(store, base, probe, (low, high), descending, need, run), None
+    cap = _whole_cap(probe, by_datetime=True)
+    return _slabs(store, base, probe, (low, high), descending, need, run, cap), None
 
 
 def _slabs(
@@ -765,15 +780,16 @@ def _slabs(
     descending: bool,
     need: int,
     run: Any,
+    cap: int,
 ) -> list[Any]:
-    """Walk the window from its end (or start) in time slabs whose R*Tree probe stays small.
+    """Walk the window from its end (or start) in time slabs whose index probe stays within ``cap``.
 
     A slab holds the rows whose sort datetime lies in it; an item overlapping the slab in time is a
     candidate, so every such row is found. Slabs shrink when a probe is too big and grow with the
     observed yield, so a dense area costs a few small probes and a sparse one a few wide ones.
     """
     low, high = _days(bounds[0]), _days(bounds[1])
-    width = max((high - low) * (4 * need) / CANDIDATE_CAP, 1e-3)
+    width = max((high - low) * (4 * need) / cap, 1e-3)
     edge_text = bounds[1] if descending else bounds[0]  # the walk's moving edge (inclusive at first)
     inclusive = True
     rows: list[Any] = []
@@ -783,7 +799,7 @@ def _slabs(
         final = far == (low if descending else high)
         far_text = bounds[0] if (final and descending) else bounds[1] if final else _canonical_days(far)
         window = (far_text, edge_text) if descending else (edge_text, far_text)
-        pks = _candidates(store, probe, window, CANDIDATE_CAP)
+        pks = _candidates(store, probe, window, cap)
         if pks is None and width > 1e-4:
             width /= _SLAB_SHRINK
             continue
@@ -806,8 +822,8 @@ def _slabs(
         if final:
             break
         growth = _SLAB_GROW_MAX if not found else max(1.0, min(_SLAB_GROW_MAX, 1.5 * (need - len(rows)) / len(found)))
-        if pks is not None and len(pks) * growth > CANDIDATE_CAP:
-            growth = max(1.0, CANDIDATE_CAP / max(len(pks), 1))
+        if pks is not None and len(pks) * growth > cap:
+            growth = max(1.0, cap / max(len(pks), 1))
         width *= growth
         edge, edge_text, inclusive = far, far_text, False
     return rows

@@ -740,6 +740,39 @@ def _whole_cap(probe: Probe, *, by_datetime: bool) -> int:
     return CANDIDATE_CAP
 
 
+# A large area (the R*Tree's) is read along the datetime index, testing bbox columns on its entries,
+# when it holds at least DENSE_SHARE of the items in a sample of the window (a page then reads about
+# need / DENSE_SHARE index entries); sparser, the R*Tree finds its candidates. Measured at 10M items:
+# a continent page 10-15 ms through R*Tree slabs, 5-8 ms along the datetime index.
+DENSE_SHARE = 0.02
+_DENSITY_SAMPLE = 4000  # items in the sample slab at the walk's start
+
+
+def _dense(store: Store, probe: Probe, window: tuple[str, str], descending: bool, token: list[Any] | None) -> bool:
+    """Whether the probe's area holds at least DENSE_SHARE of the items in a slab where the walk starts."""
+    first, last = store.datetime_range()
+    total = store.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0]  # about the item count
+    if total == 0 or first >= last:
+        return False
+    low, high = window
+    if token is not None and token[0] is not None:
+        low, high = (low, min(high, str(token[0]))) if descending else (max(low, str(token[0])), high)
+    if low > high:
+        return False
+    width = (_days(last) - _days(first)) * _DENSITY_SAMPLE / total
+    if descending:
+        slab = (_canonical_days(max(_days(low), _days(high) - width)), high)
+    else:
+        slab = (low, _canonical_days(min(_days(high), _days(low) + width)))
+    items = store.conn.execute(
+        "SELECT count(*) FROM items WHERE datetime >= ? AND datetime <= ?", [slab[0], slab[1]]
+    ).fetchone()[0]
+    if items == 0:
+        return False
+    found = _candidates(store, probe, slab, _DENSITY_SAMPLE)
+    return found is None or len(found) >= DENSE_SHARE * items
+
+
 def _search_spatial(
     store: Store,
     base: Compiled,
@@ -755,7 +788,12 @@ def _search_spatial(
     low, high = _time_bounds(store, query)
     if low > high:
         return [], 0
-    whole = _candidates(store, probe, (low, high), _whole_cap(probe, by_datetime=travel[0][0] == "datetime"))
+    by_datetime = travel[0][0] == "datetime"
+    dense = by_datetime and probe.cells is None and query.area is not None
+    if dense and query.area is not None and _dense(store, probe, (low, high), travel[0][1], token_values):
+        statement = base.copy()  # a large area holding many of the window's items: test bbox columns along time
+        return run(statement, [statement.box_sql(query.area), *_datetime_terms(store, statement)], need), None
+    whole = _candidates(store, probe, (low, high), _whole_cap(probe, by_datetime=by_datetime))
     if whole is not None:  # few candidates: read them (in order when their datetimes are known), done
         return _read_candidates(base, whole, lambda _: [], travel, token_values, token_pk, need, run), len(whole)
     if travel[0][0] != "datetime" or query.area is None:  # another sort order: test bbox columns along it

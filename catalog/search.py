@@ -746,13 +746,16 @@ def _whole_cap(probe: Probe, *, by_datetime: bool) -> int:
 # a continent page 10-15 ms through R*Tree slabs, 5-8 ms along the datetime index.
 DENSE_SHARE = 0.02
 _DENSITY_SAMPLE = 4000  # items in the sample slab at the walk's start
+# Smaller stores probe the R*Tree over the whole window first (cheap there): a page that sees every
+# candidate lets the API count them (numberMatched).
+DENSE_MIN_ITEMS = 200_000
 
 
 def _dense(store: Store, probe: Probe, window: tuple[str, str], descending: bool, token: list[Any] | None) -> bool:
     """Whether the probe's area holds at least DENSE_SHARE of the items in a slab where the walk starts."""
     first, last = store.datetime_range()
     total = store.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0]  # about the item count
-    if total == 0 or first >= last:
+    if total < max(DENSE_MIN_ITEMS, 1) or first >= last:
         return False
     low, high = window
     if token is not None and token[0] is not None:

@@ -40,14 +40,17 @@ CLOUD = cql2.Expr("eo:cloud_cover < 20").to_json()
 
 
 @pytest.fixture(
-    params=[(12, "grid"), (150, "grid"), (12, "rtree"), (150, "rtree")],
-    ids=["cap12-grid", "cap150-grid", "cap12-rtree", "cap150-rtree"],
+    params=[(cap, index) for index in ("grid", "rtree", "dense") for cap in (12, 150)],
+    ids=lambda param: f"cap{param[0]}-{param[1]}",
 )  # the default cap and the planner's own choice of index: test_search_bruteforce
 def candidate_cap(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """grid: every area through the grid; rtree: through the R*Tree; dense: through the R*Tree, or
+    along the datetime index where the area holds many of the items (as in stores of 200k items up)."""
     cap, index = request.param
     planner = importlib.import_module("catalog.search")
     monkeypatch.setattr(planner, "CANDIDATE_CAP", cap)
     monkeypatch.setattr(planner, "GRID_MAX_CELLS", 10**9 if index == "grid" else -1)
+    monkeypatch.setattr(planner, "DENSE_MIN_ITEMS", 0 if index == "dense" else 10**12)
     return int(cap)
 
 
@@ -144,3 +147,27 @@ def test_shapes_with_ties_on_datetime_page_without_gaps(sample_store: Store, can
     walked = list(itertools.islice(iter_items(sample_store, query, page_size=50), 2000))
     keys = [(item["collection"], item["id"]) for item in walked]
     assert len(keys) == len(set(keys))
+
+
+def test_a_large_area_holding_many_items_is_read_along_the_datetime_index(
+    sample_store: Store, sample_items: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planner = importlib.import_module("catalog.search")
+    monkeypatch.setattr(planner, "GRID_MAX_CELLS", -1)
+    monkeypatch.setattr(planner, "DENSE_MIN_ITEMS", 0)
+    verdicts: list[bool] = []
+    original = planner._dense
+
+    def spy(*args: Any) -> bool:
+        verdicts.append(original(*args))
+        return verdicts[-1]
+
+    monkeypatch.setattr(planner, "_dense", spy)
+    monkeypatch.setitem(BOXES, "pole", [0.0, -89.9, 0.1, -89.8])
+    for box in ("continent", "pole"):
+        truth = _truth(sample_items, box, "archive", "none")
+        query = _query(box, "archive", "none", limit=40)
+        assert [_sort_time(item) for item in search(sample_store, query).items] == [
+            _sort_time(item) for item in truth[:40]
+        ]
+    assert verdicts == [True, False]  # Europe holds many of the items; the South Pole none

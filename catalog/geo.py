@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -141,6 +141,22 @@ def _spatial_udf(op: str, geometry_wkb: bytes | None, query_wkb: bytes) -> int:
     except (shapely.errors.GEOSException, ValueError):
         return 0
     return int(bool(_PREDICATES[op](_prepared(query_wkb), item)))
+
+
+#: An item's bbox maxx in the spatial indexes' unwrapped longitude (maxx + 360 across the antimeridian).
+UNWRAPPED_MAXX_SQL = "(CASE WHEN minx > maxx THEN maxx + 360 ELSE maxx END)"
+
+
+def boxes_meet_sql(boxes: Sequence[Box], bind: Callable[[Any], str]) -> str:
+    """SQL true when the bbox columns meet one of the (unwrapped) boxes; ``bind`` returns a value's placeholder."""
+    return (
+        "("
+        + " OR ".join(
+            f"(minx <= {bind(x1)} AND {UNWRAPPED_MAXX_SQL} >= {bind(x0)} AND miny <= {bind(y1)} AND maxy >= {bind(y0)})"
+            for x0, y0, x1, y1 in boxes
+        )
+        + ")"
+    )
 
 
 def register_functions(conn: sqlite3.Connection) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from catalog.geo import Box
+from catalog.geo import UNWRAPPED_MAXX_SQL, Box
 
 BASE_DEG = 0.25  # the finest cell side; level k has cells of BASE_DEG * 2**k degrees
 LEVELS = 12  # the coarsest (512 degrees) holds anything
@@ -34,7 +34,7 @@ def level_range(level: int) -> tuple[int, int]:
 
 
 def _cell_sql() -> str:
-    width = "((CASE WHEN minx > maxx THEN maxx + 360 ELSE maxx END) - minx)"
+    width = f"({UNWRAPPED_MAXX_SQL} - minx)"
     extent = f"max({width}, maxy - miny)"
     cases = []
     for level in range(LEVELS):

@@ -9,6 +9,7 @@ last row, so paging stays fast and stable while other rows are inserted.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +25,7 @@ from catalog import grid
 from catalog.columns import HOT_BY_NAME, index_days
 from catalog.cql2sql import FilterCompiler, parse_filter, property_json_sql
 from catalog.errors import InvalidQuery, NotFound
-from catalog.geo import Box, SpatialFilter, parse_bbox
+from catalog.geo import Box, SpatialFilter, boxes_meet_sql, parse_bbox
 from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical, parse_canonical, parse_interval
 
 if TYPE_CHECKING:
@@ -260,16 +261,7 @@ class Compiled:
 
     def box_sql(self, spatial: SpatialFilter) -> str:
         """Bbox-column overlap with the area's index boxes (no R*Tree: usable under OR and NOT)."""
-        unwrapped_maxx = "(CASE WHEN minx > maxx THEN maxx + 360 ELSE maxx END)"
-        return (
-            "("
-            + " OR ".join(
-                f"(minx <= {self.bind(x1)} AND {unwrapped_maxx} >= {self.bind(x0)} "
-                f"AND miny <= {self.bind(y1)} AND maxy >= {self.bind(y0)})"
-                for x0, y0, x1, y1 in spatial.index_boxes()
-            )
-            + ")"
-        )
+        return boxes_meet_sql(spatial.index_boxes(), self.bind)
 
     def _filter_spatial_sql(self, spatial: SpatialFilter, predicate: str, params: list[Any]) -> str:
         """CQL2 spatial operators: bbox columns, then the exact test."""
@@ -564,8 +556,9 @@ def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> list[
         if low > high:
             return None
         # the page's own probe first (remembered when it just ran: a page and its count probe once)
-        found = _candidates(store, probe, (low, high), _whole_cap(probe, by_datetime=True))
-        if found is None and _whole_cap(probe, by_datetime=True) < CANDIDATE_CAP:
+        page_cap = _whole_cap(probe, by_datetime=True)
+        found = _candidates(store, probe, (low, high), page_cap)
+        if found is None and page_cap < CANDIDATE_CAP:
             found = _candidates(store, probe, (low, high), CANDIDATE_CAP)
         if found is not None:
             pks = orjson.dumps([pk for pk, _ in found]).decode()
@@ -751,16 +744,12 @@ _DENSITY_SAMPLE = 4000  # items in the sample slab at the walk's start
 DENSE_MIN_ITEMS = 200_000
 
 
-def _dense(store: Store, probe: Probe, window: tuple[str, str], descending: bool, token: list[Any] | None) -> bool:
+def _dense(store: Store, probe: Probe, walk: tuple[str, str], descending: bool) -> bool:
     """Whether the probe's area holds at least DENSE_SHARE of the items in a slab where the walk starts."""
     first, last = store.datetime_range()
     total = store.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0]  # about the item count
-    if total < max(DENSE_MIN_ITEMS, 1) or first >= last:
-        return False
-    low, high = window
-    if token is not None and token[0] is not None:
-        low, high = (low, min(high, str(token[0]))) if descending else (max(low, str(token[0])), high)
-    if low > high:
+    low, high = walk
+    if total < max(DENSE_MIN_ITEMS, 1) or first >= last or low > high:
         return False
     width = (_days(last) - _days(first)) * _DENSITY_SAMPLE / total
     if descending:
@@ -791,26 +780,26 @@ def _search_spatial(
     low, high = _time_bounds(store, query)
     if low > high:
         return [], 0
-    by_datetime = travel[0][0] == "datetime"
-    dense = by_datetime and probe.cells is None and query.area is not None
-    if dense and query.area is not None and _dense(store, probe, (low, high), travel[0][1], token_values):
-        statement = base.copy()  # a large area holding many of the window's items: test bbox columns along time
-        return run(statement, [statement.box_sql(query.area), *_datetime_terms(store, statement)], need), None
-    whole = _candidates(store, probe, (low, high), _whole_cap(probe, by_datetime=by_datetime))
+    by_datetime, descending = travel[0][0] == "datetime", travel[0][1]
+    walk = (low, high)  # what a datetime-sorted walk still has to cover: the token's side of the window
+    if by_datetime and token_values is not None and token_values[0] is not None:
+        walk = (low, min(high, str(token_values[0]))) if descending else (max(low, str(token_values[0])), high)
+
+    def along_sort_index() -> list[Any]:
+        """Rows read along the sort order's index, testing bbox columns on its entries."""
+        statement = base.copy()
+        assert query.area is not None
+        return run(statement, [statement.box_sql(query.area), *_datetime_terms(store, statement)], need)
+
+    if by_datetime and probe.cells is None and _dense(store, probe, walk, descending):
+        return along_sort_index(), None  # a large area holding many of the window's items
+    cap = _whole_cap(probe, by_datetime=by_datetime)
+    whole = _candidates(store, probe, (low, high), cap)
     if whole is not None:  # few candidates: read them (in order when their datetimes are known), done
         return _read_candidates(base, whole, lambda _: [], travel, token_values, token_pk, need, run), len(whole)
-    if travel[0][0] != "datetime" or query.area is None:  # another sort order: test bbox columns along it
-        statement = base.copy()
-        boxes = [statement.box_sql(query.area)] if query.area is not None else []
-        return run(statement, [*boxes, *_datetime_terms(store, statement)], need), None
-    descending = travel[0][1]
-    if token_values is not None and token_values[0] is not None:
-        if descending:
-            high = min(high, str(token_values[0]))
-        else:
-            low = max(low, str(token_values[0]))
-    cap = _whole_cap(probe, by_datetime=True)
-    return _slabs(store, base, probe, (low, high), descending, need, run, cap), None
+    if not by_datetime:
+        return along_sort_index(), None
+    return _slabs(store, base, probe, walk, descending, need, run, cap), None
 
 
 def _slabs(
@@ -846,12 +835,7 @@ def _slabs(
             continue
         near_op = ("<=" if inclusive else "<") if descending else (">=" if inclusive else ">")
         far_op = ">=" if descending else "<="
-
-        def in_slab(
-            statement: Compiled, near: str = edge_text, far: str = far_text, ops: tuple[str, str] = (near_op, far_op)
-        ) -> list[str]:
-            return [f"datetime {ops[0]} {statement.bind(near)}", f"datetime {ops[1]} {statement.bind(far)}"]
-
+        in_slab = functools.partial(_slab_terms, near=(near_op, edge_text), far=(far_op, far_text))
         if pks is None:  # a moment with more candidates than the cap: scan it along the bbox columns
             statement = base.copy()
             terms = [statement.box_sql(base.query.area) if base.query.area else "1", *in_slab(statement)]
@@ -868,6 +852,11 @@ def _slabs(
         width *= growth
         edge, edge_text, inclusive = far, far_text, False
     return rows
+
+
+def _slab_terms(statement: Compiled, near: tuple[str, str], far: tuple[str, str]) -> list[str]:
+    """The slab's bounds on the sort datetime: (operator, canonical time) at its near and far edge."""
+    return [f"datetime {near[0]} {statement.bind(near[1])}", f"datetime {far[0]} {statement.bind(far[1])}"]
 
 
 def iter_items(store: CatalogStore, query: Query, *, page_size: int = 1000) -> Iterator[dict[str, Any]]:

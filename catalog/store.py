@@ -844,7 +844,7 @@ class Store:
 
     def grid_levels(self) -> tuple[int, ...] | None:
         """The grid levels (:mod:`catalog.grid`) that hold items; None while the grid index is missing."""
-        version = (self.conn.execute("PRAGMA data_version").fetchone()[0], self._writes)
+        version = self._file_version()
         if self._levels_memo is not None and self._levels_memo[0] == version:
             return self._levels_memo[1]
         levels: tuple[int, ...] | None = None
@@ -872,32 +872,36 @@ class Store:
         lies in ``window`` (canonical, inclusive), in (datetime, key) order, from index entries alone; None
         when there are more than ``cap``."""
         params: list[Any] = [orjson.dumps(list(cells)).decode(), window[0], window[1]]
-        unwrapped_maxx = "(CASE WHEN minx > maxx THEN maxx + 360 ELSE maxx END)"
-        tests = []
-        for minx, miny, maxx, maxy in boxes:
-            tests.append(f"(minx <= ? AND {unwrapped_maxx} >= ? AND miny <= ? AND maxy >= ?)")
-            params += [maxx, minx, maxy, miny]
+
+        def bind(value: Any) -> str:
+            params.append(value)
+            return "?"
+
         sql = (
             "SELECT pk, datetime FROM items INDEXED BY items_cell WHERE cell IN (SELECT value FROM json_each(?)) "
-            f"AND datetime >= ? AND datetime <= ? AND ({' OR '.join(tests)})"
+            f"AND datetime >= ? AND datetime <= ? AND {geo.boxes_meet_sql(boxes, bind)}"
         )
         if collections:
             sql += f" AND collection IN ({', '.join('?' * len(collections))})"
             params += list(collections)
         sql += f" LIMIT {int(cap) + 1}"
         key = ("grid", tuple(cells), tuple(boxes), tuple(collections), window, cap)
-        return self._probe(key, sql, params, cap, lambda rows: sorted(set(rows), key=lambda row: (row[1], row[0])))
+        return self._probe(key, sql, params, cap, lambda rows: sorted(rows, key=lambda row: (row[1], row[0])))
 
     def _probe(self, key: Any, sql: str, params: list[Any], cap: int, shape: Callable[[list[Any]], Any]) -> Any:
         """Run an index probe (None past ``cap`` rows, else ``shape(rows)``), or answer from the last
         one when neither it nor the file changed."""
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-        if self._probe_memo is not None and self._probe_memo[0] == (key, version, self._writes):
+        version = self._file_version()
+        if self._probe_memo is not None and self._probe_memo[0] == (key, version):
             return self._probe_memo[1]
         rows = self.conn.execute(sql, params).fetchall()
         found = None if len(rows) > cap else shape(rows)
-        self._probe_memo = ((key, version, self._writes), found)
+        self._probe_memo = ((key, version), found)
         return found
+
+    def _file_version(self) -> tuple[int, int]:
+        """Changes whenever the file does: another connection's commits (data_version) or this one's."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0], self._writes
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the database file and truncate it (before copying the file)."""

@@ -25,6 +25,11 @@ Record = tuple[str, dict[str, Any]] | Rejected
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 
 
+def _compression(head: bytes) -> str | None:
+    """ "gzip" or "zstd" from a file's first four bytes (their magic numbers), else None."""
+    return "gzip" if head.startswith(_GZIP) else "zstd" if head == _ZSTD else None
+
+
 @contextmanager
 def open_bytes(source: str | Path) -> Iterator[IO[bytes]]:
     """The bytes of a file or stdin (``-``), decompressed when they start with gzip's or zstd's magic bytes."""
@@ -34,12 +39,12 @@ def open_bytes(source: str | Path) -> Iterator[IO[bytes]]:
         )
         if not hasattr(raw, "peek"):  # a stdin replaced by a plain byte stream (tests, embedding programs)
             raw = io.BufferedReader(raw)
-        head = raw.peek(4)[:4]
-        if head.startswith(_GZIP):
+        compression = _compression(raw.peek(4)[:4])
+        if compression == "gzip":
             import gzip
 
             yield cast(IO[bytes], stack.enter_context(gzip.GzipFile(fileobj=raw)))
-        elif head == _ZSTD:
+        elif compression == "zstd":
             import zstandard
 
             reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=False)
@@ -86,8 +91,7 @@ def is_ndjson(source: str | Path) -> bool:
 def is_compressed(source: str | Path) -> bool:
     """Whether a file starts with gzip's or zstd's magic bytes (:func:`open_bytes` decompresses it)."""
     with open(source, "rb") as stream:
-        head = stream.read(4)
-    return head.startswith(_GZIP) or head == _ZSTD
+        return _compression(stream.read(4)) is not None
 
 
 def _sniff(stream: IO[bytes]) -> tuple[Iterator[tuple[int, bytes]] | None, bytes]:
@@ -177,9 +181,9 @@ def import_files(
                 yield where, document
 
     if hasattr(store, "upsert_rows"):  # the SQLite store takes rows prepared outside it
-        from catalog.ingest_pipeline import MIN_BYTES, Pipeline
+        from catalog.ingest_pipeline import MIN_BYTES, Pipeline, input_bytes
 
-        large = sum(Path(source).stat().st_size for source in sources if Path(source).is_file()) >= MIN_BYTES
+        large = sum(input_bytes(source) for source in sources) >= MIN_BYTES
         with Pipeline(store, report, workers) as pipeline, store.bulk_load() if large else nullcontext():
             store.upsert_rows(pipeline.entries(sources), report=report)
         touched = pipeline.touched

@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 from urllib.parse import quote
 
 import orjson
@@ -105,8 +105,16 @@ def prepare(records: list[Record], documents: Documents, bodies: Bodies | None) 
 # importer never waits long writing one; it reads results in the order it sent the tasks (round
 # robin), so input order is kept.
 
-# path, offset, length, first line number, collections' version, the lines (None: read the range)
-Task = tuple[str, int, int, int, int, bytes | None]
+Lines = tuple[int, int] | bytes  # a chunk's lines: (offset, length) in the file, or the lines (compressed input)
+
+
+class Task(NamedTuple):
+    """One chunk for a worker."""
+
+    path: str
+    first: int  # line number of the chunk's first line
+    lines: Lines
+    version: int  # the collections' version (bumped by each stored Collection record) it is checked against
 
 
 def _send(stream: IO[bytes], value: object) -> None:
@@ -124,12 +132,13 @@ def _receive(stream: IO[bytes]) -> Any:
 
 
 def _chunk_records(task: Task) -> list[Record]:
-    path, offset, length, first, _, data = task
-    if data is None:
-        with open(path, "rb") as stream:
+    data = task.lines
+    if not isinstance(data, bytes):
+        offset, length = data
+        with open(task.path, "rb") as stream:
             stream.seek(offset)
             data = stream.read(length)
-    return list(line_records(path, enumerate(io.BytesIO(data), start=first)))
+    return list(line_records(task.path, enumerate(io.BytesIO(data), start=task.first)))
 
 
 def _has_collections(records: list[Record]) -> bool:
@@ -154,8 +163,8 @@ def worker_main(location: str) -> None:
         if task is None:
             return
         try:
-            if task[4] != version:  # a Collection record was stored since: read the documents again
-                version, documents = task[4], _stored_documents(conn)
+            if task.version != version:  # a Collection record was stored since: read the documents again
+                version, documents = task.version, _stored_documents(conn)
             records = _chunk_records(task)
             _send(
                 results,
@@ -222,15 +231,24 @@ class _Workers:
                 process.stdin.close()
 
 
+def input_bytes(source: str | Path) -> int:
+    """About how many bytes of NDJSON a source holds (a compressed file counts COMPRESSION_GUESS times its
+    size; stdin and directories 0): what decides between workers and one process, and bulk loads."""
+    path = Path(source)
+    if str(source) == "-" or not path.is_file():
+        return 0
+    return path.stat().st_size * (COMPRESSION_GUESS if is_compressed(path) else 1)
+
+
 def default_workers() -> int:
     """Worker processes for a large file: one per CPU this process may use (none on one CPU)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return cpus if cpus > 1 else 0
 
 
-def chunks(path: str | Path) -> Iterator[tuple[int, int, int, bytes | None]]:
-    """``(offset, length, first line number, None)`` of consecutive runs of whole lines, about CHUNK_BYTES each;
-    for a compressed file ``(0, length, first line number, the lines)``, decompressed."""
+def chunks(path: str | Path) -> Iterator[tuple[int, Lines]]:
+    """``(first line number, (offset, length))`` of consecutive runs of whole lines, about CHUNK_BYTES each;
+    for a compressed file ``(first line number, the lines)``, decompressed."""
     if is_compressed(path):
         yield from _decompressed_chunks(path)
         return
@@ -241,15 +259,15 @@ def chunks(path: str | Path) -> Iterator[tuple[int, int, int, bytes | None]]:
             cut = block.rfind(b"\n")
             if cut >= 0:
                 end = position + cut + 1
-                yield start, end - start, number, None
+                yield number, (start, end - start)
                 number += block.count(b"\n", 0, cut + 1)
                 start = end
             position += len(block)
         if position > start:
-            yield start, position - start, number, None
+            yield number, (start, position - start)
 
 
-def _decompressed_chunks(path: str | Path) -> Iterator[tuple[int, int, int, bytes | None]]:
+def _decompressed_chunks(path: str | Path) -> Iterator[tuple[int, Lines]]:
     number = 1
     rest = b""
     with open_bytes(path) as stream:
@@ -260,10 +278,10 @@ def _decompressed_chunks(path: str | Path) -> Iterator[tuple[int, int, int, byte
                 rest = block
                 continue
             lines, rest = block[: cut + 1], block[cut + 1 :]
-            yield 0, len(lines), number, lines
+            yield number, lines
             number += lines.count(b"\n")
     if rest:
-        yield 0, len(rest), number, rest
+        yield number, rest
 
 
 # -- the importer's side ---------------------------------------------------------------------------
@@ -329,15 +347,10 @@ class Pipeline:
 
     def _parallel(self, source: str | Path) -> Iterator[Prepared] | None:
         """The source's chunks prepared by workers, or None when it is not a large enough NDJSON file."""
-        if str(source) == "-":
-            return None
         workers = default_workers() if self._workers is None else self._workers
-        if not Path(source).is_file():  # a stac-geoparquet directory
+        if str(source) == "-" or not Path(source).is_file():  # stdin, a stac-geoparquet directory
             return None
-        size = Path(source).stat().st_size * (COMPRESSION_GUESS if is_compressed(source) else 1)
-        if workers < 1 or (self._workers is None and size < MIN_BYTES):
-            return None
-        if not is_ndjson(source):
+        if workers < 1 or (self._workers is None and input_bytes(source) < MIN_BYTES) or not is_ndjson(source):
             return None
         if self._processes is None:
             self._processes = _Workers(workers, self.store.location)
@@ -352,8 +365,7 @@ class Pipeline:
         def submit() -> None:
             found = next(ranges, None)
             if found is not None:
-                offset, length, first, data = found
-                task = (path, offset, length, first, self._version, data)
+                task = Task(path, *found, self._version)
                 pending.append((task, processes.submit(task)))
 
         for _ in range(AHEAD * workers):
@@ -362,7 +374,7 @@ class Pipeline:
             task, number = pending.popleft()
             prepared = processes.result(number)
             submit()  # before the rows are written, so the workers stay busy meanwhile
-            if prepared.collections or task[4] != self._version:
+            if prepared.collections or task.version != self._version:
                 prepared = self._here(_chunk_records(task))
             yield prepared
 

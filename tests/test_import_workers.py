@@ -94,6 +94,15 @@ def test_workers_import_a_compressed_file_like_one_process(
     assert f"{packed}:702: malformed JSON" in "\n".join(parallel.errors)  # line numbers of the decompressed text
 
 
+def test_a_compressed_file_counts_as_the_ndjson_it_holds(tmp_path: Path) -> None:
+    plain = _source(tmp_path / "items.ndjson", size=300)
+    packed = tmp_path / "items.ndjson.zst"
+    packed.write_bytes(zstandard.ZstdCompressor().compress(plain.read_bytes()))
+    assert ingest_pipeline.input_bytes(plain) == plain.stat().st_size
+    assert ingest_pipeline.input_bytes(packed) == packed.stat().st_size * ingest_pipeline.COMPRESSION_GUESS
+    assert ingest_pipeline.input_bytes(tmp_path) == ingest_pipeline.input_bytes("-") == 0
+
+
 def test_an_import_again_with_workers_changes_nothing(tmp_path: Path) -> None:
     source = _source(tmp_path / "items.ndjson", size=2_600)
     db = tmp_path / "x.db"

@@ -171,8 +171,13 @@ CORE_INDEXES: dict[str, list[str]] = {
 }
 
 
+def _item_columns(db: sqlite_utils.Database) -> set[str]:
+    """The items table's columns, generated ones too (``table.columns`` leaves those out)."""
+    return {row[1] for row in db.execute("PRAGMA table_xinfo(items)")}
+
+
 def _sync_hot_columns(db: sqlite_utils.Database) -> None:
-    existing = {row[1] for row in db.execute("PRAGMA table_xinfo(items)")}  # generated columns too
+    existing = _item_columns(db)
     indexes = {index.name for index in db.table("items").indexes}
     for name, columns in CORE_INDEXES.items():
         # a column a later migration adds is skipped: SQLite would index the quoted name as a string
@@ -222,7 +227,7 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def _hot_columns_differ(db: sqlite_utils.Database) -> bool:
-    existing = {column.name for column in db.table("items").columns}
+    existing = _item_columns(db)
     indexes = {index.name for index in db.table("items").indexes}
     return any(name not in indexes for name in CORE_INDEXES) or any(
         hot.column not in existing or (f"items_{hot.column}" in indexes) != hot.indexed for hot in HOT_PROPERTIES

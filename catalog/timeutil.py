@@ -23,6 +23,15 @@ def format_canonical(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def following_month(month: str) -> str:
+    """``YYYY-MM`` of the month after ``month`` (``YYYY-MM``): an exclusive text bound for its timestamps
+    (after December 9999, a bound that sorts after every timestamp)."""
+    year, number = int(month[:4]), int(month[5:7])
+    if number < 12:
+        return f"{year:04d}-{number + 1:02d}"
+    return f"{year + 1:04d}-01" if year < 9999 else "9999-13"
+
+
 def parse_canonical(text: str) -> datetime:
     """The aware UTC datetime of a canonical timestamp, or of any ISO 8601 date-time with ``Z``/``z`` or an
     offset (none means UTC). Raises ``ValueError`` for text that is not a date-time."""

@@ -252,3 +252,39 @@ def test_open_store_refuses_a_missing_catalogue_for_read_commands(tmp_path):
     with pytest.raises(NotFound):
         open_store(tmp_path / "nope" / "c.db", must_exist=True)
     assert not (tmp_path / "nope").exists()
+
+
+def _month_counts(items: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for item in items:
+        key = (item["collection"], item["properties"]["datetime"][:7])
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def test_month_summaries_count_each_collection_month_across_year_ends(store: Any) -> None:
+    times = ["2023-12-31T23:59:59.999999Z", "2024-01-01T00:00:00Z", "2024-01-31T23:59:59Z", "2024-03-15T00:00:00Z"]
+    items = [
+        make_item(f"{collection}-{n}", collection, datetime=when)
+        for collection in ("alpha", "beta")
+        for n, when in enumerate(times[: 4 if collection == "alpha" else 2])
+    ]
+    store.upsert_items(items)
+    summaries = store.month_summaries(with_updated=True)
+    assert {(s.collection, s.month): s.count for s in summaries} == _month_counts(items)
+    assert [(s.collection, s.month) for s in summaries] == sorted((s.collection, s.month) for s in summaries)
+    assert all(s.last_updated for s in summaries)
+    assert sum(s.key_sum for s in summaries) > 0
+
+
+def test_month_summaries_reach_the_last_representable_month(tmp_path: Path) -> None:
+    with Store(tmp_path / "eocat.db") as store:
+        items = [
+            make_item(f"i{n}", datetime=when)
+            for n, when in enumerate(["0001-01-01T00:00:00Z", "2024-12-31T23:59:59Z", "9999-12-31T23:59:59Z"])
+        ]
+        store.upsert_items(items)
+        summaries = store.month_summaries()
+        assert {(s.collection, s.month): s.count for s in summaries} == _month_counts(items)
+        key_sums = dict(store.conn.execute("SELECT substr(datetime, 1, 7), sum(pk) FROM items GROUP BY 1"))
+        assert {s.month: s.key_sum for s in summaries} == key_sums

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.errors import InvalidQuery
-from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, parse_interval
+from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, following_month, parse_interval
 
 VALID = [
     "1985-04-12T23:20:50.52Z", "1996-12-19T16:39:57-00:00", "1996-12-19T16:39:57+00:00",
@@ -57,3 +57,17 @@ def test_stored_timestamps_tolerate_upstream_drift(stored: str | None, canonical
 def test_garbage_stored_timestamp_is_an_error(garbage: str) -> None:
     with pytest.raises(ValueError):
         canonical_lenient(garbage)
+
+
+@pytest.mark.parametrize("month", ["0001-01", "2023-11", "2023-12", "2024-02", "9998-12", "9999-12"])
+def test_following_month_bounds_every_timestamp_of_the_month_and_none_after(month: str) -> None:
+    from datetime import datetime, timedelta
+
+    bound = following_month(month)
+    assert f"{month}-31T23:59:59.999999Z" < bound  # past the month's last instant
+    if month == "9999-12":
+        assert bound > MAX_TIME
+    else:  # and not past the next month's first instant
+        later = datetime.strptime(month, "%Y-%m") + timedelta(days=32)
+        first_next = f"{later.year:04d}-{later.month:02d}"
+        assert bound == first_next and bound < f"{first_next}-01T00:00:00.000000Z"

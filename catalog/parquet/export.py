@@ -52,6 +52,7 @@ from catalog.parquet.convert import SchemaMismatch, infer_schema, to_table
 from catalog.parquet.hilbert import hilbert_keys
 from catalog.parquet.lake import Lake
 from catalog.store import Store
+from catalog.timeutil import following_month
 
 MANIFEST = "_eocat_manifest.json"
 FORMAT = 1  # bump when the file layout changes: everything is rewritten
@@ -103,11 +104,9 @@ class _Partition:
 
     @property
     def time_range(self) -> tuple[str, str]:
-        if len(self.key) == 4:
-            return f"{self.key}-", f"{int(self.key) + 1:04d}-"
-        year, month = int(self.key[:4]), int(self.key[5:7])
-        following = f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
-        return f"{self.key}-", f"{following}-"
+        if len(self.key) == 4:  # a year: up to the month after its December
+            return f"{self.key}-", f"{following_month(self.key + '-12')}-"
+        return f"{self.key}-", f"{following_month(self.key)}-"
 
 
 def _partitions(store: CatalogStore, wanted: set[str] | None, *, fingerprints: bool) -> dict[str, list[_Partition]]:

@@ -7,7 +7,8 @@ generated column computed by SQLite from the bbox columns (:data:`CELL_SQL`), so
 keeps it right without code, and the index ``items_cell (cell, datetime, …)`` lists the items of a
 cell in time order: a small area over a long window is a few short index ranges per level, where
 the R*Tree had to visit every node whose box overlaps it in space (most of them, across the time
-dimension). Longitudes are unwrapped as in the R*Tree: an item crossing the antimeridian spans
+dimension). Its twin ``items_cell_collection (cell, collection, datetime, …)`` serves searches for
+given collections (:data:`catalog.migrations.CORE_INDEXES`). Longitudes are unwrapped as in the R*Tree: an item crossing the antimeridian spans
 ``minx .. maxx + 360``.
 """
 

@@ -27,7 +27,7 @@ from catalog.columns import EPOCH as _EPOCH
 from catalog.columns import HOT_PROPERTIES, geometry_wkb, hot_values
 from catalog.errors import InvalidItem, NotACatalogue, NotFound, StoreBusy
 from catalog.merge import merge_collections, merge_items
-from catalog.migrations import migrate
+from catalog.migrations import GRID_INDEXES, migrate
 from catalog.pystac_io import collection_dict, item_dicts
 from catalog.sqlite import sqlite_utils
 from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, following_month, utc_now
@@ -855,12 +855,14 @@ class Store:
         return self._probe(key, sql, params, cap, lambda rows: list(dict.fromkeys(row[0] for row in rows)))
 
     def grid_levels(self) -> tuple[int, ...] | None:
-        """The grid levels (:mod:`catalog.grid`) that hold items; None while the grid index is missing."""
+        """The grid levels (:mod:`catalog.grid`) that hold items; None while a grid index is missing."""
         version = self._file_version()
         if self._levels_memo is not None and self._levels_memo[0] == version:
             return self._levels_memo[1]
         levels: tuple[int, ...] | None = None
-        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'items_cell'").fetchone():
+        marks = ", ".join("?" * len(GRID_INDEXES))
+        found = self.conn.execute(f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})", GRID_INDEXES)
+        if found.fetchone()[0] == len(GRID_INDEXES):
             levels = tuple(
                 level
                 for level in range(grid.LEVELS)
@@ -889,14 +891,15 @@ class Store:
             params.append(value)
             return "?"
 
+        index, of_collections = "items_cell", ""
+        if collections:  # seek each cell's entries of each collection
+            index, of_collections = "items_cell_collection", f"AND collection IN ({', '.join('?' * len(collections))}) "
+            params[1:1] = list(collections)
         sql = (
-            "SELECT pk, datetime FROM items INDEXED BY items_cell WHERE cell IN (SELECT value FROM json_each(?)) "
-            f"AND datetime >= ? AND datetime <= ? AND {geo.boxes_meet_sql(boxes, bind)}"
+            f"SELECT pk, datetime FROM items INDEXED BY {index} WHERE cell IN (SELECT value FROM json_each(?)) "
+            f"{of_collections}AND datetime >= ? AND datetime <= ? AND {geo.boxes_meet_sql(boxes, bind)} "
+            f"LIMIT {int(cap) + 1}"
         )
-        if collections:
-            sql += f" AND collection IN ({', '.join('?' * len(collections))})"
-            params += list(collections)
-        sql += f" LIMIT {int(cap) + 1}"
         key = ("grid", tuple(cells), tuple(boxes), tuple(collections), window, cap)
         return self._probe(key, sql, params, cap, lambda rows: sorted(rows, key=lambda row: (row[1], row[0])))
 

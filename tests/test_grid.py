@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from catalog import grid
 from catalog.search import Query, _probe, search
 from catalog.store import Store
+from tests.items import make_item
 
 
 def _cell(minx: float, miny: float, maxx: float, maxy: float) -> int:
@@ -96,3 +97,25 @@ def test_a_moved_item_is_found_at_its_new_place_only(tmp_path: Path, sample_item
         store.upsert_items([moved], mode="replace")
         assert search(store, old_place).items == []
         assert [i["id"] for i in search(store, new_place).items] == [item["id"]]
+
+
+def test_a_probe_for_given_collections_reads_their_index_entries_only(tmp_path: Path) -> None:
+    """Both collections share the cell; the collection probe seeks its own entries (items_cell_collection)."""
+    items = [make_item(f"{name}-{n}", name, x=10.0 + n / 100, y=45.0) for name in ("alpha", "beta") for n in range(30)]
+    with Store(tmp_path / "eocat.db") as store:
+        store.upsert_items(items)
+        (cell,) = {row[0] for row in store.conn.execute("SELECT cell FROM items")}
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
+        window = ("0001", "9999")
+        box = [(9.0, 44.0, 11.0, 47.0)]
+        alpha = store.grid_candidates([cell], box, ["alpha"], window, 1000)
+        both = store.grid_candidates([cell], box, [], window, 1000)
+        store.conn.set_trace_callback(None)
+        keys = dict(store.conn.execute("SELECT pk, collection FROM items"))
+        assert alpha is not None and sorted(keys[pk] for pk, _ in alpha) == ["alpha"] * 30
+        assert both is not None and len(both) == 60
+        probes = [sql for sql in statements if "INDEXED BY items_cell" in sql]
+        assert "INDEXED BY items_cell_collection" in probes[0] and "INDEXED BY items_cell " in probes[1]
+        plan = " ".join(str(row) for row in store.conn.execute("EXPLAIN QUERY PLAN " + probes[0]))
+        assert "items_cell_collection (cell=? AND collection=?" in plan

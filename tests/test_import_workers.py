@@ -127,11 +127,14 @@ def test_a_bulk_load_builds_the_indexes_after_and_a_killed_one_leaves_them_to_th
     with Store(tmp_path / "x.db") as store:
         before = _indexes(store)
         assert {"items_datetime", "items_collection_datetime", "items_p_eo_cloud_cover"} <= before
+        checkpoint = store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         with store.bulk_load():
             store.upsert_items(items[:200])
             assert "items_datetime" not in _indexes(store)
             during = [item["id"] for item in search(store, query).items]  # same answers, only slower
+            assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] > checkpoint
         assert _indexes(store) == before
+        assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == checkpoint
         store.upsert_items(items[200:])
         expected = sorted(item["id"] for item in search(store, query).items)
         assert set(during) <= set(expected) and during

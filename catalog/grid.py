@@ -8,8 +8,8 @@ keeps it right without code, and the index ``items_cell (cell, datetime, …)`` 
 cell in time order: a small area over a long window is a few short index ranges per level, where
 the R*Tree had to visit every node whose box overlaps it in space (most of them, across the time
 dimension). Its twin ``items_cell_collection (cell, collection, datetime, …)`` serves searches for
-given collections (:data:`catalog.migrations.CORE_INDEXES`). Longitudes are unwrapped as in the R*Tree: an item crossing the antimeridian spans
-``minx .. maxx + 360``.
+given collections (:data:`catalog.migrations.CORE_INDEXES`). Longitudes are unwrapped as in the
+R*Tree: an item crossing the antimeridian spans ``minx .. maxx + 360``.
 """
 
 from __future__ import annotations

@@ -749,7 +749,7 @@ def _dense(store: Store, probe: Probe, walk: tuple[str, str], descending: bool) 
     first, last = store.datetime_range()
     total = store.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0]  # about the item count
     low, high = walk
-    if total < max(DENSE_MIN_ITEMS, 1) or first >= last or low > high:
+    if total == 0 or total < DENSE_MIN_ITEMS or first >= last or low > high:
         return False
     width = (_days(last) - _days(first)) * _DENSITY_SAMPLE / total
     if descending:

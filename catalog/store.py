@@ -243,8 +243,7 @@ class Store:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise self._busy() from None
             raise NotACatalogue(f"{self.location} is not an eocat catalogue ({exc})") from None
-        self._collection_ids: set[str] | None = None
-        self._data_version = 0
+        self._collection_ids: tuple[tuple[int, int], set[str]] | None = None  # (file version, ids)
         self._collection_numbers: dict[str, int] = {}
         self._probe_memo: tuple[Any, Any] | None = None
         self._levels_memo: tuple[Any, tuple[int, ...] | None] | None = None
@@ -329,7 +328,6 @@ class Store:
             raise InvalidItem("collection has no 'id'")
         with self._writing():
             self._put_collection(collection_id, collection, mode)
-        self._collection_ids = None
 
     def _put_collection(self, collection_id: str, collection: dict[str, Any], mode: str) -> None:
         row = self.conn.execute("SELECT content FROM collections WHERE id = ?", [collection_id]).fetchone()
@@ -354,11 +352,10 @@ class Store:
         return [orjson.loads(row[0]) for row in rows]
 
     def collection_ids(self) -> set[str]:
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]  # changes when another connection commits
-        if self._collection_ids is None or version != self._data_version:
-            self._collection_ids = {row[0] for row in self.conn.execute("SELECT id FROM collections")}
-            self._data_version = version
-        return self._collection_ids
+        version = self._file_version()
+        if self._collection_ids is None or self._collection_ids[0] != version:
+            self._collection_ids = (version, {row[0] for row in self.conn.execute("SELECT id FROM collections")})
+        return self._collection_ids[1]
 
     def delete_collection(self, collection_id: str) -> int:
         """Delete a collection and its items; return the number of items deleted."""
@@ -366,7 +363,6 @@ class Store:
             deleted = self.conn.execute("DELETE FROM items WHERE collection = ?", [collection_id]).rowcount
             if self.conn.execute("DELETE FROM collections WHERE id = ?", [collection_id]).rowcount == 0:
                 raise NotFound(f"collection {collection_id!r} not found")
-        self._collection_ids = None
         self._collection_numbers = {}
         return int(deleted)
 
@@ -711,7 +707,7 @@ class Store:
         )
         next_sql = "SELECT min(datetime) FROM items WHERE collection = ? AND datetime >= ?"
         found: list[MonthSummary] = []
-        for (collection,) in self.conn.execute("SELECT id FROM collections ORDER BY id").fetchall():
+        for collection in sorted(self.collection_ids()):
             at = self.conn.execute(next_sql, [collection, ""]).fetchone()[0]
             while at is not None:
                 month, following = at[:7], following_month(at[:7])
@@ -892,21 +888,18 @@ class Store:
         """(key, sort datetime) of the items of the grid cells whose bbox meets a box and whose sort datetime
         lies in ``window`` (canonical, inclusive), in (datetime, key) order, from index entries alone; None
         when there are more than ``cap``."""
-        params: list[Any] = [orjson.dumps(list(cells)).decode(), window[0], window[1]]
+        params: list[Any] = []
 
         def bind(value: Any) -> str:
             params.append(value)
             return "?"
 
-        index, of_collections = "items_cell", ""
-        if collections:  # seek each cell's entries of each collection
-            index, of_collections = "items_cell_collection", f"AND collection IN ({', '.join('?' * len(collections))}) "
-            params[1:1] = list(collections)
-        sql = (
-            f"SELECT pk, datetime FROM items INDEXED BY {index} WHERE cell IN (SELECT value FROM json_each(?)) "
-            f"{of_collections}AND datetime >= ? AND datetime <= ? AND {geo.boxes_meet_sql(boxes, bind)} "
-            f"LIMIT {int(cap) + 1}"
-        )
+        terms = [f"cell IN (SELECT value FROM json_each({bind(orjson.dumps(list(cells)).decode())}))"]
+        if collections:  # seek each cell's entries of each collection in the twin index
+            terms.append(f"collection IN ({', '.join(bind(collection) for collection in collections)})")
+        terms += [f"datetime >= {bind(window[0])}", f"datetime <= {bind(window[1])}", geo.boxes_meet_sql(boxes, bind)]
+        index = "items_cell_collection" if collections else "items_cell"
+        sql = f"SELECT pk, datetime FROM items INDEXED BY {index} WHERE {' AND '.join(terms)} LIMIT {int(cap) + 1}"
         key = ("grid", tuple(cells), tuple(boxes), tuple(collections), window, cap)
         return self._probe(key, sql, params, cap, lambda rows: sorted(rows, key=lambda row: (row[1], row[0])))
 

@@ -104,9 +104,8 @@ class _Partition:
 
     @property
     def time_range(self) -> tuple[str, str]:
-        if len(self.key) == 4:  # a year: up to the month after its December
-            return f"{self.key}-", f"{following_month(self.key + '-12')}-"
-        return f"{self.key}-", f"{following_month(self.key)}-"
+        last_month = f"{self.key}-12" if len(self.key) == 4 else self.key  # a year ends with its December
+        return f"{self.key}-", f"{following_month(last_month)}-"
 
 
 def _partitions(store: CatalogStore, wanted: set[str] | None, *, fingerprints: bool) -> dict[str, list[_Partition]]:

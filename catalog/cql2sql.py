@@ -110,6 +110,54 @@ def property_name(node: Any) -> str | None:
     return None
 
 
+# Operators whose SQL reads nothing but their operands (no geometry, no item time range, no JSON arrays).
+_PLAIN_OPS = {
+    "and",
+    "or",
+    "not",
+    "like",
+    "between",
+    "in",
+    "isnull",
+    "casei",
+    "accenti",
+    "+",
+    "-",
+    "*",
+    "/",
+    *_COMPARISONS,
+}
+
+
+def conjuncts_on(node: dict[str, Any], names: set[str]) -> list[dict[str, Any]]:
+    """The filter's top-level AND terms that read only the named properties through plain operators.
+
+    Together they are a weaker filter, true for every item the whole filter matches, so an index
+    whose entries carry those properties can test them before any row is read.
+    """
+    terms = [node]
+    while any(_op(term) == "and" for term in terms):
+        terms = [part for term in terms for part in (term["args"] if _op(term) == "and" else [term])]
+    return [term for term in terms if _reads_only(term, names)]
+
+
+def _op(node: Any) -> str | None:
+    return str(node["op"]).lower() if isinstance(node, dict) and "op" in node else None
+
+
+def _reads_only(node: Any, names: set[str]) -> bool:
+    if isinstance(node, list):
+        return all(_reads_only(item, names) for item in node)
+    if not isinstance(node, dict):
+        return True
+    name = property_name(node)
+    if name is not None:
+        return name in names
+    if "op" in node:
+        return _op(node) in _PLAIN_OPS and _reads_only(node.get("args", []), names)
+    return not ("timestamp" in node or "date" in node or "interval" in node or "bbox" in node or "type" in node)
+
+
 class FilterCompiler:
     """Compile one CQL2 JSON expression into SQL with numbered parameters (``?N``).
 

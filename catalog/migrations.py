@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from catalog.columns import HOT_PROPERTIES
+from catalog.columns import GRID_PROPERTIES, HOT_PROPERTIES
 from catalog.sqlite import sqlite_utils
 
 
@@ -161,17 +161,19 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 ]
 
 
-# The sort indexes of _m001 and the grid indexes of _m004, by name: built on open when missing (a bulk
-# load drops them while it runs and builds them after; one that was killed leaves them to the next
-# open). The grid indexes carry the bbox and collection so a probe filters on index entries alone;
-# the second serves probes for given collections, which in a coarse cell would otherwise read every
-# other collection's entries of the window (10M items, a 1-degree box over the archive: 22,653
-# entries of a 16-degree cell read for none of Sentinel-2).
+# The sort indexes of _m001 and the grid indexes of _m004, by name: built on open when missing or
+# when their columns differ from these (a bulk load drops them while it runs and builds them after;
+# one that was killed leaves them to the next open). The grid indexes carry the bbox, the collection
+# and the hot properties marked ``in_grid`` so a probe filters on index entries alone; the second
+# serves probes for given collections, which in a coarse cell would otherwise read every other
+# collection's entries of the window (10M items, a 1-degree box over the archive: 22,653 entries of a
+# 16-degree cell read for none of Sentinel-2).
+_GRID_FILTER_COLUMNS = [hot.column for hot in GRID_PROPERTIES]
 CORE_INDEXES: dict[str, list[str]] = {
     "items_datetime": ["datetime", "minx", "miny", "maxx", "maxy"],
     "items_collection_datetime": ["collection", "datetime", "minx", "miny", "maxx", "maxy"],
-    "items_cell": ["cell", "datetime", "collection", "minx", "miny", "maxx", "maxy"],
-    "items_cell_collection": ["cell", "collection", "datetime", "minx", "miny", "maxx", "maxy"],
+    "items_cell": ["cell", "datetime", "collection", "minx", "miny", "maxx", "maxy", *_GRID_FILTER_COLUMNS],
+    "items_cell_collection": ["cell", "collection", "datetime", "minx", "miny", "maxx", "maxy", *_GRID_FILTER_COLUMNS],
 }
 GRID_INDEXES = ("items_cell", "items_cell_collection")
 
@@ -181,19 +183,29 @@ def _item_columns(db: sqlite_utils.Database) -> set[str]:
     return {row[1] for row in db.execute("PRAGMA table_xinfo(items)")}
 
 
+def _item_indexes(db: sqlite_utils.Database) -> dict[str, list[str]]:
+    """The items table's indexes and their columns."""
+    return {index.name: index.columns for index in db.table("items").indexes}
+
+
 def _sync_hot_columns(db: sqlite_utils.Database) -> None:
     existing = _item_columns(db)
-    indexes = {index.name for index in db.table("items").indexes}
-    for name, columns in CORE_INDEXES.items():
-        # a column a later migration adds is skipped: SQLite would index the quoted name as a string
-        if name not in indexes and existing.issuperset(columns):
-            db.table("items").create_index(columns, index_name=name)
-    for hot in HOT_PROPERTIES:
+    for hot in HOT_PROPERTIES:  # columns first: a backfill then rewrites no index entries
         if hot.column not in existing:
             db.execute(f"ALTER TABLE items ADD COLUMN {hot.column} {hot.sqltype}")
             path = f'$.properties."{hot.name}"'
             # json_extract returns arrays as compact JSON text, the same form hot_values writes.
             db.execute(f"UPDATE items SET {hot.column} = json_extract(eocat_item(content), ?)", [path])
+            existing.add(hot.column)
+    indexes = _item_indexes(db)
+    for name, columns in CORE_INDEXES.items():
+        if name in indexes and indexes[name] != columns:
+            db.execute(f"DROP INDEX {name}")
+            del indexes[name]
+        # a column a later migration adds is skipped: SQLite would index the quoted name as a string
+        if name not in indexes and existing.issuperset(columns):
+            db.table("items").create_index(columns, index_name=name)
+    for hot in HOT_PROPERTIES:
         index = f"items_{hot.column}"
         if hot.indexed and index not in indexes:
             db.table("items").create_index([hot.column], index_name=index)
@@ -233,7 +245,7 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 def _hot_columns_differ(db: sqlite_utils.Database) -> bool:
     existing = _item_columns(db)
-    indexes = {index.name for index in db.table("items").indexes}
-    return any(name not in indexes for name in CORE_INDEXES) or any(
+    indexes = _item_indexes(db)
+    return any(indexes.get(name) != columns for name, columns in CORE_INDEXES.items()) or any(
         hot.column not in existing or (f"items_{hot.column}" in indexes) != hot.indexed for hot in HOT_PROPERTIES
     )

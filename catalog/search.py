@@ -22,8 +22,8 @@ import orjson
 import shapely
 
 from catalog import grid
-from catalog.columns import HOT_BY_NAME, index_days
-from catalog.cql2sql import FilterCompiler, parse_filter, property_json_sql
+from catalog.columns import GRID_PROPERTIES, HOT_BY_NAME, index_days
+from catalog.cql2sql import FilterCompiler, conjuncts_on, parse_filter, property_json_sql
 from catalog.errors import InvalidQuery, NotFound
 from catalog.geo import Box, SpatialFilter, boxes_meet_sql, parse_bbox
 from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical, parse_canonical, parse_interval
@@ -319,6 +319,7 @@ class Probe:
     names: tuple[str, ...] = ()  # the collections by name (the grid index's)
     cells: list[int] | None = None  # the grid cells to read; None: use the R*Tree
     empty: bool = False  # the query names no stored collection
+    entries: tuple[str, tuple[Any, ...]] = ("", ())  # the filter's terms the grid entries can test (SQL, values)
 
 
 def _probe(store: Store, query: Query) -> Probe | None:
@@ -335,7 +336,27 @@ def _probe(store: Store, query: Query) -> Probe | None:
     cells = None
     if levels is not None and grid.cells_count(boxes, levels) <= GRID_MAX_CELLS:
         cells = grid.query_cells(boxes, levels)
-    return Probe(boxes, numbers, query.collections, cells)
+        return Probe(boxes, numbers, query.collections, cells, entries=_grid_entries_filter(query))
+    return Probe(boxes, numbers, query.collections)
+
+
+# Properties the grid indexes' entries carry (catalog.migrations.CORE_INDEXES).
+_GRID_ENTRY_PROPERTIES = {"collection", *(hot.name for hot in GRID_PROPERTIES)}
+
+
+def _grid_entries_filter(query: Query) -> tuple[str, tuple[Any, ...]]:
+    """The query filter's terms on properties the grid entries carry, as SQL numbered from ?1: a probe tests
+    them on the entries it reads, so a filtered page reads the rows of matching items only."""
+    terms = conjuncts_on(query.filter, _GRID_ENTRY_PROPERTIES) if query.filter is not None else []
+    if not terms:
+        return "", ()
+    params: list[Any] = []
+    sql = FilterCompiler(_no_spatial_terms, params).compile({"op": "and", "args": terms})
+    return sql, tuple(params)
+
+
+def _no_spatial_terms(spatial: SpatialFilter, predicate: str, params: list[Any]) -> str:
+    raise AssertionError("conjuncts_on keeps no spatial operator")
 
 
 #: An index candidate: its key and, when the index knows it (the grid's), its sort datetime.
@@ -346,7 +367,7 @@ def _candidates(store: Store, probe: Probe, window: tuple[str, str], cap: int) -
     """The items that may match the probe and whose sort datetime may lie in ``window`` (canonical,
     inclusive); None when there are more than ``cap``."""
     if probe.cells is not None:
-        return store.grid_candidates(probe.cells, probe.boxes, probe.names, window, cap)  # type: ignore[return-value]
+        return store.grid_candidates(probe.cells, probe.boxes, probe.names, window, cap, probe.entries)  # type: ignore[return-value]
     days = (_days(window[0]), _days(window[1]))
     pks = store.rtree_candidates(probe.boxes, probe.collections, days, cap)
     return None if pks is None else [(pk, None) for pk in pks]

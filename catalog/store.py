@@ -884,23 +884,27 @@ class Store:
         collections: Sequence[str],
         window: tuple[str, str],
         cap: int,
+        entries: tuple[str, tuple[Any, ...]] = ("", ()),
     ) -> list[tuple[int, str]] | None:
         """(key, sort datetime) of the items of the grid cells whose bbox meets a box and whose sort datetime
         lies in ``window`` (canonical, inclusive), in (datetime, key) order, from index entries alone; None
-        when there are more than ``cap``."""
-        params: list[Any] = []
+        when there are more than ``cap``. ``entries``: one more term on the entries' columns (SQL with
+        parameters numbered from ?1, and their values), e.g. a filter on cloud cover."""
+        sql_filter, params = entries[0], list(entries[1])
 
         def bind(value: Any) -> str:
             params.append(value)
-            return "?"
+            return f"?{len(params)}"
 
         terms = [f"cell IN (SELECT value FROM json_each({bind(orjson.dumps(list(cells)).decode())}))"]
         if collections:  # seek each cell's entries of each collection in the twin index
             terms.append(f"collection IN ({', '.join(bind(collection) for collection in collections)})")
         terms += [f"datetime >= {bind(window[0])}", f"datetime <= {bind(window[1])}", geo.boxes_meet_sql(boxes, bind)]
+        if sql_filter:
+            terms.append(sql_filter)
         index = "items_cell_collection" if collections else "items_cell"
         sql = f"SELECT pk, datetime FROM items INDEXED BY {index} WHERE {' AND '.join(terms)} LIMIT {int(cap) + 1}"
-        key = ("grid", tuple(cells), tuple(boxes), tuple(collections), window, cap)
+        key = ("grid", tuple(cells), tuple(boxes), tuple(collections), window, cap, sql_filter, repr(entries[1]))
         return self._probe(key, sql, params, cap, lambda rows: sorted(rows, key=lambda row: (row[1], row[0])))
 
     def _probe(self, key: Any, sql: str, params: list[Any], cap: int, shape: Callable[[list[Any]], Any]) -> Any:

@@ -119,3 +119,35 @@ def test_a_probe_for_given_collections_reads_their_index_entries_only(tmp_path: 
         assert "INDEXED BY items_cell_collection" in probes[0] and "INDEXED BY items_cell " in probes[1]
         plan = " ".join(str(row) for row in store.conn.execute("EXPLAIN QUERY PLAN " + probes[0]))
         assert "items_cell_collection (cell=? AND collection=?" in plan
+
+
+def test_a_filter_on_cloud_cover_is_tested_on_the_grid_entries(tmp_path: Path) -> None:
+    """The probe of a cloud-filtered page lists the matching items only, from the index alone (no row read)."""
+    items = [
+        make_item(f"s2-{n}", "s2", x=10.0 + n / 100, y=45.0, properties={"eo:cloud_cover": float(n)}) for n in range(40)
+    ]
+    query = Query.parse(bbox=[9.0, 44.0, 11.0, 47.0], collections="s2", filter="eo:cloud_cover < 10 AND platform = 'x'")
+    with Store(tmp_path / "eocat.db") as store:
+        store.upsert_items(items)
+        probe = _probe(store, query)
+        assert probe is not None and probe.cells is not None
+        assert "p_eo_cloud_cover" in probe.entries[0] and "platform" not in probe.entries[0]
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
+        found = store.grid_candidates(probe.cells, probe.boxes, probe.names, ("0001", "9999"), 1000, probe.entries)
+        store.conn.set_trace_callback(None)
+        ids = dict(store.conn.execute("SELECT pk, id FROM items"))
+        assert found is not None and sorted(ids[pk] for pk, _ in found) == sorted(f"s2-{n}" for n in range(10))
+        (sql,) = [statement for statement in statements if "INDEXED BY items_cell_collection" in statement]
+        plan = " ".join(str(row) for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "items_cell_collection (cell=? AND collection=?" in plan
+        # the plan defers the seek to the row, and every column it reads comes from the index entry
+        root = store.conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'items'").fetchone()[0]
+        program = store.conn.execute("EXPLAIN " + sql).fetchall()
+        (table,) = [op[2] for op in program if op[1] == "OpenRead" and op[3] == root]
+        assert any(op[1] == "DeferredSeek" for op in program)
+        assert [op for op in program if op[1] in ("Column", "Rowid") and op[2] == table] == []
+        # the page applies the whole filter: platform is not in the items, so nothing matches
+        assert search(store, query).items == []
+        cloudy = Query.parse(bbox=[9.0, 44.0, 11.0, 47.0], collections="s2", filter="eo:cloud_cover >= 35")
+        assert sorted(item["id"] for item in search(store, cloudy).items) == [f"s2-{n}" for n in range(35, 40)]

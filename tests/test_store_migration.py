@@ -110,3 +110,20 @@ def test_new_catalogue_is_compact(tmp_path: Path, sample_items: list[dict[str, A
         raw = sum(len(orjson.dumps(item)) for item in sample_items[:3000]) / 3000
         assert sizes < raw / 3  # dictionaries were trained: bodies at least 3x smaller
         assert store.get_item(sample_items[5]["collection"], sample_items[5]["id"]) == sample_items[5]
+
+
+def test_an_index_with_other_columns_is_rebuilt_on_open(tmp_path: Path, sample_items: list[dict[str, Any]]) -> None:
+    """A grid index of an earlier release (without the cloud-cover column) is replaced by today's."""
+    path = tmp_path / "eocat.db"
+    with Store(path) as store:
+        store.upsert_items(sample_items)
+        expected = store.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'items_cell'").fetchone()[0]
+        store.conn.execute("DROP INDEX items_cell")
+        store.conn.execute(
+            'CREATE INDEX items_cell ON items ("cell", "datetime", "collection", "minx", "miny", "maxx", "maxy")'
+        )
+    with Store(path) as store:
+        columns = [row[2] for row in store.conn.execute("PRAGMA index_info(items_cell)")]
+        assert columns[-1] == "p_eo_cloud_cover"
+        assert store.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'items_cell'").fetchone()[0] == expected
+        assert store.grid_levels() is not None

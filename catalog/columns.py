@@ -27,9 +27,9 @@ class HotProperty:
     # A B-tree index pays off only for selective values; a column of a handful of values
     # (orbit state, platform, polarizations) is read as a column, without an index.
     indexed: bool = True
-    # Copied into the grid indexes' entries (catalog.migrations.CORE_INDEXES): a filter on it is then
-    # tested on the entries a spatial probe reads, and only matching items' rows are read.
-    in_grid: bool = False
+    # Copied into the entries of the grid and collection-datetime indexes (catalog.migrations.CORE_INDEXES):
+    # a filter on it is then tested on the entries a search reads, and only matching items' rows are read.
+    in_entries: bool = False
 
     @property
     def column(self) -> str:
@@ -37,7 +37,7 @@ class HotProperty:
 
 
 HOT_PROPERTIES: tuple[HotProperty, ...] = (
-    HotProperty("eo:cloud_cover", "REAL", in_grid=True),
+    HotProperty("eo:cloud_cover", "REAL", in_entries=True),
     HotProperty("platform", "TEXT", indexed=False),
     HotProperty("constellation", "TEXT", indexed=False),
     HotProperty("sat:relative_orbit", "INTEGER"),
@@ -52,7 +52,7 @@ HOT_PROPERTIES: tuple[HotProperty, ...] = (
 )
 
 HOT_BY_NAME: dict[str, HotProperty] = {hot.name: hot for hot in HOT_PROPERTIES}
-GRID_PROPERTIES: tuple[HotProperty, ...] = tuple(hot for hot in HOT_PROPERTIES if hot.in_grid)
+ENTRY_PROPERTIES: tuple[HotProperty, ...] = tuple(hot for hot in HOT_PROPERTIES if hot.in_entries)
 _HOT_NAMES = tuple(hot.name for hot in HOT_PROPERTIES)
 
 

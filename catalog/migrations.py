@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from catalog.columns import GRID_PROPERTIES, HOT_PROPERTIES
+from catalog.columns import ENTRY_PROPERTIES, HOT_PROPERTIES
 from catalog.sqlite import sqlite_utils
 
 
@@ -164,16 +164,17 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 # The sort indexes of _m001 and the grid indexes of _m004, by name: built on open when missing or
 # when their columns differ from these (a bulk load drops them while it runs and builds them after;
 # one that was killed leaves them to the next open). The grid indexes carry the bbox, the collection
-# and the hot properties marked ``in_grid`` so a probe filters on index entries alone; the second
-# serves probes for given collections, which in a coarse cell would otherwise read every other
-# collection's entries of the window (10M items, a 1-degree box over the archive: 22,653 entries of a
-# 16-degree cell read for none of Sentinel-2).
-_GRID_FILTER_COLUMNS = [hot.column for hot in GRID_PROPERTIES]
+# and the hot properties marked ``in_entries``, so a probe filters on index entries alone; so does a
+# walk along the collection-datetime index. The second grid index serves probes for given
+# collections, which in a coarse cell would otherwise read every other collection's entries of the
+# window (10M items, a 1-degree box over the archive: 22,653 entries of a 16-degree cell read for
+# none of Sentinel-2).
+_ENTRY_COLUMNS = [hot.column for hot in ENTRY_PROPERTIES]
 CORE_INDEXES: dict[str, list[str]] = {
     "items_datetime": ["datetime", "minx", "miny", "maxx", "maxy"],
-    "items_collection_datetime": ["collection", "datetime", "minx", "miny", "maxx", "maxy"],
-    "items_cell": ["cell", "datetime", "collection", "minx", "miny", "maxx", "maxy", *_GRID_FILTER_COLUMNS],
-    "items_cell_collection": ["cell", "collection", "datetime", "minx", "miny", "maxx", "maxy", *_GRID_FILTER_COLUMNS],
+    "items_collection_datetime": ["collection", "datetime", "minx", "miny", "maxx", "maxy", *_ENTRY_COLUMNS],
+    "items_cell": ["cell", "datetime", "collection", "minx", "miny", "maxx", "maxy", *_ENTRY_COLUMNS],
+    "items_cell_collection": ["cell", "collection", "datetime", "minx", "miny", "maxx", "maxy", *_ENTRY_COLUMNS],
 }
 GRID_INDEXES = ("items_cell", "items_cell_collection")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import itertools
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import cql2
@@ -19,6 +20,7 @@ import pytest
 from catalog.search import Query, count, count_upto, iter_items, search
 from catalog.store import Store
 from tests import oracle
+from tests.items import make_item
 
 BOXES = {
     "0.1deg": [10.5, 45.2, 10.6, 45.3],
@@ -171,3 +173,34 @@ def test_a_large_area_holding_many_items_is_read_along_the_datetime_index(
             _sort_time(item) for item in truth[:40]
         ]
     assert verdicts == [True, False]  # Europe holds many of the items; the South Pole none
+
+
+def test_the_density_of_given_collections_is_sampled_where_their_entries_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's newest items are another collection's: the sample starts at the collection's newest entry."""
+    planner = importlib.import_module("catalog.search")
+    monkeypatch.setattr(planner, "GRID_MAX_CELLS", -1)
+    monkeypatch.setattr(planner, "DENSE_MIN_ITEMS", 0)
+    monkeypatch.setattr(planner, "_DENSITY_SAMPLE", 20)  # a slab of about 20 items' time: the newest are beta's
+    verdicts: list[bool] = []
+    original = planner._dense
+    monkeypatch.setattr(planner, "_dense", lambda *args: verdicts.append(original(*args)) or verdicts[-1])
+    alpha = [
+        make_item(f"alpha-{n}", "alpha", x=n % 20, y=45.0, datetime=f"2020-01-{1 + n % 28:02d}T10:00:00Z",
+                  properties={"eo:cloud_cover": float(n % 50)})
+        for n in range(60)
+    ]  # fmt: skip
+    beta = [
+        make_item(f"beta-{n}", "beta", x=-120.0, y=-40.0, datetime=f"2024-0{1 + n % 9}-01T10:00:00Z") for n in range(60)
+    ]
+    with Store(tmp_path / "eocat.db") as store:
+        store.upsert_items(alpha + beta)
+        query = Query.parse(bbox=[-25.0, 34.0, 45.0, 72.0], collections="alpha", filter="eo:cloud_cover < 20", limit=10)
+        found = search(store, query).items
+    truth = sorted(
+        (i for i in alpha if i["properties"]["eo:cloud_cover"] < 20),
+        key=lambda i: (i["properties"]["datetime"], i["id"]),
+    )
+    assert verdicts == [True]
+    assert [i["properties"]["datetime"] for i in found] == [i["properties"]["datetime"] for i in truth[::-1][:10]]

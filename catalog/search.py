@@ -565,10 +565,12 @@ def search(store: CatalogStore, query: Query, *, with_count: bool = False) -> Se
     return store.search_page(query, with_count=with_count)
 
 
-def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> list[str] | None:
-    """Terms that let an index drive a full evaluation: R*Tree candidates or a datetime range.
+def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> tuple[str, list[str]] | None:
+    """The table clause and terms that let an index drive a full evaluation: candidates' keys (from the
+    grid or the R*Tree, looked up by key), grid cells, or a datetime range.
 
-    None when the query cannot match anything.
+    None when the query cannot match anything. The table clause names the index: given the keys and a
+    collection, SQLite would otherwise walk the collection's whole index (it carries the filter too).
     """
     query = compiled.query
     if probe is not None:
@@ -584,17 +586,18 @@ def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> list[
             found = _candidates(store, probe, (low, high), CANDIDATE_CAP)
         if found is not None:
             pks = orjson.dumps([pk for pk, _ in found]).decode()
-            return [f"pk IN (SELECT value FROM json_each({compiled.bind(pks)}))"]
+            return "items NOT INDEXED", [f"pk IN (SELECT value FROM json_each({compiled.bind(pks)}))"]
         if probe.cells is not None and query.area is not None:
             cells = compiled.bind(orjson.dumps(probe.cells).decode())
-            return [
+            index = "items_cell_collection" if probe.names else "items_cell"
+            return f"items INDEXED BY {index}", [
                 f"cell IN (SELECT value FROM json_each({cells}))",
                 f"datetime >= {compiled.bind(low)}",
                 f"datetime <= {compiled.bind(high)}",
                 compiled.box_sql(query.area),
             ]
-        return [_rtree_sql(compiled, probe, (_days(low), _days(high)))]
-    return _datetime_terms(store, compiled)
+        return "items NOT INDEXED", [_rtree_sql(compiled, probe, (_days(low), _days(high)))]
+    return "items", _datetime_terms(store, compiled)
 
 
 def _rtree_sql(compiled: Compiled, probe: Probe, days: tuple[float, float]) -> str:
@@ -644,14 +647,15 @@ def _count(store: Store, query: Query, cap: int | None) -> int | None:
     """Exact count, or (with ``cap``) None once ``cap`` matches are found."""
     compiled = compile_query(query).copy()
     probe = _probe(store, query)
-    terms = _index_terms(store, compiled, probe)
-    if terms is None:
+    plan = _index_terms(store, compiled, probe)
+    if plan is None:
         return 0
+    table, terms = plan
     if query.area is None:
         limit = f" LIMIT {compiled.bind(cap)}" if cap is not None else ""
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM items{compiled.where_sql(terms)}{limit})"
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {table}{compiled.where_sql(terms)}{limit})"
         return int(store.conn.execute(sql, compiled.params).fetchone()[0])
-    sql = f"SELECT {compiled.inside}, geometry FROM items{compiled.where_sql(terms)}"
+    sql = f"SELECT {compiled.inside}, geometry FROM {table}{compiled.where_sql(terms)}"
     cursor = store.conn.execute(sql, compiled.params)
     total = 0
     while chunk := cursor.fetchmany(_EXACT_CHUNK):

@@ -39,7 +39,7 @@ import orjson
 from catalog.bodies import Bodies
 from catalog.ingest import Record, is_compressed, is_ndjson, line_records, open_bytes, read_records
 from catalog.store import ItemRow, RowEntry, Store, WriteReport, item_rows
-from catalog.validate import NO_DUPLICATE_CHECK, Duplicates, validated
+from catalog.validate import NO_DUPLICATE_CHECK, validated
 
 CHUNK = 2000  # records prepared at once in-process
 CHUNK_BYTES = 2 * 2**20  # a worker's task: about 650 items of 3 KB (worker memory grows with it)
@@ -70,7 +70,7 @@ class _Repairs:
         self.notes.append((where, what))
 
     def duplicate(self, where: str, what: str) -> None:  # pragma: no cover - NO_DUPLICATE_CHECK
-        raise AssertionError("duplicates are checked by the importer")
+        raise AssertionError("duplicates are noted by the store's writes")
 
 
 def prepare(records: list[Record], documents: Documents, bodies: Bodies | None) -> Prepared:
@@ -288,7 +288,7 @@ def _decompressed_chunks(path: str | Path) -> Iterator[tuple[int, Lines]]:
 
 
 class Pipeline:
-    """Sources in, row entries out (for ``Store.upsert_rows``), with reports and duplicates in input order.
+    """Sources in, row entries out (for ``Store.upsert_rows``, which notes duplicates), with repair reports.
 
     ``workers=None`` uses :func:`default_workers` for NDJSON files of :data:`MIN_BYTES` or more; a
     number uses that many for every NDJSON file (0: all in-process).
@@ -299,7 +299,6 @@ class Pipeline:
         self.report = report
         self.touched: set[str] = set()
         self._workers = workers
-        self._duplicates = Duplicates()
         self._documents = _stored_documents(store.conn)
         self._version = 0  # bumped whenever a Collection record is stored
         self._processes: _Workers | None = None
@@ -318,9 +317,6 @@ class Pipeline:
             for prepared in prepared_chunks:
                 for where, what in prepared.repairs:
                     self.report.repair(where, what)
-                accepted = [entry for entry in prepared.entries if entry.__class__ is tuple]
-                keys = [(row.collection, row.id) for _, row in accepted]
-                self._duplicates.check(keys, [where for where, _ in accepted], self.report)
                 self.touched |= prepared.touched
                 yield from prepared.entries
 

@@ -31,7 +31,7 @@ from catalog.migrations import GRID_INDEXES, migrate
 from catalog.pystac_io import collection_dict, item_dicts
 from catalog.sqlite import sqlite_utils
 from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, following_month, utc_now
-from catalog.validate import validated
+from catalog.validate import NO_DUPLICATE_CHECK, duplicate_note, validated
 
 if TYPE_CHECKING:
     from catalog.search import Query, SearchPage
@@ -456,7 +456,11 @@ class Store:
         report = report or WriteReport()
         documents = collections or (lambda _: None)
         checked = validated(
-            item_dicts(items), lambda name: documents(name) or self._stored_collection(name), report, wkb=True
+            item_dicts(items),
+            lambda name: documents(name) or self._stored_collection(name),
+            report,
+            wkb=True,
+            duplicates=NO_DUPLICATE_CHECK,  # the writes note them (_upsert)
         )
         with gc_paused(), self._bounded_memory():
             self._upsert(item_rows(checked), mode, batch_size, report, documents)
@@ -492,7 +496,15 @@ class Store:
         report: WriteReport,
         collections: Callable[[str], dict[str, Any] | None],
     ) -> None:
+        """Write the entries in batches, noting each item read again within them (a duplicate).
+
+        An item read again in the same batch is merged into the batch's entry; one from an earlier
+        batch is found stored with a key past the store's last key at the start (keys only grow, and
+        an update keeps its key), so no set of every key read is kept: memory stays flat in the input.
+        """
         batch: dict[tuple[str, str], ItemRow] = {}
+        wheres: dict[tuple[str, str], str] = {}
+        last_key = self.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0]
         updated = utc_now()
         for entry in rows:
             if isinstance(entry, Rejected):
@@ -500,19 +512,23 @@ class Store:
                 continue
             where, row = entry
             previous = batch.get(row.key)
-            if previous is not None and mode == "merge":
-                try:
-                    row = item_row(merge_items(self._item(previous), self._item(row)))
-                except InvalidItem as exc:
-                    report.reject(where, str(exc))
-                    continue
+            if previous is not None:
+                report.duplicate(where, duplicate_note(row.collection, row.id))
+                if mode == "merge":
+                    try:
+                        row = item_row(merge_items(self._item(previous), self._item(row)))
+                    except InvalidItem as exc:
+                        report.reject(where, str(exc))
+                        continue
+            else:
+                wheres[row.key] = where
             batch[row.key] = row
             if len(batch) >= batch_size:
-                self._write_batch(list(batch.values()), mode, report, collections, updated)
-                batch = {}
+                self._write_batch(list(batch.values()), mode, report, collections, updated, (last_key, wheres))
+                batch, wheres = {}, {}
                 updated = utc_now()
         if batch:
-            self._write_batch(list(batch.values()), mode, report, collections, updated)
+            self._write_batch(list(batch.values()), mode, report, collections, updated, (last_key, wheres))
 
     def _write_batch(
         self,
@@ -521,19 +537,25 @@ class Store:
         report: WriteReport,
         collections: Callable[[str], dict[str, Any] | None],
         updated: str,
+        earlier: tuple[int, dict[tuple[str, str], str]],
     ) -> None:
+        """``earlier``: the store's last key before this write began, and where each row was read."""
+        last_key, wheres = earlier
         trained: list[str] = []
         try:
             with self._writing():
                 existing = self._existing_rows([row.key for row in rows])
                 changed: list[tuple[ItemRow, int | None]] = []  # (row, pk of the stored row it replaces)
                 unchanged = 0
+                again: list[ItemRow] = []
                 for row in rows:
                     found = existing.get(row.key)
                     if found is None:
                         changed.append((row, None))
                         continue
                     pk, old = found
+                    if pk > last_key:
+                        again.append(row)
                     if mode == "merge":
                         new = self._item(row)
                         merged = merge_items(orjson.loads(old), new)
@@ -560,6 +582,8 @@ class Store:
             for collection in trained:
                 self.bodies.forget(collection)
             raise
+        for row in again:
+            report.duplicate(wheres.get(row.key, "?"), duplicate_note(row.collection, row.id))
         report.inserted += len(inserts)
         report.updated += len(updates)
         report.unchanged += unchanged

@@ -180,8 +180,12 @@ class Duplicates:
         """``keys`` are (collection, id) of accepted items, ``wheres`` where each was read."""
         for where, key, new in zip(wheres, keys, self._seen.add_new(keys), strict=True):
             if not new:
-                notes.duplicate(where, f"item {key[1]!r} of collection {key[0]!r} appeared earlier in this "
-                                       "input; merged into it")  # fmt: skip
+                notes.duplicate(where, duplicate_note(key[0], key[1]))
+
+
+def duplicate_note(collection: str, item_id: str) -> str:
+    """What a report says of an item read again within one input."""
+    return f"item {item_id!r} of collection {collection!r} appeared earlier in this input; merged into it"
 
 
 def validated(

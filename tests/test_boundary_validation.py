@@ -165,3 +165,16 @@ def test_duplicates_are_found_across_chunks_and_batches(store: Store) -> None:
     items = [make_item(f"i{n % 2500}", x=(n % 170)) for n in range(5000)]
     report = store.upsert_items(items, batch_size=1000)
     assert report.duplicates == 2500 and store.count_items() == 2500
+
+
+def test_a_duplicate_from_an_earlier_batch_is_noted_where_it_was_read_and_stored_items_are_not(store: Store) -> None:
+    """Items stored before the input are updated, not duplicates; one read again a batch later is, at its line."""
+    store.upsert_items([make_item("old-1"), make_item("old-2")])
+    entries = [
+        (f"line {n}", make_item(name, x=n)) for n, name in enumerate(["old-1", "new-1", "new-2", "new-1", "old-2"], 1)
+    ]
+    report = store.upsert_items(entries, batch_size=2)  # batches: lines 1-2, 3-4, 5
+    assert report.duplicates == 1
+    assert report.notes == ["duplicate line 4: item 'new-1' of collection 'test-collection' appeared earlier in this "
+                            "input; merged into it"]  # fmt: skip
+    assert (report.inserted, report.updated, store.count_items()) == (2, 3, 4)

@@ -320,7 +320,7 @@ class Probe:
     names: tuple[str, ...] = ()  # the collections by name (the grid index's)
     cells: list[int] | None = None  # the grid cells to read; None: use the R*Tree
     empty: bool = False  # the query names no stored collection
-    entries: tuple[str, tuple[Any, ...]] = ("", ())  # the filter's terms the grid entries can test (SQL, values)
+    entries: tuple[str, tuple[Any, ...]] = ("", ())  # the filter's terms the grid entries test (SQL, values)
 
 
 def _probe(store: Store, query: Query) -> Probe | None:
@@ -341,7 +341,7 @@ def _probe(store: Store, query: Query) -> Probe | None:
     return Probe(boxes, numbers, query.collections)
 
 
-# Properties the grid indexes' entries carry (catalog.migrations.CORE_INDEXES).
+# Properties the entries of the grid and collection-datetime indexes carry (catalog.migrations.CORE_INDEXES).
 _ENTRY_PROPERTY_NAMES = {"collection", *(hot.name for hot in ENTRY_PROPERTIES)}
 
 

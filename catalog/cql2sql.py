@@ -155,7 +155,7 @@ def _reads_only(node: Any, names: set[str]) -> bool:
         return name in names
     if "op" in node:
         return _op(node) in _PLAIN_OPS and _reads_only(node.get("args", []), names)
-    return not ("timestamp" in node or "date" in node or "interval" in node or "bbox" in node or "type" in node)
+    return False  # a temporal or spatial literal (timestamp, date, interval, bbox, geometry)
 
 
 class FilterCompiler:

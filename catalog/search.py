@@ -565,6 +565,11 @@ def search(store: CatalogStore, query: Query, *, with_count: bool = False) -> Se
     return store.search_page(query, with_count=with_count)
 
 
+# The table clause for rows looked up by a list of keys: SQLite would otherwise walk a sort index, or a
+# collection's index that carries the filter, through the whole window to skip a step.
+BY_KEY = "items NOT INDEXED"
+
+
 def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> tuple[str, list[str]] | None:
     """The table clause and terms that let an index drive a full evaluation: candidates' keys (from the
     grid or the R*Tree, looked up by key), grid cells, or a datetime range.
@@ -586,7 +591,7 @@ def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> tuple
             found = _candidates(store, probe, (low, high), CANDIDATE_CAP)
         if found is not None:
             pks = orjson.dumps([pk for pk, _ in found]).decode()
-            return "items NOT INDEXED", [f"pk IN (SELECT value FROM json_each({compiled.bind(pks)}))"]
+            return BY_KEY, [f"pk IN (SELECT value FROM json_each({compiled.bind(pks)}))"]
         if probe.cells is not None and query.area is not None:
             cells = compiled.bind(orjson.dumps(probe.cells).decode())
             index = "items_cell_collection" if probe.names else "items_cell"
@@ -596,7 +601,7 @@ def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> tuple
                 f"datetime <= {compiled.bind(high)}",
                 compiled.box_sql(query.area),
             ]
-        return "items NOT INDEXED", [_rtree_sql(compiled, probe, (_days(low), _days(high)))]
+        return BY_KEY, [_rtree_sql(compiled, probe, (_days(low), _days(high)))]
     return "items", _datetime_terms(store, compiled)
 
 
@@ -715,7 +720,7 @@ def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> Se
         ``by_key``: the terms list the candidates' keys; the rows are looked up by key (SQLite would
         otherwise walk a sort index through the whole window to skip its sort step)."""
         where = statement.where_sql([*keyset, *terms])
-        table = "items NOT INDEXED" if by_key else "items"
+        table = BY_KEY if by_key else "items"
         if query.area is None:
             sql = f"SELECT pk{key_columns} FROM {table}{where} ORDER BY {order} LIMIT {statement.bind(wanted)}"
             return store.conn.execute(sql, statement.params).fetchall()

@@ -502,8 +502,7 @@ class Store:
         batch is found stored with a key past the store's last key at the start (keys only grow, and
         an update keeps its key), so no set of every key read is kept: memory stays flat in the input.
         """
-        batch: dict[tuple[str, str], ItemRow] = {}
-        wheres: dict[tuple[str, str], str] = {}
+        batch: dict[tuple[str, str], tuple[str, ItemRow]] = {}  # key: (where it was first read, row)
         last_key = self.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0]
         updated = utc_now()
         for entry in rows:
@@ -516,46 +515,46 @@ class Store:
                 report.duplicate(where, duplicate_note(row.collection, row.id))
                 if mode == "merge":
                     try:
-                        row = item_row(merge_items(self._item(previous), self._item(row)))
+                        row = item_row(merge_items(self._item(previous[1]), self._item(row)))
                     except InvalidItem as exc:
                         report.reject(where, str(exc))
                         continue
-            else:
-                wheres[row.key] = where
-            batch[row.key] = row
+                where = previous[0]
+            batch[row.key] = (where, row)
             if len(batch) >= batch_size:
-                self._write_batch(list(batch.values()), mode, report, collections, updated, (last_key, wheres))
-                batch, wheres = {}, {}
+                self._write_batch(list(batch.values()), mode, report, collections, updated, last_key)
+                batch = {}
                 updated = utc_now()
         if batch:
-            self._write_batch(list(batch.values()), mode, report, collections, updated, (last_key, wheres))
+            self._write_batch(list(batch.values()), mode, report, collections, updated, last_key)
 
     def _write_batch(
         self,
-        rows: list[ItemRow],
+        entries: list[tuple[str, ItemRow]],
         mode: str,
         report: WriteReport,
         collections: Callable[[str], dict[str, Any] | None],
         updated: str,
-        earlier: tuple[int, dict[tuple[str, str], str]],
+        last_key: int,
     ) -> None:
-        """``earlier``: the store's last key before this write began, and where each row was read."""
-        last_key, wheres = earlier
+        """Write (where read, row) entries; a stored row past ``last_key`` (the store's last key before this
+        write began) was written earlier in it: a duplicate."""
+        rows = [row for _, row in entries]
         trained: list[str] = []
         try:
             with self._writing():
                 existing = self._existing_rows([row.key for row in rows])
                 changed: list[tuple[ItemRow, int | None]] = []  # (row, pk of the stored row it replaces)
                 unchanged = 0
-                again: list[ItemRow] = []
-                for row in rows:
+                again: list[tuple[str, ItemRow]] = []
+                for where, row in entries:
                     found = existing.get(row.key)
                     if found is None:
                         changed.append((row, None))
                         continue
                     pk, old = found
                     if pk > last_key:
-                        again.append(row)
+                        again.append((where, row))
                     if mode == "merge":
                         new = self._item(row)
                         merged = merge_items(orjson.loads(old), new)
@@ -582,8 +581,8 @@ class Store:
             for collection in trained:
                 self.bodies.forget(collection)
             raise
-        for row in again:
-            report.duplicate(wheres.get(row.key, "?"), duplicate_note(row.collection, row.id))
+        for where, row in again:
+            report.duplicate(where, duplicate_note(row.collection, row.id))
         report.inserted += len(inserts)
         report.updated += len(updates)
         report.unchanged += unchanged
@@ -928,7 +927,7 @@ class Store:
             terms.append(sql_filter)
         index = "items_cell_collection" if collections else "items_cell"
         sql = f"SELECT pk, datetime FROM items INDEXED BY {index} WHERE {' AND '.join(terms)} LIMIT {int(cap) + 1}"
-        key = ("grid", tuple(cells), tuple(boxes), tuple(collections), window, cap, sql_filter, repr(entries[1]))
+        key = ("grid", tuple(cells), tuple(boxes), tuple(collections), window, cap, entries)
         return self._probe(key, sql, params, cap, lambda rows: sorted(rows, key=lambda row: (row[1], row[0])))
 
     def _probe(self, key: Any, sql: str, params: list[Any], cap: int, shape: Callable[[list[Any]], Any]) -> Any:

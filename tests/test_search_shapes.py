@@ -42,17 +42,19 @@ CLOUD = cql2.Expr("eo:cloud_cover < 20").to_json()
 
 
 @pytest.fixture(
-    params=[(cap, index) for index in ("grid", "rtree", "dense") for cap in (12, 150)],
+    params=[(cap, index) for index in ("grid", "rtree", "walk") for cap in (12, 150)],
     ids=lambda param: f"cap{param[0]}-{param[1]}",
 )  # the default cap and the planner's own choice of index: test_search_bruteforce
 def candidate_cap(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    """grid: every area through the grid; rtree: through the R*Tree; dense: through the R*Tree, or
-    along the datetime index where the area holds many of the items (as in stores of 200k items up)."""
+    """grid: every area through the grid; rtree: through the R*Tree; walk: along the datetime index a few
+    entries at a time first, the rest through the R*Tree (as in stores of 200k items up, with larger budgets)."""
     cap, index = request.param
     planner = importlib.import_module("catalog.search")
     monkeypatch.setattr(planner, "CANDIDATE_CAP", cap)
     monkeypatch.setattr(planner, "GRID_MAX_CELLS", 10**9 if index == "grid" else -1)
-    monkeypatch.setattr(planner, "DENSE_MIN_ITEMS", 0 if index == "dense" else 10**12)
+    monkeypatch.setattr(planner, "WALK_MIN_ITEMS", 0 if index == "walk" else 10**12)
+    monkeypatch.setattr(planner, "WALK_FIRST", 5)  # budgets this small leave most windows to the R*Tree
+    monkeypatch.setattr(planner, "WALK_MAX", 40)
     return int(cap)
 
 
@@ -156,15 +158,9 @@ def test_a_large_area_holding_many_items_is_read_along_the_datetime_index(
 ) -> None:
     planner = importlib.import_module("catalog.search")
     monkeypatch.setattr(planner, "GRID_MAX_CELLS", -1)
-    monkeypatch.setattr(planner, "DENSE_MIN_ITEMS", 0)
-    verdicts: list[bool] = []
-    original = planner._dense
-
-    def spy(*args: Any) -> bool:
-        verdicts.append(original(*args))
-        return verdicts[-1]
-
-    monkeypatch.setattr(planner, "_dense", spy)
+    monkeypatch.setattr(planner, "WALK_MIN_ITEMS", 0)
+    monkeypatch.setattr(planner, "WALK_FIRST", 300)  # a tenth of the store
+    probes = _spy_rtree(monkeypatch)
     monkeypatch.setitem(BOXES, "pole", [0.0, -89.9, 0.1, -89.8])
     for box in ("continent", "pole"):
         truth = _truth(sample_items, box, "archive", "none")
@@ -172,20 +168,27 @@ def test_a_large_area_holding_many_items_is_read_along_the_datetime_index(
         assert [_sort_time(item) for item in search(sample_store, query).items] == [
             _sort_time(item) for item in truth[:40]
         ]
-    assert verdicts == [True, False]  # Europe holds many of the items; the South Pole none
+        probes.append(box)
+    assert probes == ["continent", "rtree", "pole"]  # Europe's page is all read along the index; the pole's not
 
 
-def test_the_density_of_given_collections_is_sampled_where_their_entries_are(
+def _spy_rtree(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A log that gets "rtree" for every R*Tree probe."""
+    log: list[str] = []
+    original = Store.rtree_candidates
+    monkeypatch.setattr(Store, "rtree_candidates", lambda *args: log.append("rtree") or original(*args))
+    return log
+
+
+def test_a_walk_for_given_collections_reads_their_own_entries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The store's newest items are another collection's: the sample starts at the collection's newest entry."""
+    """The store's newest items are another collection's: a budget of entries spent on them would find nothing."""
     planner = importlib.import_module("catalog.search")
     monkeypatch.setattr(planner, "GRID_MAX_CELLS", -1)
-    monkeypatch.setattr(planner, "DENSE_MIN_ITEMS", 0)
-    monkeypatch.setattr(planner, "_DENSITY_SAMPLE", 20)  # a slab of about 20 items' time: the newest are beta's
-    verdicts: list[bool] = []
-    original = planner._dense
-    monkeypatch.setattr(planner, "_dense", lambda *args: verdicts.append(original(*args)) or verdicts[-1])
+    monkeypatch.setattr(planner, "WALK_MIN_ITEMS", 0)
+    monkeypatch.setattr(planner, "WALK_FIRST", 20)  # fewer entries than beta has
+    probes = _spy_rtree(monkeypatch)
     alpha = [
         make_item(f"alpha-{n}", "alpha", x=n % 20, y=45.0, datetime=f"2020-01-{1 + n % 28:02d}T10:00:00Z",
                   properties={"eo:cloud_cover": float(n % 50)})
@@ -202,5 +205,21 @@ def test_the_density_of_given_collections_is_sampled_where_their_entries_are(
         (i for i in alpha if i["properties"]["eo:cloud_cover"] < 20),
         key=lambda i: (i["properties"]["datetime"], i["id"]),
     )
-    assert verdicts == [True]
+    assert probes == []
     assert [i["properties"]["datetime"] for i in found] == [i["properties"]["datetime"] for i in truth[::-1][:10]]
+
+
+def test_a_walk_that_finds_few_rows_leaves_the_rest_of_the_window_to_the_rtree(
+    sample_store: Store, sample_items: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every row is found once: those the walk read, then those of the window it left."""
+    planner = importlib.import_module("catalog.search")
+    monkeypatch.setattr(planner, "GRID_MAX_CELLS", -1)
+    monkeypatch.setattr(planner, "WALK_MIN_ITEMS", 0)
+    monkeypatch.setattr(planner, "WALK_FIRST", 30)
+    monkeypatch.setattr(planner, "WALK_MAX", 30)
+    probes = _spy_rtree(monkeypatch)
+    truth = _truth(sample_items, "continent", "archive", "none")
+    walked = list(iter_items(sample_store, _query("continent", "archive", "none"), page_size=len(truth) // 3))
+    assert [(item["collection"], item["id"]) for item in walked] == [(item["collection"], item["id"]) for item in truth]
+    assert probes  # the budget of 30 entries did not hold a page

@@ -914,9 +914,7 @@ def _search_spatial(
     return rows + _slabs(store, base, probe, span, need - len(rows), run, cap), None
 
 
-def _slabs(
-    store: Store, base: Compiled, probe: Probe, span: _Span, need: int, run: Any, cap: int
-) -> list[Any]:
+def _slabs(store: Store, base: Compiled, probe: Probe, span: _Span, need: int, run: Any, cap: int) -> list[Any]:
     """Walk ``span`` from its near end in time slabs whose index probe stays within ``cap``.
 
     A slab holds the rows whose sort datetime lies in it; an item overlapping the slab in time is a

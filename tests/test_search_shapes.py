@@ -180,9 +180,7 @@ def _spy_rtree(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return log
 
 
-def test_a_walk_for_given_collections_reads_their_own_entries(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_walk_for_given_collections_reads_their_own_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The store's newest items are another collection's: a budget of entries spent on them would find nothing."""
     planner = importlib.import_module("catalog.search")
     monkeypatch.setattr(planner, "GRID_MAX_CELLS", -1)

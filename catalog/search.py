@@ -818,7 +818,12 @@ def _walk_edge(store: Store, probe: Probe, span: _Span, budget: int) -> str | No
     reading its share of the budget along its own index); None when the span holds fewer entries."""
     order = "DESC" if span.descending else "ASC"
     params: list[Any] = []
-    where = " AND ".join(span.terms(lambda value: params.append(value) or f"?{len(params)}"))
+
+    def bind(value: Any) -> str:
+        params.append(value)
+        return f"?{len(params)}"
+
+    where = " AND ".join(span.terms(bind))
     if not probe.names:
         sql = f"SELECT datetime FROM items INDEXED BY items_datetime WHERE {where} ORDER BY datetime {order}"
         edges = [store.conn.execute(f"{sql} LIMIT 1 OFFSET {budget - 1}", params).fetchone()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import itertools
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +222,20 @@ def test_a_walk_that_finds_few_rows_leaves_the_rest_of_the_window_to_the_rtree(
     walked = list(iter_items(sample_store, _query("continent", "archive", "none"), page_size=len(truth) // 3))
     assert [(item["collection"], item["id"]) for item in walked] == [(item["collection"], item["id"]) for item in truth]
     assert probes  # the budget of 30 entries did not hold a page
+
+
+def test_the_first_slab_holds_about_half_the_cap_were_items_spread_evenly(tmp_path: Path) -> None:
+    """101 items over 100 days: the world holds one a day, a quarter of the globe a quarter."""
+    planner = importlib.import_module("catalog.search")
+    day = 86_400
+    items = [make_item(f"i{n}", "c", x=0.0, y=0.0, datetime=_iso(1_600_000_000 + n * day)) for n in range(101)]
+    with Store(tmp_path / "eocat.db") as store:
+        store.upsert_items(items)
+        world = Query.parse(bbox="-180,-90,180,90").area
+        quarter = Query.parse(bbox="-180,-90,0,0").area
+        assert planner._slab_days(store, world, 20) == pytest.approx(10 * 100 / 101)
+        assert planner._slab_days(store, quarter, 20) == pytest.approx(40 * 100 / 101)
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -780,9 +780,14 @@ WALK_MAX = 40_000
 WALK_MIN_ITEMS = 200_000
 
 
+def _about_items(store: Store) -> int:
+    """About how many items the store holds (its largest key: keys only grow), without counting them."""
+    return int(store.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0])
+
+
 def _walks_first(store: Store) -> bool:
     """Whether the store is large enough for a large area's page to walk the datetime index first."""
-    return int(store.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0]) >= WALK_MIN_ITEMS
+    return _about_items(store) >= WALK_MIN_ITEMS
 
 
 @dataclass(frozen=True)
@@ -963,7 +968,7 @@ def _slab_days(store: Store, area: SpatialFilter | None, cap: int) -> float:
     over the globe and the archive: the first slab's width. A page then starts with a probe that most
     likely holds (and its successors grow from its yield) instead of a few that overflow and shrink
     (10M items, a 20-degree box over the archive: four probes of 0.5 ms overflowed)."""
-    items = int(store.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0])
+    items = _about_items(store)
     first, last = store.datetime_range()
     if items == 0 or first >= last:
         return math.inf

@@ -157,11 +157,7 @@ def test_shapes_with_ties_on_datetime_page_without_gaps(sample_store: Store, can
 def test_a_large_area_holding_many_items_is_read_along_the_datetime_index(
     sample_store: Store, sample_items: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    planner = importlib.import_module("catalog.search")
-    monkeypatch.setattr(planner, "GRID_MAX_CELLS", -1)
-    monkeypatch.setattr(planner, "WALK_MIN_ITEMS", 0)
-    monkeypatch.setattr(planner, "WALK_FIRST", 300)  # a tenth of the store
-    probes = _spy_rtree(monkeypatch)
+    probes = _walking_planner(monkeypatch, first=300)  # a tenth of the store
     monkeypatch.setitem(BOXES, "pole", [0.0, -89.9, 0.1, -89.8])
     for box in ("continent", "pole"):
         truth = _truth(sample_items, box, "archive", "none")
@@ -173,8 +169,15 @@ def test_a_large_area_holding_many_items_is_read_along_the_datetime_index(
     assert probes == ["continent", "rtree", "pole"]  # Europe's page is all read along the index; the pole's not
 
 
-def _spy_rtree(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """A log that gets "rtree" for every R*Tree probe."""
+def _walking_planner(monkeypatch: pytest.MonkeyPatch, first: int, most: int | None = None) -> list[str]:
+    """Large areas walk the datetime index first (``first`` entries, up to ``most``) in this small store;
+    returns a log that gets "rtree" for every R*Tree probe."""
+    planner = importlib.import_module("catalog.search")
+    monkeypatch.setattr(planner, "GRID_MAX_CELLS", -1)
+    monkeypatch.setattr(planner, "WALK_MIN_ITEMS", 0)
+    monkeypatch.setattr(planner, "WALK_FIRST", first)
+    if most is not None:
+        monkeypatch.setattr(planner, "WALK_MAX", most)
     log: list[str] = []
     original = Store.rtree_candidates
     monkeypatch.setattr(Store, "rtree_candidates", lambda *args: log.append("rtree") or original(*args))
@@ -183,11 +186,7 @@ def _spy_rtree(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_a_walk_for_given_collections_reads_their_own_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The store's newest items are another collection's: a budget of entries spent on them would find nothing."""
-    planner = importlib.import_module("catalog.search")
-    monkeypatch.setattr(planner, "GRID_MAX_CELLS", -1)
-    monkeypatch.setattr(planner, "WALK_MIN_ITEMS", 0)
-    monkeypatch.setattr(planner, "WALK_FIRST", 20)  # fewer entries than beta has
-    probes = _spy_rtree(monkeypatch)
+    probes = _walking_planner(monkeypatch, first=20)  # fewer entries than beta has
     alpha = [
         make_item(f"alpha-{n}", "alpha", x=n % 20, y=45.0, datetime=f"2020-01-{1 + n % 28:02d}T10:00:00Z",
                   properties={"eo:cloud_cover": float(n % 50)})
@@ -212,12 +211,7 @@ def test_a_walk_that_finds_few_rows_leaves_the_rest_of_the_window_to_the_rtree(
     sample_store: Store, sample_items: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every row is found once: those the walk read, then those of the window it left."""
-    planner = importlib.import_module("catalog.search")
-    monkeypatch.setattr(planner, "GRID_MAX_CELLS", -1)
-    monkeypatch.setattr(planner, "WALK_MIN_ITEMS", 0)
-    monkeypatch.setattr(planner, "WALK_FIRST", 30)
-    monkeypatch.setattr(planner, "WALK_MAX", 30)
-    probes = _spy_rtree(monkeypatch)
+    probes = _walking_planner(monkeypatch, first=30, most=30)
     truth = _truth(sample_items, "continent", "archive", "none")
     walked = list(iter_items(sample_store, _query("continent", "archive", "none"), page_size=len(truth) // 3))
     assert [(item["collection"], item["id"]) for item in walked] == [(item["collection"], item["id"]) for item in truth]

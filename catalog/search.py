@@ -780,14 +780,9 @@ WALK_MAX = 40_000
 WALK_MIN_ITEMS = 200_000
 
 
-def _about_items(store: Store) -> int:
-    """About how many items the store holds (its largest key: keys only grow), without counting them."""
-    return int(store.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0])
-
-
 def _walks_first(store: Store) -> bool:
     """Whether the store is large enough for a large area's page to walk the datetime index first."""
-    return _about_items(store) >= WALK_MIN_ITEMS
+    return store.last_key() >= WALK_MIN_ITEMS
 
 
 @dataclass(frozen=True)
@@ -808,6 +803,10 @@ class _Span:
     def bounds(self) -> tuple[str, str]:
         """(earliest, latest), inclusive."""
         return (self.far, self.near) if self.descending else (self.near, self.far)
+
+    def empty(self) -> bool:
+        earliest, latest = self.bounds()
+        return earliest > latest
 
     def until(self, edge: str) -> _Span:
         """This span's part up to ``edge`` (inclusive)."""
@@ -835,7 +834,8 @@ def _walk_edge(store: Store, probe: Probe, span: _Span, budget: int) -> str | No
     else:
         share = max(1, budget // len(probe.names))
         sql = (
-            f"SELECT datetime FROM items INDEXED BY items_collection_datetime WHERE collection = ?3 AND {where} "
+            f"SELECT datetime FROM items INDEXED BY items_collection_datetime WHERE collection = ?{len(params) + 1} "
+            f"AND {where} "
             f"ORDER BY datetime {order} LIMIT 1 OFFSET {share - 1}"
         )
         edges = [store.conn.execute(sql, [*params, name]).fetchone() for name in probe.names]
@@ -889,10 +889,10 @@ def _search_spatial(
     if low > high:
         return [], 0
     by_datetime, descending = travel[0][0] == "datetime", travel[0][1]
-    walk = (low, high)  # what a datetime-sorted walk still has to cover: the token's side of the window
-    if by_datetime and token_values is not None and token_values[0] is not None:
-        walk = (low, min(high, str(token_values[0]))) if descending else (max(low, str(token_values[0])), high)
-    span = _Span(walk[1], walk[0], True) if descending else _Span(walk[0], walk[1], False)
+    span = _Span(high, low, True) if descending else _Span(low, high, False)  # what a datetime-sorted walk covers
+    if by_datetime and token_values is not None and token_values[0] is not None:  # the token's side of the window
+        edge = str(token_values[0])
+        span = replace(span, near=min(high, edge) if descending else max(low, edge))
 
     def along_sort_index(part: _Span | None, wanted: int) -> list[Any]:
         """Rows read along the sort order's index (within ``part`` of the walk), testing bbox columns on its entries.
@@ -905,7 +905,7 @@ def _search_spatial(
         return run(statement, [statement.box_sql(query.area), *span_terms], wanted)
 
     rows: list[Any] = []
-    walked = by_datetime and probe.cells is None and walk[0] <= walk[1] and _walks_first(store)
+    walked = by_datetime and probe.cells is None and not span.empty() and _walks_first(store)
     if walked:
         start, end = query.datetime or (MIN_TIME, MAX_TIME)
         rows, left = _walk(store, probe, span, end if descending else start, need, along_sort_index)
@@ -968,7 +968,7 @@ def _slab_days(store: Store, area: SpatialFilter | None, cap: int) -> float:
     over the globe and the archive: the first slab's width. A page then starts with a probe that most
     likely holds (and its successors grow from its yield) instead of a few that overflow and shrink
     (10M items, a 20-degree box over the archive: four probes of 0.5 ms overflowed)."""
-    items = _about_items(store)
+    items = store.last_key()  # about the item count
     first, last = store.datetime_range()
     if items == 0 or first >= last:
         return math.inf

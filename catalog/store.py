@@ -503,7 +503,7 @@ class Store:
         an update keeps its key), so no set of every key read is kept: memory stays flat in the input.
         """
         batch: dict[tuple[str, str], tuple[str, ItemRow]] = {}  # key: (where it was first read, row)
-        last_key = self.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0]
+        last_key = self.last_key()
         updated = utc_now()
         for entry in rows:
             if isinstance(entry, Rejected):
@@ -612,7 +612,7 @@ class Store:
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Column values of new rows, their R*Tree entries, and values of changed rows."""
         numbers = self._collection_number
-        next_pk = int(self.conn.execute("SELECT coalesce(max(pk), 0) + 1 FROM items").fetchone()[0])
+        next_pk = self.last_key() + 1
         inserts: list[tuple[Any, ...]] = []
         boxes: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
@@ -845,6 +845,11 @@ class Store:
             self.conn.execute("INSERT OR REPLACE INTO harvest_watermarks VALUES (?, ?, ?)", [source, query, value])
 
     # -- planner statistics ----------------------------------------------------------------
+    def last_key(self) -> int:
+        """The largest item key, 0 when empty. Keys only grow (an update keeps its key), so it is about
+        the number of items stored, read from the end of the table without counting."""
+        return int(self.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0])
+
     def max_span_us(self) -> int:
         """Longest (end - start) of any stored item, in microseconds: bounds datetime ranges."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_span_us'").fetchone()

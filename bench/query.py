@@ -533,6 +533,7 @@ def run_queries(n: int, *, rounds: int, rebuild: bool) -> dict[str, Any]:
         per_query.append(record)
 
     # Timed rounds (the checking pass above doubles as the warm-up).
+    common.freeze_heap()
     timings: dict[str, list[float]] = {engine.name: [] for engine in engines}
     per_query_times: list[dict[str, list[float]]] = [{e.name: [] for e in engines} for _ in queries]
     for round_number in range(rounds):

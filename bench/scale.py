@@ -62,6 +62,7 @@ def child_queries(n: int, placements: int, rounds: int) -> dict[str, Any]:
     engine = shapes.Eocat(_store_path(n))
     queries = _queries(n, placements)
     parsed = [engine.parse(query) for query in queries]
+    common.freeze_heap()
     times: dict[str, dict[str, list[float]]] = {}
     for _ in range(rounds):  # pages over every query, then capped counts (as bench.shapes times its engines)
         for name, function in (("eocat", engine.page), ("eocat_count_upto", engine.count_upto)):

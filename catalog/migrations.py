@@ -153,11 +153,30 @@ def _m004_grid_cell(db: sqlite_utils.Database) -> None:
     db.execute(f"ALTER TABLE items ADD COLUMN cell INTEGER GENERATED ALWAYS AS ({CELL_SQL}) VIRTUAL")
 
 
+def _m005_collection_spans(db: sqlite_utils.Database) -> None:
+    """Each collection's longest item span, where the store kept one for all (meta ``max_span_us``).
+
+    A window is padded by the span of the collections a query can match: daily frames of one
+    collection no longer widen every Sentinel-2 window by a day. Filled from the stored items (one
+    pass over those that last: start and end differ).
+    """
+    from catalog.timeutil import span_us
+
+    db.execute("CREATE TABLE collection_spans (collection TEXT PRIMARY KEY, span_us INTEGER NOT NULL) WITHOUT ROWID")
+    spans: dict[str, int] = {}
+    rows = db.execute("SELECT collection, start_datetime, end_datetime FROM items WHERE start_datetime != end_datetime")
+    for collection, first, last in rows:
+        spans[collection] = max(spans.get(collection, 0), span_us(first, last))
+    db.conn.executemany("INSERT INTO collection_spans (collection, span_us) VALUES (?, ?)", list(spans.items()))
+    db.execute("DELETE FROM meta WHERE key = 'max_span_us'")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_harvest_state,
     _m003_compact_bodies_time_index,
     _m004_grid_cell,
+    _m005_collection_spans,
 ]
 
 
@@ -165,13 +184,15 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 # when their columns differ from these (a bulk load drops them while it runs and builds them after;
 # one that was killed leaves them to the next open). The grid indexes carry the bbox, the collection
 # and the hot properties marked ``in_entries``, so a probe filters on index entries alone; so does a
-# walk along the collection-datetime index. The second grid index serves probes for given
+# walk along the collection-datetime index. The datetime index carries the bbox and the collection:
+# a walk over all collections reads, in the window's padding for long items, only the rows of the
+# collections whose items last (catalog.search._pad_terms). The second grid index serves probes for given
 # collections, which in a coarse cell would otherwise read every other collection's entries of the
 # window (10M items, a 1-degree box over the archive: 22,653 entries of a 16-degree cell read for
 # none of Sentinel-2).
 _ENTRY_COLUMNS = [hot.column for hot in ENTRY_PROPERTIES]
 CORE_INDEXES: dict[str, list[str]] = {
-    "items_datetime": ["datetime", "minx", "miny", "maxx", "maxy"],
+    "items_datetime": ["datetime", "collection", "minx", "miny", "maxx", "maxy"],
     "items_collection_datetime": ["collection", "datetime", "minx", "miny", "maxx", "maxy", *_ENTRY_COLUMNS],
     "items_cell": ["cell", "datetime", "collection", "minx", "miny", "maxx", "maxy", *_ENTRY_COLUMNS],
     "items_cell_collection": ["cell", "collection", "datetime", "minx", "miny", "maxx", "maxy", *_ENTRY_COLUMNS],

@@ -338,7 +338,7 @@ def _probe(store: Store, query: Query) -> Probe | None:
     cells = None
     if levels is not None and grid.cells_count(boxes, levels) <= GRID_MAX_CELLS:
         cells = grid.query_cells(boxes, levels)
-        return Probe(boxes, numbers, query.collections, cells, entries=_entries_filter(query))
+        return Probe(boxes, numbers, query.collections, cells, entries=_entries_filter(store, query))
     return Probe(boxes, numbers, query.collections)
 
 
@@ -346,15 +346,22 @@ def _probe(store: Store, query: Query) -> Probe | None:
 _ENTRY_PROPERTY_NAMES = {"collection", *(hot.name for hot in ENTRY_PROPERTIES)}
 
 
-def _entries_filter(query: Query) -> tuple[str, tuple[Any, ...]]:
-    """The query filter's terms on properties the grid entries carry, as SQL numbered from ?1: a probe tests
-    them on the entries it reads, so a filtered page reads the rows of matching items only."""
-    terms = conjuncts_on(query.filter, _ENTRY_PROPERTY_NAMES) if query.filter is not None else []
-    if not terms:
-        return "", ()
+def _entries_filter(store: Store, query: Query) -> tuple[str, tuple[Any, ...]]:
+    """The query filter's terms on properties the grid entries carry, and the window's padding terms
+    (:func:`_pad_terms`), as SQL numbered from ?1: a probe tests them on the entries it reads, so a
+    filtered page reads the rows of matching items only."""
     params: list[Any] = []
-    sql = FilterCompiler(_no_spatial_terms, params).compile({"op": "and", "args": terms})
-    return sql, tuple(params)
+    terms = []
+    conjuncts = conjuncts_on(query.filter, _ENTRY_PROPERTY_NAMES) if query.filter is not None else []
+    if conjuncts:
+        terms.append(FilterCompiler(_no_spatial_terms, params).compile({"op": "and", "args": conjuncts}))
+
+    def bind(value: Any) -> str:
+        params.append(value)
+        return f"?{len(params)}"
+
+    terms += _pad_terms(store, query, bind)
+    return " AND ".join(terms), tuple(params)
 
 
 def _no_spatial_terms(spatial: SpatialFilter, predicate: str, params: list[Any]) -> str:
@@ -414,9 +421,10 @@ def _read_candidates(
 
 
 def _time_bounds(store: Store, query: Query) -> tuple[str, str]:
-    """The query's window clamped to the stored items' sort datetimes (widened by the longest span)."""
+    """The query's window clamped to the stored items' sort datetimes (widened by the longest span of the
+    collections it names, of all when none)."""
     low, high = store.datetime_range()
-    span = timedelta(microseconds=store.max_span_us())
+    span = timedelta(microseconds=store.max_span_us(query.collections))
     if query.datetime is not None:
         start, end = query.datetime
         low, high = max(low, _shift(start, -span)), min(high, _shift(end, span))
@@ -601,6 +609,7 @@ def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> tuple
                 f"datetime >= {compiled.bind(low)}",
                 f"datetime <= {compiled.bind(high)}",
                 compiled.box_sql(query.area),
+                *_pad_terms(store, query, compiled.bind),
             ]
         return BY_KEY, [_rtree_sql(compiled, probe, (_days(low), _days(high)))]
     return "items", _datetime_terms(store, compiled)
@@ -626,16 +635,49 @@ def _rtree_sql(compiled: Compiled, probe: Probe, days: tuple[float, float]) -> s
 def _datetime_terms(store: Store, compiled: Compiled) -> list[str]:
     # datetime lies within [start_datetime, end_datetime], whose length is at most max_span: a
     # redundant range on the indexed datetime column lets the sort index drive the scan.
-    if compiled.query.datetime is None:
+    query = compiled.query
+    if query.datetime is None:
         return []
-    start, end = compiled.query.datetime
-    span = timedelta(microseconds=store.max_span_us())
+    terms = _window_terms(query.datetime, store.max_span_us(query.collections), compiled.bind)
+    return terms + _pad_terms(store, query, compiled.bind)
+
+
+def _window_terms(window: tuple[str, str], span_us: int, bind: Callable[[Any], str]) -> list[str]:
+    """``datetime`` within the window widened by ``span_us`` on each side (an open side: no term)."""
+    start, end = window
+    span = timedelta(microseconds=span_us)
     terms = []
     if start != MIN_TIME:
-        terms.append(f"datetime >= {compiled.bind(_shift(start, -span))}")
+        terms.append(f"datetime >= {bind(_shift(start, -span))}")
     if end != MAX_TIME:
-        terms.append(f"datetime <= {compiled.bind(_shift(end, span))}")
+        terms.append(f"datetime <= {bind(_shift(end, span))}")
     return terms
+
+
+# Collections whose items last longer than this (daily or monthly composites) are the only ones read
+# in the part of a window's padding beyond it, when a query does not name collections.
+SHORT_SPAN_US = 3600 * 10**6
+
+
+def _pad_terms(store: Store, query: Query, bind: Callable[[Any], str]) -> list[str]:
+    """For a window over all collections: a term on index entries (the datetime, cell and collection-datetime
+    indexes carry the collection) that keeps, beyond the short collections' padding, only the entries of the
+    collections whose items last long. The window is padded by the longest span of all (a day of daily
+    frames), and without it each page would read the rows of a day of Sentinel entries around the window
+    only to find they do not reach into it."""
+    if query.collections or query.datetime is None:
+        return []
+    spans = store.collection_spans()
+    long = [name for name, span in spans.items() if span > SHORT_SPAN_US]
+    if not long:
+        return []
+    short = [span for span in spans.values() if span <= SHORT_SPAN_US]
+    window = _window_terms(query.datetime, max(short, default=0), bind)  # binds nothing when empty
+    if not window:
+        return []
+    names = ", ".join(bind(name) for name in long)
+    # "+collection": not a term SQLite may answer from another index (it keeps the sort index's scan)
+    return [f"({' AND '.join(window)} OR +collection IN ({names}))"]
 
 
 def sqlite_count(store: Store, query: Query) -> int:
@@ -901,7 +943,10 @@ def _search_spatial(
         ranges the index scan on one bound per side and tests any other on every entry it reads."""
         statement = base.copy()
         assert query.area is not None
-        span_terms = part.terms(statement.bind) if part else _datetime_terms(store, statement)
+        if part is None:
+            span_terms = _datetime_terms(store, statement)
+        else:
+            span_terms = [*part.terms(statement.bind), *_pad_terms(store, query, statement.bind)]
         return run(statement, [statement.box_sql(query.area), *span_terms], wanted)
 
     rows: list[Any] = []

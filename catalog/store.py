@@ -31,7 +31,7 @@ from catalog.merge import merge_collections, merge_items
 from catalog.migrations import GRID_INDEXES, migrate
 from catalog.pystac_io import collection_dict, item_dicts
 from catalog.sqlite import sqlite_utils
-from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, following_month, utc_now
+from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, following_month, span_us, utc_now
 from catalog.validate import NO_DUPLICATE_CHECK, duplicate_note, validated
 
 if TYPE_CHECKING:
@@ -186,9 +186,6 @@ def item_row(item: Any, wkb: bytes | None = None) -> ItemRow:
     assert first is not None and last is not None
     first_time = datetime.fromisoformat(first[:-1])
     last_time = first_time if first == last else datetime.fromisoformat(last[:-1])
-    span_us = 0
-    if first != last:
-        span_us = int((last_time - first_time).total_seconds() * 1_000_000) + 1
     days = ((first_time - _EPOCH).total_seconds() / 86400.0, (last_time - _EPOCH).total_seconds() / 86400.0)
     if "geometry" not in item:
         raise InvalidItem(f"item {item_id!r} has no 'geometry' (use null for none)")
@@ -202,8 +199,8 @@ def item_row(item: Any, wkb: bytes | None = None) -> ItemRow:
     elif wkb is None:
         wkb = geometry_wkb([orjson.dumps(geometry)])[0]
     return ItemRow(
-        item_id, collection, sort_time, first, last, box, orjson.dumps(item), wkb, hot_values(properties), span_us,
-        days,
+        item_id, collection, sort_time, first, last, box, orjson.dumps(item), wkb, hot_values(properties),
+        span_us(first, last), days,
     )  # fmt: skip
 
 
@@ -366,6 +363,7 @@ class Store:
         """Delete a collection and its items; return the number of items deleted."""
         with self._writing():
             deleted = self.conn.execute("DELETE FROM items WHERE collection = ?", [collection_id]).rowcount
+            self.conn.execute("DELETE FROM collection_spans WHERE collection = ?", [collection_id])
             if self.conn.execute("DELETE FROM collections WHERE id = ?", [collection_id]).rowcount == 0:
                 raise NotFound(f"collection {collection_id!r} not found")
         self._collection_numbers = {}
@@ -576,13 +574,7 @@ class Store:
                 self.conn.executemany(_INSERT_SQL, inserts)
                 self.conn.executemany(_RTREE_SQL, boxes)
                 self.conn.executemany(_UPDATE_SQL, updates)
-                span = max(row.span_us for row in rows)
-                if span > self.max_span_us():
-                    self.conn.execute(
-                        "INSERT INTO meta (key, value) VALUES ('max_span_us', ?) "
-                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        [str(span)],
-                    )
+                self._note_spans(rows)
         except BaseException:
             for collection in trained:
                 self.bodies.forget(collection)
@@ -593,6 +585,18 @@ class Store:
         report.updated += len(updates)
         report.unchanged += unchanged
         report.collections_created.extend(created)
+
+    def _note_spans(self, rows: list[ItemRow]) -> None:
+        """Raise the collections' longest item spans to those of ``rows`` (never lowered: an upper bound)."""
+        spans: dict[str, int] = {}
+        for row in rows:
+            if row.span_us > spans.get(row.collection, 0):
+                spans[row.collection] = row.span_us
+        self.conn.executemany(
+            "INSERT INTO collection_spans (collection, span_us) VALUES (?, ?) "
+            "ON CONFLICT (collection) DO UPDATE SET span_us = max(span_us, excluded.span_us)",
+            list(spans.items()),
+        )
 
     def _text(self, row: ItemRow) -> bytes:
         """A row's JSON text (decompressed when a worker sent only its body)."""
@@ -856,10 +860,16 @@ class Store:
         the number of items stored, read from the end of the table without counting."""
         return int(self.conn.execute("SELECT coalesce(max(pk), 0) FROM items").fetchone()[0])
 
-    def max_span_us(self) -> int:
-        """Longest (end - start) of any stored item, in microseconds: bounds datetime ranges."""
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_span_us'").fetchone()
-        return int(row[0]) if row else 0
+    def max_span_us(self, collections: Sequence[str] = ()) -> int:
+        """Longest (end - start) of a stored item of ``collections`` (none: of any), in microseconds: it bounds
+        how far before and after a window a matching item's sort datetime may lie."""
+        where = f" WHERE collection IN ({', '.join('?' * len(collections))})" if collections else ""
+        row = self.conn.execute(f"SELECT max(span_us) FROM collection_spans{where}", list(collections)).fetchone()
+        return int(row[0] or 0)
+
+    def collection_spans(self) -> dict[str, int]:
+        """The longest item span (microseconds) of each collection with items that last (instants: left out)."""
+        return {str(name): int(span) for name, span in self.conn.execute("SELECT * FROM collection_spans")}
 
     def datetime_range(self) -> tuple[str, str]:
         """The smallest and largest sort datetime stored (MAX_TIME, MIN_TIME when empty)."""

@@ -19,7 +19,7 @@ import catalog.migrations
 from catalog.columns import HotProperty
 from catalog.errors import NotFound
 from catalog.migrations import MIGRATIONS
-from catalog.search import Query, count
+from catalog.search import Query, count, search
 from catalog.store import Store
 from tests.items import make_item
 
@@ -288,3 +288,53 @@ def test_month_summaries_reach_the_last_representable_month(tmp_path: Path) -> N
         assert {(s.collection, s.month): s.count for s in summaries} == _month_counts(items)
         key_sums = dict(store.conn.execute("SELECT substr(datetime, 1, 7), sum(pk) FROM items GROUP BY 1"))
         assert {s.month: s.key_sum for s in summaries} == key_sums
+
+
+def _lasting(item_id: str, collection: str, start: str, end: str, *, x: float = 10.0) -> dict[str, Any]:
+    item = make_item(item_id, collection, x=x)
+    item["properties"] = {"datetime": None, "start_datetime": start, "end_datetime": end}
+    return item
+
+
+def test_each_collection_keeps_its_longest_item_span(tmp_path: Path) -> None:
+    """Windows are padded by the named collections' own longest span: daily frames do not widen Sentinel
+    windows; the span is an upper bound (never lowered by shorter items) and leaves with its collection."""
+    with Store(tmp_path / "spans.db") as store:
+        store.upsert_items(
+            [
+                _lasting("day", "daily", "2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z"),
+                _lasting("slice", "s1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:25.5Z"),
+                make_item("tile", "s2"),
+            ]
+        )
+        store.upsert_items([_lasting("short-day", "daily", "2024-06-01T00:00:00Z", "2024-06-01T01:00:00Z")])
+        day, slice_ = 86_400 * 10**6, 25_500_000
+        assert store.collection_spans() == {"daily": day + 1, "s1": slice_ + 1}
+        assert store.max_span_us() == day + 1
+        assert store.max_span_us(["s2"]) == 0
+        assert store.max_span_us(["s1", "s2"]) == slice_ + 1
+        assert store.max_span_us(["unknown"]) == 0
+        store.delete_collection("daily")
+        assert store.max_span_us() == slice_ + 1
+
+
+def test_a_window_over_all_collections_finds_long_items_in_its_padding(tmp_path: Path) -> None:
+    """In the padding a window gets for daily frames, only collections of long items are read: a frame that
+    began 20 h before the window is found, a Sentinel-1 slice ending before it is not (whatever the plan)."""
+    window = "2024-05-02T08:00:00Z/2024-05-02T09:00:00Z"
+    items = [
+        _lasting("frame", "daily", "2024-05-01T12:00:00Z", "2024-05-02T12:00:00Z"),
+        _lasting("old-frame", "daily", "2024-04-30T12:00:00Z", "2024-05-01T12:00:00Z"),
+        _lasting("slice-before", "s1", "2024-05-02T07:59:30Z", "2024-05-02T07:59:55Z"),
+        _lasting("slice-into", "s1", "2024-05-02T07:59:50Z", "2024-05-02T08:00:10Z"),
+        make_item("tile-in", "s2", datetime="2024-05-02T08:30:00Z"),
+        make_item("tile-after", "s2", datetime="2024-05-02T10:00:00Z"),
+    ]
+    with Store(tmp_path / "pad.db") as store:
+        store.upsert_items(items)
+        expected = {"frame", "slice-into", "tile-in"}
+        for area in ({}, {"bbox": "9,44,12,47"}, {"bbox": "-170,-80,170,80"}):
+            query = Query.parse(datetime=window, **area)
+            found = {item["id"] for item in search(store, query).items}
+            assert found == expected, area
+            assert count(store, query) == len(expected)

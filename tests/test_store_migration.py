@@ -11,11 +11,13 @@ import orjson
 from catalog import geo
 from catalog.columns import HOT_PROPERTIES
 from catalog.migrations import MIGRATIONS, _sync_hot_columns
-from catalog.search import Query, _probe, count, iter_items
+from catalog.search import SHORT_SPAN_US, Query, _probe, count, iter_items
 from catalog.sqlite import sqlite_utils
 from catalog.store import Store
-from catalog.timeutil import canonical_lenient
+from catalog.timeutil import canonical_lenient, parse_canonical
 from tests import oracle
+
+_TIMES = ("datetime", "start_datetime", "end_datetime")
 
 
 def _write_schema_2(path: Path, items: list[dict[str, Any]]) -> None:
@@ -85,6 +87,17 @@ def test_schema_2_catalogue_is_upgraded_in_place(tmp_path: Path, sample_items: l
         assert truth
         assert {item["id"] for item in iter_items(store, query)} == truth
         assert count(store, query) == len(truth)
+        # schema 5 noted each collection's longest item span from the stored items: an upper bound, to 1 µs
+        spans: dict[str, float] = {}
+        for item in items:
+            properties = item["properties"]
+            times = [parse_canonical(t) for t in (canonical_lenient(properties.get(k)) for k in _TIMES) if t]
+            seconds = (max(times) - min(times)).total_seconds()
+            if seconds:
+                spans[item["collection"]] = max(spans.get(item["collection"], 0.0), seconds * 1e6)
+        noted = store.collection_spans()
+        assert noted.keys() == spans.keys() and any(span > SHORT_SPAN_US for span in spans.values())
+        assert all(0 <= noted[name] - spans[name] <= 1 for name in spans)
         # schema 4's grid index was built on open, and a small area is looked up in it
         assert store.grid_levels()
         minx, miny, *_ = geo.item_bbox(items[7]) or (0.0, 0.0, 0.0, 0.0)

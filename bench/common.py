@@ -181,18 +181,26 @@ def summarize_ms(seconds: Sequence[float]) -> dict[str, float]:
     }
 
 
-def freeze_heap() -> None:
-    """Move what setup made (modules, stores, queries, oracle answers) out of the cyclic collector's reach,
-    as eocat's API server does once it has started (``gc.freeze`` in catalog.api.app).
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep what setup made (modules, stores, queries, oracle answers) out of the cyclic collector's reach
+    while timing, as eocat's API server does once it has started (``gc.freeze`` in catalog.api.app).
 
-    Call once, before the timed rounds, in every process that times queries in-process. Otherwise a full
-    collection, which rescans every object the process holds, lands inside whichever call happens to
-    run then: in ``bench.shapes`` at 1M, 4 of 1,500 timed calls held one of 16-39 ms (a continent page's
-    p95 went from 3.4 to 27 ms); after freezing, full collections took 0.4-11 ms and no shape's p95 moved.
-    It applies to every engine timed in the process alike.
+    Wrap the timed rounds of a process that times queries in-process. Otherwise a full collection, which
+    rescans every object the process holds, lands inside whichever call happens to run then: in
+    ``bench.shapes`` at 1M, 4 of 1,500 timed calls held one of 16-39 ms (a continent page's p95 went from
+    3.4 to 27 ms); frozen, full collections took 0.4-11 ms and no shape's p95 moved. It applies to every
+    engine timed in the process alike. Unfrozen on leaving: with next to nothing left unfrozen, the
+    collector runs full collections far more often, and a later step that grows a large container (the
+    keyset walk's set of every id seen) would pay for rescanning it each time (1M walk: last pages 1.3 ->
+    3.9 ms).
     """
     gc.collect()
     gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def timed(function: Callable[[], Any]) -> tuple[float, Any]:

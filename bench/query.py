@@ -533,26 +533,26 @@ def run_queries(n: int, *, rounds: int, rebuild: bool) -> dict[str, Any]:
         per_query.append(record)
 
     # Timed rounds (the checking pass above doubles as the warm-up).
-    common.freeze_heap()
-    timings: dict[str, list[float]] = {engine.name: [] for engine in engines}
-    per_query_times: list[dict[str, list[float]]] = [{e.name: [] for e in engines} for _ in queries]
-    for round_number in range(rounds):
-        for engine in engines:
-            log(f"query {common.size_label(n)}: {engine.name} round {round_number + 1}/{rounds} ...")
-            for index, query in enumerate(queries):
-                seconds, _ = common.timed(functools.partial(engine.run, query))
-                timings[engine.name].append(seconds)
-                per_query_times[index][engine.name].append(seconds)
-    count_times = []
-    for index, query in enumerate(queries):
-        seconds, matched = common.timed(functools.partial(eocat.count, query))
-        count_times.append(seconds)
-        per_query[index]["eocat_count"] = matched
-        per_query[index]["count_matches_oracle"] = matched == per_query[index]["matches_exact"]
-        per_query[index]["count_ms"] = round(seconds * 1000, 3)
-        per_query[index]["times_ms"] = {
-            name: round(statistics.median(values) * 1000, 3) for name, values in per_query_times[index].items()
-        }
+    with common.frozen_heap():
+        timings: dict[str, list[float]] = {engine.name: [] for engine in engines}
+        per_query_times: list[dict[str, list[float]]] = [{e.name: [] for e in engines} for _ in queries]
+        for round_number in range(rounds):
+            for engine in engines:
+                log(f"query {common.size_label(n)}: {engine.name} round {round_number + 1}/{rounds} ...")
+                for index, query in enumerate(queries):
+                    seconds, _ = common.timed(functools.partial(engine.run, query))
+                    timings[engine.name].append(seconds)
+                    per_query_times[index][engine.name].append(seconds)
+        count_times = []
+        for index, query in enumerate(queries):
+            seconds, matched = common.timed(functools.partial(eocat.count, query))
+            count_times.append(seconds)
+            per_query[index]["eocat_count"] = matched
+            per_query[index]["count_matches_oracle"] = matched == per_query[index]["matches_exact"]
+            per_query[index]["count_ms"] = round(seconds * 1000, 3)
+            per_query[index]["times_ms"] = {
+                name: round(statistics.median(values) * 1000, 3) for name, values in per_query_times[index].items()
+            }
     for engine in engines:
         engine.close()
 

@@ -62,16 +62,16 @@ def child_queries(n: int, placements: int, rounds: int) -> dict[str, Any]:
     engine = shapes.Eocat(_store_path(n))
     queries = _queries(n, placements)
     parsed = [engine.parse(query) for query in queries]
-    common.freeze_heap()
-    times: dict[str, dict[str, list[float]]] = {}
-    for _ in range(rounds):  # pages over every query, then capped counts (as bench.shapes times its engines)
-        for name, function in (("eocat", engine.page), ("eocat_count_upto", engine.count_upto)):
-            for query, parsed_query in zip(queries, parsed, strict=True):
-                seconds, _ = common.timed(functools.partial(function, parsed_query))
-                times.setdefault(query.shape.name, {}).setdefault(name, []).append(seconds)
-    for query, parsed_query in zip(queries, parsed, strict=True):  # exact counts once (large ones are slow)
-        seconds, _ = common.timed(functools.partial(engine.count, parsed_query))
-        times[query.shape.name].setdefault("eocat_count", []).append(seconds)
+    with common.frozen_heap():
+        times: dict[str, dict[str, list[float]]] = {}
+        for _ in range(rounds):  # pages over every query, then capped counts (as bench.shapes times its engines)
+            for name, function in (("eocat", engine.page), ("eocat_count_upto", engine.count_upto)):
+                for query, parsed_query in zip(queries, parsed, strict=True):
+                    seconds, _ = common.timed(functools.partial(function, parsed_query))
+                    times.setdefault(query.shape.name, {}).setdefault(name, []).append(seconds)
+        for query, parsed_query in zip(queries, parsed, strict=True):  # exact counts once (large ones are slow)
+            seconds, _ = common.timed(functools.partial(engine.count, parsed_query))
+            times[query.shape.name].setdefault("eocat_count", []).append(seconds)
     engine.close()
     return {name: {k: common.summarize_ms(v) for k, v in entry.items()} for name, entry in times.items()}
 

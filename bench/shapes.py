@@ -31,7 +31,7 @@ count ran right after its own page. Both orders on the same code at 1M: eocat's 
 lower in blocks over the median shape, DuckDB's 0.71 ms, the naive table's 0.23 ms; 47 of 50 shapes
 within target in blocks, 42 of 50 taking turns.)
 
-Before the timed rounds the process freezes what setup made (``bench.common.freeze_heap``, as eocat's
+Before the timed rounds the process freezes what setup made (``bench.common.frozen_heap``, as eocat's
 API server does at start), so a full cyclic collection no longer rescans the modules and the oracle's
 answers inside whichever call it lands in (before: 16-39 ms added to 4 of 1,500 calls at 1M).
 
@@ -396,13 +396,13 @@ def run_size(n: int, *, placements: int, rounds: int, rebuild: bool) -> dict[str
         "duckdb": lambda query, parsed_query: duck.page(query),
         "duckdb_count": lambda query, parsed_query: duck.count(query),
     }
-    common.freeze_heap()
-    for round_number in range(rounds):
-        log(f"shapes {common.size_label(n)}: timed round {round_number + 1}/{rounds} ...")
-        for name, function in runs.items():  # one engine's calls over every query, then the next engine's
-            for query, parsed_query in zip(queries, parsed, strict=True):
-                seconds, _ = common.timed(lambda: function(query, parsed_query))  # noqa: B023 (called at once)
-                times.setdefault(query.shape.name, {}).setdefault(name, []).append(seconds)
+    with common.frozen_heap():
+        for round_number in range(rounds):
+            log(f"shapes {common.size_label(n)}: timed round {round_number + 1}/{rounds} ...")
+            for name, function in runs.items():  # one engine's calls over every query, then the next engine's
+                for query, parsed_query in zip(queries, parsed, strict=True):
+                    seconds, _ = common.timed(lambda: function(query, parsed_query))  # noqa: B023 (called at once)
+                    times.setdefault(query.shape.name, {}).setdefault(name, []).append(seconds)
     for engine in (eocat, naive, duck):
         engine.close()
     matched: dict[str, list[int]] = {}

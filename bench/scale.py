@@ -71,16 +71,15 @@ def child_queries(n: int, placements: int, rounds: int) -> dict[str, Any]:
     for parsed_query in parsed:
         engine.page(parsed_query)
         engine.count_upto(parsed_query)
-    with common.frozen_heap():
-        times: dict[str, dict[str, list[float]]] = {}
-        for _ in range(rounds):  # pages over every query, then capped counts (as bench.shapes times its engines)
-            for name, function in (("eocat", engine.page), ("eocat_count_upto", engine.count_upto)):
-                for query, parsed_query in zip(queries, parsed, strict=True):
-                    seconds, _ = common.timed(functools.partial(function, parsed_query))
-                    times.setdefault(query.shape.name, {}).setdefault(name, []).append(seconds)
-        for query, parsed_query in zip(queries, parsed, strict=True):  # exact counts once (large ones are slow)
-            seconds, _ = common.timed(functools.partial(engine.count, parsed_query))
-            times[query.shape.name].setdefault("eocat_count", []).append(seconds)
+    label = f"scale {common.size_label(n)}"
+    pages: dict[str, shapes.Run] = {
+        "eocat": lambda query, parsed_query: engine.page(parsed_query),
+        "eocat_count_upto": lambda query, parsed_query: engine.count_upto(parsed_query),
+    }
+    times = shapes.time_rounds(pages, queries, parsed, rounds, label)
+    exact: dict[str, shapes.Run] = {"eocat_count": lambda query, parsed_query: engine.count(parsed_query)}
+    for name, entry in shapes.time_rounds(exact, queries, parsed, 1, label).items():  # once: large ones are slow
+        times[name].update(entry)
     engine.close()
     return {name: {k: common.summarize_ms(v) for k, v in entry.items()} for name, entry in times.items()}
 

@@ -45,6 +45,7 @@ import random
 import sqlite3
 import statistics
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -365,6 +366,26 @@ def page_matches(page: list[str], truth: list[tuple[str, str]]) -> bool:
 # -- driver --------------------------------------------------------------------------------------------
 
 
+#: One timed call: (the query, eocat's parse of it) -> anything.
+Run = Callable[[ShapeQuery, Any], Any]
+
+
+def time_rounds(
+    runs: dict[str, Run], queries: list[ShapeQuery], parsed: list[Any], rounds: int, label: str
+) -> dict[str, dict[str, list[float]]]:
+    """Seconds of each run on each query, by shape name and run name, heap frozen (``common.frozen_heap``).
+    Each round times one run over every query, then the next run (see the module's docstring)."""
+    times: dict[str, dict[str, list[float]]] = {}
+    with common.frozen_heap():
+        for round_number in range(rounds):
+            log(f"{label}: timed round {round_number + 1}/{rounds} ...")
+            for name, function in runs.items():
+                for query, parsed_query in zip(queries, parsed, strict=True):
+                    seconds, _ = common.timed(lambda: function(query, parsed_query))  # noqa: B023 (called at once)
+                    times.setdefault(query.shape.name, {}).setdefault(name, []).append(seconds)
+    return times
+
+
 def run_size(n: int, *, placements: int, rounds: int, rebuild: bool) -> dict[str, Any]:
     source = common.dataset(n)
     eocat_path = build_eocat(n, source, rebuild)
@@ -386,8 +407,7 @@ def run_size(n: int, *, placements: int, rounds: int, rebuild: bool) -> dict[str
         if not ok:
             mismatches.append({"shape": query.shape.name, "bbox": query.bbox, "datetime": query.datetime,
                                "total": total, "count": counted, "count_upto": capped})  # fmt: skip
-    times: dict[str, dict[str, list[float]]] = {}
-    runs: dict[str, Any] = {
+    runs: dict[str, Run] = {
         "eocat": lambda query, parsed_query: eocat.page(parsed_query),
         "eocat_count": lambda query, parsed_query: eocat.count(parsed_query),
         "eocat_count_upto": lambda query, parsed_query: eocat.count_upto(parsed_query),
@@ -396,13 +416,7 @@ def run_size(n: int, *, placements: int, rounds: int, rebuild: bool) -> dict[str
         "duckdb": lambda query, parsed_query: duck.page(query),
         "duckdb_count": lambda query, parsed_query: duck.count(query),
     }
-    with common.frozen_heap():
-        for round_number in range(rounds):
-            log(f"shapes {common.size_label(n)}: timed round {round_number + 1}/{rounds} ...")
-            for name, function in runs.items():  # one engine's calls over every query, then the next engine's
-                for query, parsed_query in zip(queries, parsed, strict=True):
-                    seconds, _ = common.timed(lambda: function(query, parsed_query))  # noqa: B023 (called at once)
-                    times.setdefault(query.shape.name, {}).setdefault(name, []).append(seconds)
+    times = time_rounds(runs, queries, parsed, rounds, f"shapes {common.size_label(n)}")
     for engine in (eocat, naive, duck):
         engine.close()
     matched: dict[str, list[int]] = {}

@@ -160,13 +160,13 @@ def _m005_collection_spans(db: sqlite_utils.Database) -> None:
     collection no longer widen every Sentinel-2 window by a day. Filled from the stored items (one
     pass over those that last: start and end differ).
     """
-    from catalog.timeutil import span_us
+    from catalog.timeutil import parse_canonical, span_us
 
     db.execute("CREATE TABLE collection_spans (collection TEXT PRIMARY KEY, span_us INTEGER NOT NULL) WITHOUT ROWID")
     spans: dict[str, int] = {}
     rows = db.execute("SELECT collection, start_datetime, end_datetime FROM items WHERE start_datetime != end_datetime")
     for collection, first, last in rows:
-        spans[collection] = max(spans.get(collection, 0), span_us(first, last))
+        spans[collection] = max(spans.get(collection, 0), span_us(parse_canonical(first), parse_canonical(last)))
     db.conn.executemany("INSERT INTO collection_spans (collection, span_us) VALUES (?, ?)", list(spans.items()))
     db.execute("DELETE FROM meta WHERE key = 'max_span_us'")
 

@@ -28,6 +28,7 @@ from catalog.cql2sql import FilterCompiler, conjuncts_on, parse_filter, property
 from catalog.errors import InvalidQuery, NotFound
 from catalog.gc_pause import gc_paused
 from catalog.geo import Box, SpatialFilter, boxes_meet_sql, parse_bbox
+from catalog.sqlite import binder
 from catalog.timeutil import MAX_TIME, MIN_TIME, format_canonical, parse_canonical, parse_interval
 
 if TYPE_CHECKING:
@@ -355,12 +356,7 @@ def _entries_filter(store: Store, query: Query) -> tuple[str, tuple[Any, ...]]:
     conjuncts = conjuncts_on(query.filter, _ENTRY_PROPERTY_NAMES) if query.filter is not None else []
     if conjuncts:
         terms.append(FilterCompiler(_no_spatial_terms, params).compile({"op": "and", "args": conjuncts}))
-
-    def bind(value: Any) -> str:
-        params.append(value)
-        return f"?{len(params)}"
-
-    terms += _pad_terms(store, query, bind)
+    terms += _pad_terms(store, query, binder(params))
     return " AND ".join(terms), tuple(params)
 
 
@@ -864,12 +860,7 @@ def _walk_edge(store: Store, probe: Probe, span: _Span, budget: int) -> str | No
     reading its share of the budget along its own index); None when the span holds fewer entries."""
     order = "DESC" if span.descending else "ASC"
     params: list[Any] = []
-
-    def bind(value: Any) -> str:
-        params.append(value)
-        return f"?{len(params)}"
-
-    where = " AND ".join(span.terms(bind))
+    where = " AND ".join(span.terms(binder(params)))
     if not probe.names:
         sql = f"SELECT datetime FROM items INDEXED BY items_datetime WHERE {where} ORDER BY datetime {order}"
         edges = [store.conn.execute(f"{sql} LIMIT 1 OFFSET {budget - 1}", params).fetchone()]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 import orjson
 import pystac
@@ -30,7 +30,7 @@ from catalog.gc_pause import gc_paused
 from catalog.merge import merge_collections, merge_items
 from catalog.migrations import GRID_INDEXES, migrate
 from catalog.pystac_io import collection_dict, item_dicts
-from catalog.sqlite import sqlite_utils
+from catalog.sqlite import binder, sqlite_utils
 from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, following_month, span_us, utc_now
 from catalog.validate import NO_DUPLICATE_CHECK, duplicate_note, validated
 
@@ -46,6 +46,7 @@ WRITE_CACHE_MIB = 64  # page cache while writing: memory stays flat however many
 # peak RSS 141 -> 185 MiB, one sort buffer more).
 SORT_THREADS = min(2, max(1, (os.cpu_count() or 1) - 1))
 MAX_REPORTED_ERRORS = 100
+_T = TypeVar("_T")
 _DAY_MARGIN = 1e-3  # days around a time range probed in the R*Tree (its float32 boxes round outwards too)
 
 _ITEM_COLUMNS = (
@@ -200,7 +201,7 @@ def item_row(item: Any, wkb: bytes | None = None) -> ItemRow:
         wkb = geometry_wkb([orjson.dumps(geometry)])[0]
     return ItemRow(
         item_id, collection, sort_time, first, last, box, orjson.dumps(item), wkb, hot_values(properties),
-        span_us(first, last), days,
+        span_us(first_time, last_time), days,
     )  # fmt: skip
 
 
@@ -245,10 +246,9 @@ class Store:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise self._busy() from None
             raise NotACatalogue(f"{self.location} is not an eocat catalogue ({exc})") from None
-        self._collection_ids: tuple[tuple[int, int], set[str]] | None = None  # (file version, ids)
+        self._memos: dict[str, tuple[tuple[int, int], Any]] = {}  # name: (file version, value), see _remembered
         self._collection_numbers: dict[str, int] = {}
         self._probe_memo: tuple[Any, Any] | None = None
-        self._levels_memo: tuple[Any, tuple[int, ...] | None] | None = None
         self._writes = 0  # this connection's own commits (data_version only sees other connections')
 
     def _open(self) -> None:
@@ -307,7 +307,7 @@ class Store:
             self._writes += 1
         except BaseException:
             self.conn.execute("ROLLBACK")
-            self._collection_ids = None
+            self._memos = {}  # they may hold what the transaction had written
             self._collection_numbers = {}
             raise
 
@@ -354,10 +354,9 @@ class Store:
         return [orjson.loads(row[0]) for row in rows]
 
     def collection_ids(self) -> set[str]:
-        version = self._file_version()
-        if self._collection_ids is None or self._collection_ids[0] != version:
-            self._collection_ids = (version, {row[0] for row in self.conn.execute("SELECT id FROM collections")})
-        return self._collection_ids[1]
+        return self._remembered(
+            "collection_ids", lambda: {str(row[0]) for row in self.conn.execute("SELECT id FROM collections")}
+        )
 
     def delete_collection(self, collection_id: str) -> int:
         """Delete a collection and its items; return the number of items deleted."""
@@ -863,19 +862,34 @@ class Store:
     def max_span_us(self, collections: Sequence[str] = ()) -> int:
         """Longest (end - start) of a stored item of ``collections`` (none: of any), in microseconds: it bounds
         how far before and after a window a matching item's sort datetime may lie."""
-        where = f" WHERE collection IN ({', '.join('?' * len(collections))})" if collections else ""
-        row = self.conn.execute(f"SELECT max(span_us) FROM collection_spans{where}", list(collections)).fetchone()
-        return int(row[0] or 0)
+        spans = self.collection_spans()
+        return max(spans.values() if not collections else (spans.get(name, 0) for name in collections), default=0)
 
-    def collection_spans(self) -> dict[str, int]:
+    def collection_spans(self) -> Mapping[str, int]:
         """The longest item span (microseconds) of each collection with items that last (instants: left out)."""
-        return {str(name): int(span) for name, span in self.conn.execute("SELECT * FROM collection_spans")}
+        return self._remembered(
+            "collection_spans",
+            lambda: {str(name): int(span) for name, span in self.conn.execute("SELECT * FROM collection_spans")},
+        )
 
     def datetime_range(self) -> tuple[str, str]:
         """The smallest and largest sort datetime stored (MAX_TIME, MIN_TIME when empty)."""
+        return self._remembered("datetime_range", self._read_datetime_range)
+
+    def _read_datetime_range(self) -> tuple[str, str]:
         low = self.conn.execute("SELECT min(datetime) FROM items").fetchone()[0]
         high = self.conn.execute("SELECT max(datetime) FROM items").fetchone()[0]
         return (MAX_TIME, MIN_TIME) if low is None else (str(low), str(high))
+
+    def _remembered(self, name: str, read: Callable[[], _T]) -> _T:
+        """``read()``, remembered until the file changes: statistics the planner consults on every page
+        (a page asks for the spans and the datetime range several times)."""
+        version = self._file_version()
+        memo = self._memos.get(name)
+        if memo is None or memo[0] != version:
+            memo = self._memos[name] = (version, read())
+        value: _T = memo[1]
+        return value
 
     def rtree_candidates(
         self, boxes: Sequence[geo.Box], collections: tuple[int, int] | None, days: tuple[float, float], cap: int
@@ -903,23 +917,21 @@ class Store:
 
     def grid_levels(self) -> tuple[int, ...] | None:
         """The grid levels (:mod:`catalog.grid`) that hold items; None while a grid index is missing."""
-        version = self._file_version()
-        if self._levels_memo is not None and self._levels_memo[0] == version:
-            return self._levels_memo[1]
-        levels: tuple[int, ...] | None = None
+        return self._remembered("grid_levels", self._read_grid_levels)
+
+    def _read_grid_levels(self) -> tuple[int, ...] | None:
         marks = ", ".join("?" * len(GRID_INDEXES))
         found = self.conn.execute(f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})", GRID_INDEXES)
-        if found.fetchone()[0] == len(GRID_INDEXES):
-            levels = tuple(
-                level
-                for level in range(grid.LEVELS)
-                if self.conn.execute(
-                    "SELECT 1 FROM items INDEXED BY items_cell WHERE cell >= ? AND cell < ? LIMIT 1",
-                    grid.level_range(level),
-                ).fetchone()
-            )
-        self._levels_memo = (version, levels)
-        return levels
+        if found.fetchone()[0] != len(GRID_INDEXES):
+            return None
+        return tuple(
+            level
+            for level in range(grid.LEVELS)
+            if self.conn.execute(
+                "SELECT 1 FROM items INDEXED BY items_cell WHERE cell >= ? AND cell < ? LIMIT 1",
+                grid.level_range(level),
+            ).fetchone()
+        )
 
     def grid_candidates(
         self,
@@ -935,10 +947,7 @@ class Store:
         when there are more than ``cap``. ``entries``: one more term on the entries' columns (SQL with
         parameters numbered from ?1, and their values), e.g. a filter on cloud cover."""
         sql_filter, params = entries[0], list(entries[1])
-
-        def bind(value: Any) -> str:
-            params.append(value)
-            return f"?{len(params)}"
+        bind = binder(params)
 
         terms = [f"cell IN (SELECT value FROM json_each({bind(orjson.dumps(list(cells)).decode())}))"]
         if collections:  # seek each cell's entries of each collection in the twin index

@@ -39,12 +39,11 @@ def parse_canonical(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def span_us(first: str, last: str) -> int:
-    """How long ``first`` .. ``last`` (canonical) lasts in microseconds, rounded up (0 for an instant)."""
+def span_us(first: datetime, last: datetime) -> int:
+    """How long ``first`` .. ``last`` lasts in microseconds, rounded up (0 for an instant)."""
     if first == last:
         return 0
-    delta = datetime.fromisoformat(last[:-1]) - datetime.fromisoformat(first[:-1])
-    return int(delta.total_seconds() * 1_000_000) + 1
+    return int((last - first).total_seconds() * 1_000_000) + 1
 
 
 def utc_now() -> str:

@@ -290,10 +290,8 @@ def test_month_summaries_reach_the_last_representable_month(tmp_path: Path) -> N
         assert {s.month: s.key_sum for s in summaries} == key_sums
 
 
-def _lasting(item_id: str, collection: str, start: str, end: str, *, x: float = 10.0) -> dict[str, Any]:
-    item = make_item(item_id, collection, x=x)
-    item["properties"] = {"datetime": None, "start_datetime": start, "end_datetime": end}
-    return item
+def _lasting(item_id: str, collection: str, start: str, end: str) -> dict[str, Any]:
+    return make_item(item_id, collection, properties={"datetime": None, "start_datetime": start, "end_datetime": end})
 
 
 def test_each_collection_keeps_its_longest_item_span(tmp_path: Path) -> None:

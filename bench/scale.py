@@ -68,13 +68,15 @@ def child_queries(n: int, placements: int, rounds: int) -> dict[str, Any]:
     engine = shapes.Eocat(_store_path(n))
     queries = _queries(n, placements)
     parsed = [engine.parse(query) for query in queries]
+    first_pages = {id(parsed_query): engine.first_page(parsed_query) for parsed_query in parsed}
     for parsed_query in parsed:
-        engine.page(parsed_query)
         engine.count_upto(parsed_query)
+        engine.api_count(parsed_query, first_pages[id(parsed_query)])
     label = f"scale {common.size_label(n)}"
     pages: dict[str, shapes.Run] = {
         "eocat": lambda query, parsed_query: engine.page(parsed_query),
         "eocat_count_upto": lambda query, parsed_query: engine.count_upto(parsed_query),
+        "eocat_api_count": lambda query, parsed_query: engine.api_count(parsed_query, first_pages[id(parsed_query)]),
     }
     times = shapes.time_rounds(pages, queries, parsed, rounds, label)
     exact: dict[str, shapes.Run] = {"eocat_count": lambda query, parsed_query: engine.count(parsed_query)}

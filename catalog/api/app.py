@@ -47,9 +47,29 @@ REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 REL_SORTABLES = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
 ALTERNATE_EXTENSION = EXTENSIONS["alternate"]
 _OWN_RELS = {"self", "root", "parent", "collection", "items", "child", "item", REL_QUERYABLES, REL_SORTABLES}
+COUNT_CAP = 100_000  # numberMatched: count no further than this (ApiConfig.count_cap's default)
 FILTER_COUNT_CAP = 10_000  # CQL2 filters: count no further than this
 MAX_URI_BYTES = 64 * 1024  # longer request targets get a JSON 414 (POST /search takes any size)
 MAX_REQUEST_HEAD_BYTES = 1024 * 1024  # what uvicorn's parser accepts before answering a plain 400
+
+
+def number_matched(store: Store, query: Query, page: SearchPage, cap: int) -> int | None:
+    """``numberMatched`` of a first page that has a next one, when counting is cheap, else None (the field
+    is optional).
+
+    Counting costs one exact geometry test per index candidate for spatial queries, one JSON lookup per
+    row for filters on cold properties: counts stop at ``cap`` (filters: FILTER_COUNT_CAP), and spatial
+    queries are counted only when the page's own index probe found few candidates.
+    """
+    if cap <= 0:
+        return None
+    if not page.count_is_cheap:  # the backend's judgement, from the page's own index probe
+        return None
+    if query.filter is not None:
+        if has_spatial_operator(query.filter):
+            return None
+        cap = min(cap, FILTER_COUNT_CAP)
+    return count_upto(store, query, cap)
 
 
 @dataclass
@@ -63,7 +83,7 @@ class ApiConfig:
     browser_dir: Path | None = None  # a STAC Browser build (browser/build.sh), served at /browser/
     materializer: Materializer | None = None  # on-demand assets; None answers 501
     assets_dir: Path = field(default_factory=lambda: Path("data/assets"))
-    count_cap: int = 100_000  # numberMatched on first pages when the match count is below this; 0: never
+    count_cap: int = COUNT_CAP  # numberMatched on first pages when the match count is below this; 0: never
 
 
 class JsonResponse(Response):
@@ -260,29 +280,13 @@ class _Api:
                 )
         result: dict[str, Any] = {"type": "FeatureCollection", "features": features, "links": links}
         if query.token is None:
-            matched = len(features) if page.next_token is None else self._matched(store, query, page)
+            matched = (
+                len(features) if page.next_token is None else number_matched(store, query, page, self.config.count_cap)
+            )
             if matched is not None:
                 result["numberMatched"] = matched
         result["numberReturned"] = len(features)
         return JsonResponse(result, media_type=GEOJSON)
-
-    def _matched(self, store: Store, query: Query, page: SearchPage) -> int | None:
-        """``numberMatched`` when counting is cheap, else None (the field is optional).
-
-        Counting costs one exact geometry test per R*Tree candidate for spatial queries, one JSON
-        lookup per row for filters on cold properties: counts stop at a cap, and spatial queries are
-        counted only when the index gives few candidates.
-        """
-        cap = self.config.count_cap
-        if cap <= 0:
-            return None
-        if not page.count_is_cheap:  # the backend's judgement, from the page's own index probe
-            return None
-        if query.filter is not None:
-            if has_spatial_operator(query.filter):
-                return None
-            cap = min(cap, FILTER_COUNT_CAP)
-        return count_upto(store, query, cap)
 
     def _item_doc(self, base: str, item: dict[str, Any]) -> dict[str, Any]:
         collection_id = item.get("collection")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import statistics
 import sys
 import time
 from typing import Any
@@ -151,27 +150,10 @@ def _box(item: dict[str, Any]) -> list[float]:
 
 
 def child_walk(n: int) -> dict[str, Any]:
-    """Keyset walk over every item of the main collection, 100 a page."""
-    from dataclasses import replace
+    """Keyset walk over every item of the main collection, 100 a page (``bench.query.walk``)."""
+    from bench.query import walk
 
-    from catalog.search import Query, search
-    from catalog.store import Store
-
-    with Store(_store_path(n)) as store:
-        query = Query.parse(collections=shapes.MAIN, limit=LIMIT)
-        page_times: list[float] = []
-        walked = 0
-        current = query
-        while True:
-            seconds, page = common.timed(functools.partial(search, store, current))
-            page_times.append(seconds)
-            walked += len(page.items)
-            if page.next_token is None:
-                break
-            current = replace(query, token=page.next_token)
-    first, last = statistics.median(page_times[:10]) * 1000, statistics.median(page_times[-10:]) * 1000
-    return {"walked": walked, "pages": len(page_times), "first10_ms": round(first, 3), "last10_ms": round(last, 3),
-            "pages_stats": common.summarize_ms(page_times)}  # fmt: skip
+    return walk(n, rebuild=False, collection=shapes.MAIN)
 
 
 def child_export(n: int) -> dict[str, Any]:

@@ -74,12 +74,15 @@ def child_queries(n: int, placements: int, rounds: int) -> dict[str, Any]:
         "eocat_count_upto": lambda query, parsed_query: engine.count_upto(parsed_query),
         "eocat_api_count": lambda query, parsed_query: engine.api_count(parsed_query, first_pages[id(parsed_query)]),
     }
+    pulse = [common.machine_pulse()]
     times = shapes.time_rounds(pages, queries, parsed, rounds, label)
+    pulse.append(common.machine_pulse())
     exact: dict[str, shapes.Run] = {"eocat_count": lambda query, parsed_query: engine.count(parsed_query)}
     for name, entry in shapes.time_rounds(exact, queries, parsed, 1, label).items():  # once: large ones are slow
         times[name].update(entry)
     engine.close()
-    return {name: {k: common.summarize_ms(v) for k, v in entry.items()} for name, entry in times.items()}
+    shapes_ms = {name: {k: common.summarize_ms(v) for k, v in entry.items()} for name, entry in times.items()}
+    return {"shapes": shapes_ms, "machine_pulse": pulse}  # pulse: before and after the pages and capped counts
 
 
 def child_oracle(n: int, placements: int, sample: int) -> dict[str, Any]:
@@ -219,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         result["elapsed_s"] = round(time.perf_counter() - started, 1)
         result["complete"] = True
         common.write_result(name, result)
-    worst = max(entry["eocat"]["median_ms"] for entry in result["queries"].values())
+    worst = max(entry["eocat"]["median_ms"] for entry in result["queries"]["shapes"].values())
     print(f"scale {label}: import {result['import']['items_per_s']:,} items/s, peak RSS "
           f"{result['import']['peak_rss_mib']} MiB, {result['import']['bytes_per_item']} B/item; worst shape median "
           f"{worst} ms; oracle mismatches {result['oracle']['mismatches']}/{result['oracle']['checked']}; export "

@@ -444,7 +444,9 @@ def run_size(n: int, *, placements: int, rounds: int, rebuild: bool) -> dict[str
         "duckdb": lambda query, parsed_query: duck.page(query),
         "duckdb_count": lambda query, parsed_query: duck.count(query),
     }
+    pulse = [common.machine_pulse()]
     times = time_rounds(runs, queries, parsed, rounds, f"shapes {common.size_label(n)}")
+    pulse.append(common.machine_pulse())
     for engine in (eocat, naive, duck):
         engine.close()
     matched: dict[str, list[int]] = {}
@@ -469,6 +471,7 @@ def run_size(n: int, *, placements: int, rounds: int, rebuild: bool) -> dict[str
         "placements": placements,
         "rounds": rounds,
         "bytes_per_item": round(common.file_size(eocat_path) / n, 1),
+        "machine_pulse": pulse,  # before and after the timed rounds (common.machine_pulse)
         "oracle_mismatches": len(mismatches),
         "mismatches": mismatches[:20],
         "worst_shape_median_ms": worst_median,

@@ -19,6 +19,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -347,8 +348,9 @@ def _git_revision() -> str | None:
 
 
 def machine_pulse() -> dict[str, float]:
-    """How fast this machine runs right now: the best of five timings of a pure-Python loop (CPU) and of
-    a random gather over 256 MiB (memory latency), in ms. This machine's speed drifts from minute to
+    """How fast this machine runs right now: the best of five timings of a pure-Python loop (CPU), a random
+    gather over 256 MiB (memory latency) and 20,000 reads of 16 KiB from a cached file (the kernel's copy:
+    SQLite reads the pages past its mmap window so), in ms. This machine's speed drifts from minute to
     minute (at 10M items, the same query step on the same store gave a sum of shape medians of 227 ms,
     then 113 ms two minutes later); results record the pulse next to their timings so runs can be
     compared."""
@@ -361,9 +363,21 @@ def machine_pulse() -> dict[str, float]:
 
     table = np.arange(32 * 2**20, dtype=np.int64)  # 256 MiB
     picks = np.random.default_rng(0).integers(0, len(table), 2_000_000)
+    with tempfile.TemporaryFile(dir=WORK) as file:
+        file.write(table.tobytes()[: 64 * 2**20])
+        file.flush()
+        offsets = [int(block) * 16384 for block in picks[:20_000] % 4096]
+
+        def reads() -> None:
+            for offset in offsets:
+                os.pread(file.fileno(), 16384, offset)
+
+        reads()
+        pread_ms = min(timed(reads)[0] for _ in range(5)) * 1000
     return {
         "python_loop_ms": round(min(timed(loop)[0] for _ in range(5)) * 1000, 2),
         "memory_gather_ms": round(min(timed(lambda: table[picks].sum())[0] for _ in range(5)) * 1000, 2),
+        "pread_16k_x20000_ms": round(pread_ms, 2),
     }
 
 

@@ -217,8 +217,6 @@ class Eocat:
         from catalog.api.app import COUNT_CAP as API_COUNT_CAP
         from catalog.api.app import number_matched
 
-        if page.next_token is None:
-            return len(page.items)
         return number_matched(self.store, parsed, page, API_COUNT_CAP)
 
     def count(self, parsed: Any) -> int:

@@ -54,13 +54,15 @@ MAX_REQUEST_HEAD_BYTES = 1024 * 1024  # what uvicorn's parser accepts before ans
 
 
 def number_matched(store: Store, query: Query, page: SearchPage, cap: int) -> int | None:
-    """``numberMatched`` of a first page that has a next one, when counting is cheap, else None (the field
-    is optional).
+    """``numberMatched`` of a first page: its length when it is the last page, else the count when counting
+    is cheap, else None (the field is optional).
 
     Counting costs one exact geometry test per index candidate for spatial queries, one JSON lookup per
     row for filters on cold properties: counts stop at ``cap`` (filters: FILTER_COUNT_CAP), and spatial
     queries are counted only when the page's own index probe found few candidates.
     """
+    if page.next_token is None:
+        return len(page.items)
     if cap <= 0:
         return None
     if not page.count_is_cheap:  # the backend's judgement, from the page's own index probe
@@ -280,9 +282,7 @@ class _Api:
                 )
         result: dict[str, Any] = {"type": "FeatureCollection", "features": features, "links": links}
         if query.token is None:
-            matched = (
-                len(features) if page.next_token is None else number_matched(store, query, page, self.config.count_cap)
-            )
+            matched = number_matched(store, query, page, self.config.count_cap)
             if matched is not None:
                 result["numberMatched"] = matched
         result["numberReturned"] = len(features)

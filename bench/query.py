@@ -137,8 +137,6 @@ def build_eocat(n: int, source: Path, rebuild: bool) -> Path:
     path = common.WORK / f"eocat-{common.size_label(n)}-{common.generator_hash()}-{common.store_code_hash()}.db"
     if path.exists() and not rebuild:
         return path
-    for old in common.WORK.glob(f"eocat-{common.size_label(n)}-*.db*"):
-        old.unlink()
     tmp = common.fresh_path(path.name)
     log(f"building eocat store for {common.size_label(n)} ...")
     started = time.perf_counter()
@@ -157,6 +155,11 @@ def build_eocat(n: int, source: Path, rebuild: bool) -> Path:
     for suffix in ("-wal", "-shm"):
         Path(str(tmp) + suffix).unlink(missing_ok=True)
     tmp.replace(path)
+    # stores of older store code go only once the new one is in place: a build cut short keeps them
+    # (a 10M store takes 27 min to make; the catalogue migrates an older schema in place on open)
+    for old in common.WORK.glob(f"eocat-{common.size_label(n)}-*.db*"):
+        if old != path:
+            old.unlink()
     log(f"  {report.written:,} items ({report.rejected} rejected) in {time.perf_counter() - started:.1f} s")
     return path
 

@@ -422,10 +422,11 @@ def run_size(n: int, *, placements: int, rounds: int, rebuild: bool) -> dict[str
     for query, parsed_query in zip(queries, parsed, strict=True):
         truth, total = oracle(naive, query)
         totals.append(total)
-        page = eocat.page(parsed_query)
+        first_page = pages[id(parsed_query)]
+        page = [item["id"] for item in first_page.items]
         counted = eocat.count(parsed_query)
         capped = eocat.count_upto(parsed_query)
-        numbered = eocat.api_count(parsed_query, pages[id(parsed_query)])
+        numbered = eocat.api_count(parsed_query, first_page)
         api_counted[query.shape.name] = api_counted.get(query.shape.name, 0) + (numbered is not None)
         ok = page_matches(page, truth) and counted == total and capped == (total if total < COUNT_CAP else None)
         if not ok or numbered not in (None, total):

@@ -98,16 +98,17 @@ def store_code_hash() -> str:
 COMPRESSED_FROM = 2_000_000  # 10M items are 29 GB of NDJSON, 2.4 GB as zstd (read with catalog.ingest.open_bytes)
 
 
-def dataset(n: int, seed: int = SEED) -> Path:
-    """An NDJSON file of ``n`` generated items (all kinds), generated once and cached (zstd from 2M items)."""
+def dataset(n: int, seed: int = SEED, *, compressed: bool | None = None) -> Path:
+    """An NDJSON file of ``n`` generated items (all kinds), generated once and cached (zstd from 2M items,
+    or as ``compressed`` says)."""
     from eocat import samples
 
     DATA.mkdir(parents=True, exist_ok=True)
-    suffix = ".ndjson.zst" if n >= COMPRESSED_FROM else ".ndjson"
+    suffix = ".ndjson.zst" if (n >= COMPRESSED_FROM if compressed is None else compressed) else ".ndjson"
     path = DATA / f"items-{size_label(n)}-s{seed}-{generator_hash()}{suffix}"
     if path.exists():
         return path
-    for stale in DATA.glob(f"items-{size_label(n)}-s{seed}-*"):  # made by an older generator
+    for stale in DATA.glob(f"items-{size_label(n)}-s{seed}-*{suffix}"):  # made by an older generator
         stale.unlink()
     tmp = path.with_name(path.name + ".tmp" + suffix)
     log(f"generating {n:,} items -> {path.relative_to(ROOT)} ...")

@@ -101,7 +101,7 @@ def child_oracle(n: int, placements: int, sample: int) -> dict[str, Any]:
         shapely.prepare(area)
         areas.append((parts, area))
     truth: list[list[tuple[str, str]]] = [[] for _ in chosen]
-    with open_bytes(common.dataset(n)) as stream:
+    with open_bytes(common.dataset(n, compressed=True)) as stream:
         while chunk := stream.readlines(1 << 26):
             items = [orjson.loads(line) for line in chunk if line.strip()]
             boxes = np.array([_box(item) for item in items], dtype=float)
@@ -206,12 +206,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     with common.exclusive_run():
         started = time.perf_counter()
-        common.dataset(n)
+        common.dataset(n, compressed=True)  # every size imports the same zstd input, so the sizes compare
         label = common.size_label(n)
         name = "scale" if n == 10_000_000 else f"scale-{label}"
         result: dict[str, Any] = {"benchmark": "scale", "machine": common.machine_facts(), "n": n, "complete": False}
         log(f"scale {label}: import ...")
-        result["import"] = _child("bench.build_store", label, "--rebuild")
+        result["import"] = _child("bench.build_store", label, "--rebuild", "--zst")
         common.write_result(name, result)  # after every step: a run cut short keeps what it measured
         common_args = ["--size", label, "--placements", str(args.placements)]
         for step in ("queries", "oracle", "walk", "count", "export"):  # the longest last

@@ -17,7 +17,7 @@ from typing import IO, Any, cast
 
 import orjson
 
-from catalog.store import Rejected, Store, WriteReport, is_placeholder
+from catalog.store import BATCH_SIZE, BULK_BATCH_SIZE, Rejected, Store, WriteReport, is_placeholder
 
 Record = tuple[str, dict[str, Any]] | Rejected
 
@@ -185,7 +185,8 @@ def import_files(
 
         large = sum(input_bytes(source) for source in sources) >= MIN_BYTES
         with Pipeline(store, report, workers) as pipeline, store.bulk_load() if large else nullcontext():
-            store.upsert_rows(pipeline.entries(sources), report=report)
+            batch = BULK_BATCH_SIZE if large else BATCH_SIZE
+            store.upsert_rows(pipeline.entries(sources), report=report, batch_size=batch)
         touched = pipeline.touched
     else:
         store.upsert_items(items(), report=report)

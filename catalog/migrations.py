@@ -200,6 +200,31 @@ CORE_INDEXES: dict[str, list[str]] = {
 GRID_INDEXES = ("items_cell", "items_cell_collection")
 
 
+# Meta key set while a bulk load leaves the R*Tree empty (catalog.store.Store.bulk_load): its entries
+# are made after, in one ordered pass (fill_rtree); a load killed half-way leaves the fill to the next open.
+RTREE_PENDING = "rtree_pending"
+
+
+def rtree_pending(conn: sqlite3.Connection) -> bool:
+    """Whether the R*Tree still waits for a bulk load's entries (searches then scan the bbox columns)."""
+    return conn.execute("SELECT 1 FROM meta WHERE key = ?", [RTREE_PENDING]).fetchone() is not None
+
+
+def fill_rtree(conn: sqlite3.Connection) -> None:
+    """Make every item's R*Tree entry in one pass, in grid-cell and time order; clear RTREE_PENDING.
+
+    Inserted in that order, neighbouring items share nodes: against entries inserted as a load
+    brings them (random in space), probes of the same R*Tree read a tenth of the nodes (3M items, 60
+    boxes of 0.1-60 degrees over a day to five years: 56 against 541 ms), and the inserts reuse the
+    same few pages instead of dirtying one per item in every batch (the load's commits grew with
+    the tree). Runs in the caller's transaction; replaces entries triggers made meanwhile.
+    """
+    backfill = _RTREE_ROW.format(p="items").replace("FROM collections c", "FROM items, collections c")
+    conn.execute("DELETE FROM items_rtree")
+    conn.execute(f"INSERT INTO items_rtree {backfill} ORDER BY items.cell, items.datetime")
+    conn.execute("DELETE FROM meta WHERE key = ?", [RTREE_PENDING])
+
+
 def _item_columns(db: sqlite_utils.Database) -> set[str]:
     """The items table's columns, generated ones too (``table.columns`` leaves those out)."""
     return {row[1] for row in db.execute("PRAGMA table_xinfo(items)")}
@@ -253,16 +278,24 @@ def migrate(conn: sqlite3.Connection) -> int:
     from catalog.bodies import Bodies
 
     conn.create_function("eocat_item", 1, Bodies(conn).decode, deterministic=True)
-    if _hot_columns_differ(db):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if _hot_columns_differ(db):  # read again under the write lock, as above
-                _sync_hot_columns(db)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    _bring_up(conn, lambda: _hot_columns_differ(db), lambda: _sync_hot_columns(db))
+    _bring_up(conn, lambda: rtree_pending(conn), lambda: fill_rtree(conn))
     return len(MIGRATIONS)
+
+
+def _bring_up(conn: sqlite3.Connection, needed: Callable[[], bool], run: Callable[[], None]) -> None:
+    """``run()`` in a write transaction when ``needed()``, asked again under the write lock (another
+    process opening the same file may have done it while this one waited)."""
+    if not needed():
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if needed():
+            run()
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _hot_columns_differ(db: sqlite_utils.Database) -> bool:

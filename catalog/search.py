@@ -336,10 +336,11 @@ def _probe(store: Store, query: Query) -> Probe | None:
         numbers = (min(found), max(found))
     boxes = query.area.index_boxes()
     levels = store.grid_levels()
-    cells = None
     if levels is not None and grid.cells_count(boxes, levels) <= GRID_MAX_CELLS:
         cells = grid.query_cells(boxes, levels)
         return Probe(boxes, numbers, query.collections, cells, entries=_entries_filter(store, query))
+    if not store.rtree_ready():  # a bulk load is filling it: scan (_scan_terms)
+        return None
     return Probe(boxes, numbers, query.collections)
 
 
@@ -608,7 +609,7 @@ def _index_terms(store: Store, compiled: Compiled, probe: Probe | None) -> tuple
                 *_pad_terms(store, query, compiled.bind),
             ]
         return BY_KEY, [_rtree_sql(compiled, probe, (_days(low), _days(high)))]
-    return "items", _datetime_terms(store, compiled)
+    return "items", _scan_terms(store, compiled)
 
 
 def _rtree_sql(compiled: Compiled, probe: Probe, days: tuple[float, float]) -> str:
@@ -626,6 +627,12 @@ def _rtree_sql(compiled: Compiled, probe: Probe, days: tuple[float, float]) -> s
             )
         parts.append(f"SELECT pk FROM items_rtree WHERE {part}")
     return f"pk IN ({' UNION ALL '.join(parts)})"
+
+
+def _scan_terms(store: Store, compiled: Compiled) -> list[str]:
+    """Terms of a query no spatial index serves (it has no area, or the R*Tree is being filled)."""
+    area = compiled.query.area
+    return ([] if area is None else [compiled.box_sql(area)]) + _datetime_terms(store, compiled)
 
 
 def _datetime_terms(store: Store, compiled: Compiled) -> list[str]:
@@ -773,7 +780,7 @@ def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> Se
     elif probe is not None:
         rows, candidates = _search_spatial(store, base, probe, travel, (token_values, token_pk), need, run)
     else:
-        rows = run(base, _datetime_terms(store, base), need)
+        rows = run(base, _scan_terms(store, base), need)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     if direction == "prev":
@@ -781,7 +788,7 @@ def sqlite_search(store: Store, query: Query, *, with_count: bool = False) -> Se
     bodies = store.item_bodies([row[0] for row in rows])
     with gc_paused():  # a page's items hold no reference cycles: spare the collector a few passes over them
         items = [apply_fields(orjson.loads(bodies[row[0]]), query.fields) for row in rows]
-    cheap = probe is None or (candidates is not None and candidates < CANDIDATE_CAP)
+    cheap = query.area is None or (candidates is not None and candidates < CANDIDATE_CAP)
     page = SearchPage(items, candidates=candidates, count_is_cheap=cheap)
     if rows:
         first, last = rows[0], rows[-1]

@@ -117,13 +117,20 @@ def _indexes(store: Store) -> set[str]:
     return {row[0] for row in rows}
 
 
+def _rtree(store: Store) -> list[Any]:
+    return store.conn.execute("SELECT * FROM items_rtree ORDER BY pk").fetchall()
+
+
 def test_a_bulk_load_builds_the_indexes_after_and_a_killed_one_leaves_them_to_the_next_open(tmp_path: Path) -> None:
     from catalog.search import Query, search
 
     items = [make_item(f"i{n}", "c", x=n % 50, datetime=f"2024-05-{1 + n % 28:02d}T10:00:00Z") for n in range(300)]
-    query = Query.parse(
-        collections="c", bbox="10,40,30,50", datetime="2024-05-03T00:00:00Z/2024-05-09T00:00:00Z", limit=1000
-    )
+    window = "2024-05-03T00:00:00Z/2024-05-09T00:00:00Z"
+    query = Query.parse(collections="c", bbox="10,40,30,50", datetime=window, limit=1000)
+    world = Query.parse(bbox="-170,-80,170,80", datetime=window, limit=1000)  # too many grid cells: the R*Tree's
+    with Store(tmp_path / "one-by-one.db") as store:
+        store.upsert_items(items)
+        entries = _rtree(store)
     with Store(tmp_path / "x.db") as store:
         before = _indexes(store)
         assert {"items_datetime", "items_collection_datetime", "items_p_eo_cloud_cover"} <= before
@@ -131,17 +138,39 @@ def test_a_bulk_load_builds_the_indexes_after_and_a_killed_one_leaves_them_to_th
         with store.bulk_load():
             store.upsert_items(items[:200])
             assert "items_datetime" not in _indexes(store)
+            assert _rtree(store) == [] and not store.rtree_ready()
             during = [item["id"] for item in search(store, query).items]  # same answers, only slower
+            during_world = [item["id"] for item in search(store, world).items]
             assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] > checkpoint
-        assert _indexes(store) == before
+        assert _indexes(store) == before and store.rtree_ready()
+        assert _rtree(store) == entries[:200]
         assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == checkpoint
+        assert [item["id"] for item in search(store, world).items] == during_world and during_world
         store.upsert_items(items[200:])
+        assert _rtree(store) == entries
         expected = sorted(item["id"] for item in search(store, query).items)
         assert set(during) <= set(expected) and during
         with store.bulk_load():  # a store with items is left as it is
-            assert _indexes(store) == before
+            assert _indexes(store) == before and store.rtree_ready()
         for name in before - {name for name in before if name.startswith("sqlite_")}:
             store.conn.execute(f"DROP INDEX {name}")  # what a load killed half-way leaves
+        store.conn.execute("DELETE FROM items_rtree")
+        store.conn.execute("INSERT INTO meta (key, value) VALUES ('rtree_pending', '1')")
     with Store(tmp_path / "x.db") as store:
         assert _indexes(store) == before
+        assert _rtree(store) == entries and store.rtree_ready()
         assert sorted(item["id"] for item in search(store, query).items) == expected
+
+
+def test_a_store_opened_during_a_bulk_load_fills_the_rtree_and_the_load_then_keeps_it(tmp_path: Path) -> None:
+    items = [make_item(f"i{n}", "c", x=n % 50, datetime=f"2024-05-{1 + n % 28:02d}T10:00:00Z") for n in range(300)]
+    with Store(tmp_path / "one-by-one.db") as store:
+        store.upsert_items(items)
+        entries = _rtree(store)
+    with Store(tmp_path / "x.db") as store:
+        with store.bulk_load():
+            store.upsert_items(items[:100])
+            with Store(tmp_path / "x.db") as reader:  # its open builds what the load left to build
+                assert reader.rtree_ready() and len(_rtree(reader)) == 100
+            store.upsert_items(items[100:])  # the R*Tree is filled: the load adds to it as it goes
+        assert _rtree(store) == entries

@@ -8,7 +8,6 @@ writer writes. Upserting an existing item merges (:mod:`catalog.merge`).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -43,14 +42,13 @@ BATCH_SIZE = 4_000  # items per transaction: larger commits rewrite index pages 
 BULK_BATCH_SIZE = 16_000
 BULK_CHECKPOINT_PAGES = 8_000  # WAL pages between checkpoints in a bulk load (125 MiB; measured at 200k
 # items: 24% fewer bytes written, 7% faster, same RSS)
-WRITE_CACHE_MIB = 64  # page cache while writing: memory stays flat however many items come in
-# Page cache while a bulk load fills the R*Tree: its sort holds about this much again (1M items: peak
-# RSS 395 MiB with 64, 314 with 16; the fill took 10.9 and 11.9 s).
-FILL_CACHE_MIB = 16
-# Helper threads for the sorts of the index builds after a bulk load, which run while the import's
-# workers sit idle (1M items, the ten builds: 11.5-12.8 s with none, 10.3-10.6 s with one or two;
-# peak RSS 141 -> 185 MiB, one sort buffer more).
-SORT_THREADS = min(2, max(1, (os.cpu_count() or 1) - 1))
+# Page cache while writing: memory stays flat however many items come in. A smaller one makes the R*Tree
+# fill spill its pages again and again (10M items: 187 s and 30 GB written with 64 MiB, 240 s and 101 GB
+# with 16).
+WRITE_CACHE_MIB = 64
+# The sorts after a bulk load (the R*Tree fill, the index builds) run in this thread: SQLite's helper
+# threads each hold a sort buffer of the page cache's size (10M items, the widest index build: 17.4 s and
+# +256 MiB with two, 25.9 s and +128 MiB with none), so memory would grow with them.
 MAX_REPORTED_ERRORS = 100
 _T = TypeVar("_T")
 _DAY_MARGIN = 1e-3  # days around a time range probed in the R*Tree (its float32 boxes round outwards too)
@@ -443,13 +441,10 @@ class Store:
             yield
         finally:
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
-            self.conn.execute(f"PRAGMA threads = {SORT_THREADS}")
             with self._bounded_memory():  # memory stays flat: see _bounded_memory
-                self.conn.execute(f"PRAGMA cache_size = {-1024 * FILL_CACHE_MIB}")
                 with self._writing():
                     if rtree_pending(self.conn):  # not when another process opening the file filled it
                         fill_rtree(self.conn)
-                self.conn.execute(f"PRAGMA cache_size = {-1024 * WRITE_CACHE_MIB}")
                 with self._writing():
                     for _, sql in indexes:
                         self.conn.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))

@@ -43,7 +43,7 @@ BULK_BATCH_SIZE = 16_000
 BULK_CHECKPOINT_PAGES = 8_000  # WAL pages between checkpoints in a bulk load (125 MiB; measured at 200k
 # items: 24% fewer bytes written, 7% faster, same RSS)
 # Page cache while writing: memory stays flat however many items come in. A smaller one makes the R*Tree
-# fill spill its pages again and again (10M items: 187 s and 30 GB written with 64 MiB, 240 s and 101 GB
+# fill spill its pages again and again (10M items: 187 s and 29 GiB written with 64 MiB, 240 s and 99 GiB
 # with 16).
 WRITE_CACHE_MIB = 64
 # The sorts after a bulk load (the R*Tree fill, the index builds) run in this thread: SQLite's helper

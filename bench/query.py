@@ -593,14 +593,14 @@ def run_queries(n: int, *, rounds: int, rebuild: bool) -> dict[str, Any]:
     }
 
 
-def walk(n: int, *, rebuild: bool, collection: str | None) -> dict[str, Any]:
-    """Page through every item of one collection (or of all, ``None``), limit 100, timing each page."""
+def walk(n: int, *, rebuild: bool, collection: str | None, source: Path | None = None) -> dict[str, Any]:
+    """Page through every item of one collection (or of all, ``None``), limit 100, timing each page
+    (the store built from ``source``, by default ``common.dataset(n)``)."""
     from catalog.gc_pause import gc_paused
     from catalog.search import Query, count, search
     from catalog.store import Store
 
-    source = common.dataset(n)
-    store = Store(build_eocat(n, source, rebuild))
+    store = Store(build_eocat(n, source or common.dataset(n), rebuild))
     query = Query.parse(collections=collection, limit=LIMIT)
     expected = count(store, query)
     log(f"walk {common.size_label(n)}: {expected:,} items of {collection or 'all collections'} ...")

@@ -16,6 +16,7 @@ import functools
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,10 +51,15 @@ def _queries(n: int, placements: int) -> list[shapes.ShapeQuery]:
     return shapes.shape_queries(first, last, centres[::7], placements)
 
 
+def _source(n: int) -> Path:
+    """The NDJSON every step reads: zstd-compressed at every size, as 10M must be, so the sizes compare."""
+    return common.dataset(n, compressed=True)
+
+
 def _store_path(n: int) -> Any:
     from bench.query import build_eocat
 
-    return build_eocat(n, common.dataset(n), False)
+    return build_eocat(n, _source(n), False)
 
 
 def child_queries(n: int, placements: int, rounds: int) -> dict[str, Any]:
@@ -101,7 +107,7 @@ def child_oracle(n: int, placements: int, sample: int) -> dict[str, Any]:
         shapely.prepare(area)
         areas.append((parts, area))
     truth: list[list[tuple[str, str]]] = [[] for _ in chosen]
-    with open_bytes(common.dataset(n, compressed=True)) as stream:
+    with open_bytes(_source(n)) as stream:
         while chunk := stream.readlines(1 << 26):
             items = [orjson.loads(line) for line in chunk if line.strip()]
             boxes = np.array([_box(item) for item in items], dtype=float)
@@ -156,7 +162,7 @@ def child_walk(n: int) -> dict[str, Any]:
     """Keyset walk over every item of the main collection, 100 a page (``bench.query.walk``)."""
     from bench.query import walk
 
-    return walk(n, rebuild=False, collection=shapes.MAIN)
+    return walk(n, rebuild=False, collection=shapes.MAIN, source=_source(n))
 
 
 def child_export(n: int) -> dict[str, Any]:
@@ -206,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     with common.exclusive_run():
         started = time.perf_counter()
-        common.dataset(n, compressed=True)  # every size imports the same zstd input, so the sizes compare
+        _source(n)
         label = common.size_label(n)
         name = "scale" if n == 10_000_000 else f"scale-{label}"
         result: dict[str, Any] = {"benchmark": "scale", "machine": common.machine_facts(), "n": n, "complete": False}

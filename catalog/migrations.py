@@ -7,6 +7,7 @@ a new entry in that table adds, backfills and (if it is selective) indexes its c
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable
 
@@ -101,6 +102,9 @@ _RTREE_ROW = """
     FROM collections c WHERE c.id = {p}.collection AND {p}.minx IS NOT NULL
 """
 
+# Every item's R*Tree entry, for INSERT INTO items_rtree (m003, fill_rtree).
+_RTREE_BACKFILL = _RTREE_ROW.format(p="items").replace("FROM collections c", "FROM items, collections c")
+
 
 def _m003_compact_bodies_time_index(db: sqlite_utils.Database) -> None:
     """Item bodies as zstd frames with per-collection dictionaries, WKB geometry, a 4D R*Tree.
@@ -142,8 +146,7 @@ def _m003_compact_bodies_time_index(db: sqlite_utils.Database) -> None:
         "UPDATE items SET geometry = eocat_wkb(json_extract(content, '$.geometry')), "
         "content = eocat_encode(collection, content) WHERE typeof(content) = 'text'"
     )
-    backfill = _RTREE_ROW.format(p="items").replace("FROM collections c", "FROM items, collections c")
-    db.execute(f"INSERT INTO items_rtree {backfill}")
+    db.execute(f"INSERT INTO items_rtree {_RTREE_BACKFILL}")
 
 
 def _m004_grid_cell(db: sqlite_utils.Database) -> None:
@@ -210,6 +213,11 @@ def rtree_pending(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM meta WHERE key = ?", [RTREE_PENDING]).fetchone() is not None
 
 
+def mark_rtree_pending(conn: sqlite3.Connection) -> None:
+    """Leave the R*Tree to :func:`fill_rtree`: writes skip it, searches scan the bbox columns."""
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", [RTREE_PENDING])
+
+
 def fill_rtree(conn: sqlite3.Connection) -> None:
     """Make every item's R*Tree entry in one pass, in grid-cell and time order; clear RTREE_PENDING.
 
@@ -219,9 +227,8 @@ def fill_rtree(conn: sqlite3.Connection) -> None:
     same few pages instead of dirtying one per item in every batch (the load's commits grew with
     the tree). Runs in the caller's transaction; replaces entries triggers made meanwhile.
     """
-    backfill = _RTREE_ROW.format(p="items").replace("FROM collections c", "FROM items, collections c")
     conn.execute("DELETE FROM items_rtree")
-    conn.execute(f"INSERT INTO items_rtree {backfill} ORDER BY items.cell, items.datetime")
+    conn.execute(f"INSERT INTO items_rtree {_RTREE_BACKFILL} ORDER BY items.cell, items.datetime")
     conn.execute("DELETE FROM meta WHERE key = ?", [RTREE_PENDING])
 
 
@@ -263,24 +270,29 @@ def _sync_hot_columns(db: sqlite_utils.Database) -> None:
 def migrate(conn: sqlite3.Connection) -> int:
     """Bring the store's schema up to date; return the schema version."""
     db = sqlite_utils.Database(conn)
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    version = _schema_version(conn)
     for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # another process opening the same new file may have migrated while this one waited
-            if conn.execute("PRAGMA user_version").fetchone()[0] < number:
-                migration(db)
-                conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        # asked under the lock too: another process opening the same new file may have migrated meanwhile
+        _bring_up(conn, functools.partial(_behind, conn, number), functools.partial(_apply, db, number, migration))
     from catalog.bodies import Bodies
 
     conn.create_function("eocat_item", 1, Bodies(conn).decode, deterministic=True)
     _bring_up(conn, lambda: _hot_columns_differ(db), lambda: _sync_hot_columns(db))
     _bring_up(conn, lambda: rtree_pending(conn), lambda: fill_rtree(conn))
     return len(MIGRATIONS)
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _behind(conn: sqlite3.Connection, number: int) -> bool:
+    return _schema_version(conn) < number
+
+
+def _apply(db: sqlite_utils.Database, number: int, migration: Callable[[sqlite_utils.Database], None]) -> None:
+    migration(db)
+    db.execute(f"PRAGMA user_version = {number}")
 
 
 def _bring_up(conn: sqlite3.Connection, needed: Callable[[], bool], run: Callable[[], None]) -> None:

@@ -27,7 +27,7 @@ from catalog.columns import HOT_PROPERTIES, geometry_wkb, hot_values
 from catalog.errors import InvalidItem, NotACatalogue, NotFound, StoreBusy
 from catalog.gc_pause import gc_paused
 from catalog.merge import merge_collections, merge_items
-from catalog.migrations import GRID_INDEXES, RTREE_PENDING, fill_rtree, migrate, rtree_pending
+from catalog.migrations import GRID_INDEXES, fill_rtree, mark_rtree_pending, migrate, rtree_pending
 from catalog.pystac_io import collection_dict, item_dicts
 from catalog.sqlite import binder, sqlite_utils
 from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, following_month, span_us, utc_now
@@ -46,9 +46,6 @@ BULK_CHECKPOINT_PAGES = 8_000  # WAL pages between checkpoints in a bulk load (1
 # fill spill its pages again and again (10M items: 187 s and 29 GiB written with 64 MiB, 240 s and 99 GiB
 # with 16).
 WRITE_CACHE_MIB = 64
-# The sorts after a bulk load (the R*Tree fill, the index builds) run in this thread: SQLite's helper
-# threads each hold a sort buffer of the page cache's size (10M items, the widest index build: 17.4 s and
-# +256 MiB with two, 25.9 s and +128 MiB with none), so memory would grow with them.
 MAX_REPORTED_ERRORS = 100
 _T = TypeVar("_T")
 _DAY_MARGIN = 1e-3  # days around a time range probed in the R*Tree (its float32 boxes round outwards too)
@@ -434,13 +431,16 @@ class Store:
             ).fetchall()
             for name, _ in indexes:
                 self.conn.execute(f"DROP INDEX {name}")
-            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", [RTREE_PENDING])
+            mark_rtree_pending(self.conn)
         pages = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         self.conn.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
         try:
             yield
         finally:
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+            # The sorts (the R*Tree fill, the index builds) use no SQLite helper threads: each would hold
+            # another sort buffer (10M items, the widest index build: 17.4 s and +256 MiB with two, 25.9 s
+            # and +128 MiB with none).
             with self._bounded_memory():  # memory stays flat: see _bounded_memory
                 with self._writing():
                     if rtree_pending(self.conn):  # not when another process opening the file filled it
@@ -579,10 +579,10 @@ class Store:
                         changed.append((row, pk))
                 created = self._ensure_collections({row.collection for row in rows}, collections)
                 trained = self._train_dictionaries([row for row, _ in changed])
-                inserts, boxes, updates = self._encode(changed, updated)
+                # a bulk load fills the R*Tree after it (bulk_load): its entries are not even made
+                inserts, boxes, updates = self._encode(changed, updated, with_boxes=not rtree_pending(self.conn))
                 self.conn.executemany(_INSERT_SQL, inserts)
-                if not rtree_pending(self.conn):  # a bulk load fills the R*Tree after (bulk_load)
-                    self.conn.executemany(_RTREE_SQL, boxes)
+                self.conn.executemany(_RTREE_SQL, boxes)
                 self.conn.executemany(_UPDATE_SQL, updates)
                 self._note_spans(rows)
         except BaseException:
@@ -628,9 +628,10 @@ class Store:
         return [collection for collection, texts in samples.items() if self.bodies.train(collection, texts)]
 
     def _encode(
-        self, changed: list[tuple[ItemRow, int | None]], updated: str
+        self, changed: list[tuple[ItemRow, int | None]], updated: str, *, with_boxes: bool
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """Column values of new rows, their R*Tree entries, and values of changed rows."""
+        """Column values of new rows, their R*Tree entries (none unless ``with_boxes``), and values of
+        changed rows."""
         numbers = self._collection_number
         next_pk = self.last_key() + 1
         inserts: list[tuple[Any, ...]] = []
@@ -645,7 +646,7 @@ class Store:
                 updates.append((*values, pk))
                 continue
             inserts.append((next_pk, row.id, row.collection, *values))
-            if row.box is not None:  # unwrapped longitude across the antimeridian, see migrations
+            if with_boxes and row.box is not None:  # unwrapped longitude across the antimeridian, see migrations
                 minx, miny, maxx, maxy = row.box
                 number = numbers(row.collection)
                 boxes.append((next_pk, minx, maxx + 360 if minx > maxx else maxx, miny, maxy, *row.days,

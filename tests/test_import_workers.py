@@ -12,6 +12,7 @@ import zstandard
 
 from catalog import ingest_pipeline
 from catalog.ingest import import_files
+from catalog.migrations import mark_rtree_pending
 from catalog.store import Store, WriteReport
 from eocat import samples
 from tests.items import make_item
@@ -155,7 +156,7 @@ def test_a_bulk_load_builds_the_indexes_after_and_a_killed_one_leaves_them_to_th
         for name in before - {name for name in before if name.startswith("sqlite_")}:
             store.conn.execute(f"DROP INDEX {name}")  # what a load killed half-way leaves
         store.conn.execute("DELETE FROM items_rtree")
-        store.conn.execute("INSERT INTO meta (key, value) VALUES ('rtree_pending', '1')")
+        mark_rtree_pending(store.conn)
     with Store(tmp_path / "x.db") as store:
         assert _indexes(store) == before
         assert _rtree(store) == entries and store.rtree_ready()

@@ -5,7 +5,7 @@ Contenders (each in its own subprocess, so peak memory is that contender's alone
 * ``eocat``   -- ``catalog.ingest.import_files(store, [path])`` into a fresh ``catalog.store.Store``
   (collections upserted first, untimed, as a harvest would have them); files of 48 MiB or more are
   parsed, validated and compressed by one worker process per CPU (their CPU and memory are reported).
-  This includes validation, timestamp canonicalisation, bbox, hot-property columns, merge lookup of existing ids, the
+  This includes validation, timestamp canonicalisation, bbox, hot-property columns, merging of ids read again, the
   (id, collection) unique index, the datetime/updated/hot-property indexes and the R*Tree.
 * ``sqlite``  -- the peer: ``orjson.loads`` each line, then ``sqlite3.executemany`` into a minimal table
   ``(pk, id, collection, datetime, minx, miny, maxx, maxy, content)`` plus an R*Tree filled in the same

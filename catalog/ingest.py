@@ -184,7 +184,7 @@ def import_files(
         from catalog.ingest_pipeline import MIN_BYTES, Pipeline, input_bytes
 
         large = sum(input_bytes(source) for source in sources) >= MIN_BYTES
-        with Pipeline(store, report, workers) as pipeline, store.bulk_load() if large else nullcontext():
+        with Pipeline(store, report, workers) as pipeline, store.bulk_load(report) if large else nullcontext():
             batch = BULK_BATCH_SIZE if large else BATCH_SIZE
             store.upsert_rows(pipeline.entries(sources), report=report, batch_size=batch)
         touched = pipeline.touched

@@ -8,6 +8,7 @@ writer writes. Upserting an existing item merges (:mod:`catalog.merge`).
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,7 +28,17 @@ from catalog.columns import HOT_PROPERTIES, geometry_wkb, hot_values
 from catalog.errors import InvalidItem, NotACatalogue, NotFound, StoreBusy
 from catalog.gc_pause import gc_paused
 from catalog.merge import merge_collections, merge_items
-from catalog.migrations import GRID_INDEXES, fill_rtree, mark_rtree_pending, migrate, rtree_pending
+from catalog.migrations import (
+    GRID_INDEXES,
+    KEY_INDEX,
+    KEY_INDEX_SQL,
+    bring_up,
+    fill_rtree,
+    key_index_missing,
+    mark_rtree_pending,
+    migrate,
+    rtree_pending,
+)
 from catalog.pystac_io import collection_dict, item_dicts
 from catalog.sqlite import binder, sqlite_utils
 from catalog.timeutil import MAX_TIME, MIN_TIME, canonical_lenient, following_month, span_us, utc_now
@@ -37,8 +48,8 @@ if TYPE_CHECKING:
     from catalog.search import Query, SearchPage
 
 BATCH_SIZE = 4_000  # items per transaction: larger commits rewrite index pages less often, but hold more
-# Items per transaction in a bulk load, where the unique key index is the one index written as it
-# goes (3M items, R*Tree deferred: 250 s to load with 4,000, 218 s with 16,000; 386 s before).
+# Items per transaction in a bulk load (3M items, with the R*Tree deferred but the key index still
+# written as items came: 250 s to load with 4,000, 218 s with 16,000; 386 s before).
 BULK_BATCH_SIZE = 16_000
 BULK_CHECKPOINT_PAGES = 8_000  # WAL pages between checkpoints in a bulk load (125 MiB; measured at 200k
 # items: 24% fewer bytes written, 7% faster, same RSS)
@@ -274,7 +285,9 @@ class Store:
         self.conn.create_function("eocat_timestamp", 1, _timestamp_udf, deterministic=True)
         with self._bounded_memory():  # a migration may rewrite every row or build an index
             self.schema_version = migrate(self.conn)
-        self.bodies = Bodies(self.conn)
+            self.bodies = Bodies(self.conn)
+            # a bulk load killed before its end, or still running in another process, left it to build
+            bring_up(self.conn, lambda: key_index_missing(self.conn), lambda: self._build_key_index(None))
         self.conn.create_function("eocat_item", 1, self.bodies.decode, deterministic=True)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -409,18 +422,20 @@ class Store:
             self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
     @contextmanager
-    def bulk_load(self) -> Iterator[None]:
-        """A large load into an empty store: its secondary indexes and R*Tree are made after it, not during.
+    def bulk_load(self, report: WriteReport | None = None) -> Iterator[None]:
+        """A large load into an empty store: its indexes, the unique key's too, and the R*Tree are made
+        after it, not during.
 
         Each batch would otherwise rewrite thousands of random index and R*Tree pages, more as they grow
         (3M items: commits and R*Tree inserts took 11 s for the first 500k items, 43 s for the
         last); built after the load, each index is one sorted pass and the R*Tree one ordered fill
-        (:func:`catalog.migrations.fill_rtree`). Readers meanwhile get the same answers, slower: a
-        search that would probe the R*Tree scans the bbox columns instead. A load that is killed loses
-        nothing: the next open builds what is missing (:mod:`catalog.migrations`). The unique (id,
-        collection) index stays, so merges and duplicates work as always. A store with items is left as
-        is. The WAL is copied into the file every :data:`BULK_CHECKPOINT_PAGES` pages instead of
-        SQLite's 1,000, so the key-index pages several batches touch are copied once.
+        (:func:`catalog.migrations.fill_rtree`). Meanwhile writes look up no stored rows: an item read
+        again in a later batch is stored twice and merged into the first at the end, as an upsert
+        would have merged it (:meth:`_build_key_index`; ``report`` counts it as a duplicate, without
+        its line). Readers get the same answers, slower: a search that would probe the R*Tree scans
+        the bbox columns instead. A load that is killed loses nothing: the next open builds what is
+        missing. A store with items is left as is. The WAL is copied into the file every
+        :data:`BULK_CHECKPOINT_PAGES` pages instead of SQLite's 1,000.
         """
         if self.conn.execute("SELECT 1 FROM items LIMIT 1").fetchone() is not None:
             yield
@@ -438,16 +453,70 @@ class Store:
             yield
         finally:
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
-            # The sorts (the R*Tree fill, the index builds) use no SQLite helper threads: each would hold
-            # another sort buffer (10M items, the widest index build: 17.4 s and +256 MiB with two, 25.9 s
-            # and +128 MiB with none).
+            # The sorts (the key index, the R*Tree fill, the index builds) use no SQLite helper threads:
+            # each would hold another sort buffer (10M items, the widest index build: 17.4 s and +256 MiB
+            # with two, 25.9 s and +128 MiB with none). Another process opening the file may have done
+            # any of them already.
             with self._bounded_memory():  # memory stays flat: see _bounded_memory
                 with self._writing():
-                    if rtree_pending(self.conn):  # not when another process opening the file filled it
+                    if key_index_missing(self.conn):
+                        self._build_key_index(report)
+                with self._writing():
+                    if rtree_pending(self.conn):
                         fill_rtree(self.conn)
                 with self._writing():
-                    for _, sql in indexes:
-                        self.conn.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+                    for name, sql in indexes:
+                        if name != KEY_INDEX:
+                            self.conn.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+
+    def _build_key_index(self, report: WriteReport | None) -> None:
+        """Build the unique key index a bulk load dropped, first merging the rows of keys stored more
+        than once (in the caller's transaction)."""
+        self.conn.execute("SAVEPOINT key_index")
+        try:
+            self.conn.execute(KEY_INDEX_SQL)  # one sorted pass when no key repeats (the usual case)
+        except sqlite3.IntegrityError:
+            self.conn.execute("ROLLBACK TO key_index")
+            self._merge_repeated_keys(report or WriteReport())
+            self.conn.execute(KEY_INDEX_SQL)
+        finally:
+            self.conn.execute("RELEASE key_index")
+
+    def _merge_repeated_keys(self, report: WriteReport) -> None:
+        """Merge each item stored more than once into its first row, in the order they were written (what
+        upserts one after another store), and delete the later rows."""
+        rows = self.conn.execute(
+            "SELECT pk, id, collection FROM items WHERE (id, collection) IN "
+            "(SELECT id, collection FROM items GROUP BY id, collection HAVING count(*) > 1) "
+            "ORDER BY id, collection, pk"
+        ).fetchall()  # all read before any is written: repeated keys are rare, and three values each
+        updated = utc_now()
+        for (item_id, collection), group in itertools.groupby(rows, key=lambda row: (row[1], row[2])):
+            (first, _, _), *later = group
+            stored = merged = self._stored_item(first)
+            for pk, _, _ in later:
+                report.duplicate(f"item {item_id!r}", duplicate_note(collection, item_id))
+                report.inserted -= 1
+                try:
+                    candidate = merge_items(merged, self._stored_item(pk))
+                    item_row(candidate)
+                except InvalidItem as exc:
+                    report.reject(f"item {item_id!r}", str(exc))
+                    candidate = merged
+                if candidate == merged:
+                    report.unchanged += 1
+                else:
+                    report.updated += 1
+                    merged = candidate
+                self.conn.execute("DELETE FROM items WHERE pk = ?", [pk])
+            if merged != stored:
+                _, _, updates = self._encode([(item_row(merged), first)], updated, with_boxes=False)
+                self.conn.executemany(_UPDATE_SQL, updates)
+
+    def _stored_item(self, pk: int) -> dict[str, Any]:
+        content = self.conn.execute("SELECT content FROM items WHERE pk = ?", [pk]).fetchone()[0]
+        item: dict[str, Any] = orjson.loads(self.bodies.decode_bytes(content))
+        return item
 
     def upsert_items(
         self,
@@ -556,7 +625,8 @@ class Store:
         trained: list[str] = []
         try:
             with self._writing():
-                existing = self._existing_rows([row.key for row in rows])
+                # while a bulk load builds no key index, keys read again are merged after it (_build_key_index)
+                existing = {} if key_index_missing(self.conn) else self._existing_rows([row.key for row in rows])
                 changed: list[tuple[ItemRow, int | None]] = []  # (row, pk of the stored row it replaces)
                 unchanged = 0
                 again: list[tuple[str, ItemRow]] = []

@@ -175,3 +175,52 @@ def test_a_store_opened_during_a_bulk_load_fills_the_rtree_and_the_load_then_kee
                 assert reader.rtree_ready() and len(_rtree(reader)) == 100
             store.upsert_items(items[100:])  # the R*Tree is filled: the load adds to it as it goes
         assert _rtree(store) == entries
+
+
+def _stored(store: Store) -> list[Any]:
+    return store.conn.execute(f"SELECT pk, {_COLUMNS} FROM items ORDER BY pk").fetchall()
+
+
+def test_a_bulk_load_merges_an_item_read_again_in_a_later_batch_as_one_upsert_after_another_does(
+    tmp_path: Path,
+) -> None:
+    items = [make_item(f"i{n}", "c", x=n % 50, datetime=f"2024-05-{1 + n % 28:02d}T10:00:00Z") for n in range(300)]
+    changed = make_item("i5", "c", x=5, datetime="2024-05-06T10:00:00Z", properties={"eo:cloud_cover": 3.0})
+    moved = make_item("i9", "c", x=70, datetime="2024-05-10T10:00:00Z")  # its R*Tree entry moves too
+    again = [changed, items[7], moved, changed]  # changed, unchanged, moved, then the same change again
+    expected = WriteReport()
+    with Store(tmp_path / "one-by-one.db") as store:
+        store.upsert_items(items, report=expected)
+        store.upsert_items(again[:3], report=expected)
+        store.upsert_items(again[3:], report=expected)
+        rows, entries = _stored(store), _rtree(store)
+    report = WriteReport()
+    with Store(tmp_path / "x.db") as store:
+        before = _indexes(store)
+        assert "items_key" in before
+        with store.bulk_load(report):
+            store.upsert_items(items, report=report)
+            assert "items_key" not in _indexes(store)
+            store.upsert_items(again[:3], report=report)  # no key index: stored a second time, for now
+            store.upsert_items(again[3:], report=report)
+            assert store.count_items() == 300 + 4
+        assert _indexes(store) == before
+        assert (_stored(store), _rtree(store)) == (rows, entries)
+        assert store.get_item("c", "i5")["properties"]["eo:cloud_cover"] == 3.0
+    counts = (report.inserted, report.updated, report.unchanged)
+    assert counts == (expected.inserted, expected.updated, expected.unchanged)
+    assert (report.duplicates, report.rejected) == (4, 0)
+    assert any("'i9'" in note for note in report.notes)
+
+
+def test_a_store_opened_after_a_killed_bulk_load_merges_its_repeated_keys(tmp_path: Path) -> None:
+    items = [make_item(f"i{n}", "c", x=n % 50) for n in range(20)]
+    with Store(tmp_path / "x.db") as store:
+        store.conn.execute("DROP INDEX items_key")  # what a load killed half-way leaves, with i3 twice
+        store.upsert_items(items)
+        store.upsert_items([make_item("i3", "c", x=3, properties={"eo:cloud_cover": 9.0})])
+        assert store.count_items() == 21
+    with Store(tmp_path / "x.db") as store:
+        assert "items_key" in _indexes(store) and store.count_items() == 20
+        assert store.get_item("c", "i3")["properties"]["eo:cloud_cover"] == 9.0
+        assert [pk for (pk,) in store.conn.execute("SELECT pk FROM items ORDER BY pk")] == list(range(1, 21))

@@ -140,3 +140,34 @@ def test_an_index_with_other_columns_is_rebuilt_on_open(tmp_path: Path, sample_i
         assert columns[-1] == "p_eo_cloud_cover"
         assert store.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'items_cell'").fetchone()[0] == expected
         assert store.grid_levels() is not None
+
+
+def _key_indexes(store: Store) -> set[str]:
+    rows = store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%items_%'")
+    return {row[0] for row in rows} & {"items_key", "sqlite_autoindex_items_1"}
+
+
+def test_the_key_becomes_a_named_index_in_a_store_without_items_and_stays_inline_in_one_with(
+    tmp_path: Path, sample_items: list[dict[str, Any]]
+) -> None:
+    _write_schema_2(tmp_path / "full.db", sample_items[:50])
+    _write_schema_2(tmp_path / "empty.db", [])
+    with Store(tmp_path / "full.db") as store:  # rewriting every row would double a large file: kept
+        assert _key_indexes(store) == {"sqlite_autoindex_items_1"}
+        with store.bulk_load():  # a store with items: nothing dropped
+            assert _key_indexes(store) == {"sqlite_autoindex_items_1"}
+    with Store(tmp_path / "empty.db") as store:
+        assert _key_indexes(store) == {"items_key"}
+        assert {"items_datetime", "items_collection_datetime"} <= {
+            row[0] for row in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+        assert {row[0] for row in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")} == {
+            "items_rtree_update", "items_rtree_delete"
+        }  # fmt: skip
+        store.upsert_items(sample_items[:50])
+        store.upsert_items(sample_items[:50])
+        assert store.count_items() == 50
+    with Store(tmp_path / "full.db") as store:
+        assert store.count_items() == 50
+        store.upsert_items(sample_items[:50])
+        assert store.count_items() == 50

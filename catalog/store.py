@@ -497,18 +497,19 @@ class Store:
             for pk, _, _ in later:
                 report.duplicate(f"item {item_id!r}", duplicate_note(collection, item_id))
                 report.inserted -= 1
+                later_item = self._stored_item(pk)
+                self.conn.execute("DELETE FROM items WHERE pk = ?", [pk])
                 try:
-                    candidate = merge_items(merged, self._stored_item(pk))
+                    candidate = merge_items(merged, later_item)
                     item_row(candidate)
                 except InvalidItem as exc:
-                    report.reject(f"item {item_id!r}", str(exc))
-                    candidate = merged
+                    report.reject(f"item {item_id!r}", str(exc))  # as an upsert of it would be: not stored
+                    continue
                 if candidate == merged:
                     report.unchanged += 1
                 else:
                     report.updated += 1
                     merged = candidate
-                self.conn.execute("DELETE FROM items WHERE pk = ?", [pk])
             if merged != stored:
                 _, _, updates = self._encode([(item_row(merged), first)], updated, with_boxes=False)
                 self.conn.executemany(_UPDATE_SQL, updates)

@@ -4,7 +4,8 @@
 
 (a) end to end: the CDSE emulator runs in its own process on 127.0.0.1 with ``count`` synthetic
     Sentinel-2 products over two months (so windows must split); ``harvest_products`` stores
-    them into a fresh catalogue (items/s, wall clock, including counts, paging, retries).
+    them into a fresh catalogue (items/s, wall clock, including counts, paging, retries; the
+    process's peak RSS during the harvest, the emulator's process not counted).
 (b) translation: the same pages fetched once and kept as JSON bytes, then parsed, mapped
     (``product_to_item``) and stored into a fresh catalogue (records/s, JSON in -> items stored).
 The peer for (b) is the bare floor of the same work: ``orjson.loads`` of the pages alone.
@@ -62,10 +63,11 @@ def run(count: int) -> dict[str, Any]:
         os.environ.update({"EOCAT_CDSE_CATALOGUE_URL": f"{base}/odata/v1",
                            "EOCAT_CDSE_DOWNLOAD_URL": f"{base}/zipper/odata/v1", "EOCAT_TOKEN_CACHE": "0"})  # fmt: skip
         path = common.fresh_path("harvest.db")
-        with Store(path) as store:
+        with Store(path) as store, common.MemorySampler(reset_peak=True) as memory:
             began = time.perf_counter()
             report = harvest_products(store, ProductQuery("SENTINEL-2"), START, END, progress=False)
             harvest_s = time.perf_counter() - began
+        harvest_memory = memory.report()
         common.log(f"harvest: {report.items.inserted:,} items in {harvest_s:.1f} s, {report.splits} splits")
         # (b) fetch the pages once, keep the bytes
         pages: list[bytes] = []
@@ -102,7 +104,8 @@ def run(count: int) -> dict[str, Any]:
         "count": count,
         "harvest": {"items": report.items.inserted, "seconds": round(harvest_s, 2),
                     "items_per_s": round(report.items.inserted / harvest_s), "splits": report.splits,
-                    "windows": report.windows},
+                    "windows": report.windows, "peak_rss_mib": harvest_memory["peak_rss_mib"],
+                    "peak_anon_mib": harvest_memory["peak_anon_mib"]},
         "translate_and_store": {"records": records, "stored": written.inserted, "seconds": round(translate_s, 2),
                                 "records_per_s": round(records / translate_s)},
         "peer_parse_only": {"seconds": round(parse_s, 2), "records_per_s": round(records / parse_s)},
@@ -114,9 +117,16 @@ def run(count: int) -> dict[str, Any]:
 
 def summary(runs: list[dict[str, Any]]) -> str:
     rows = [[common.size_label(r["count"]), f"{r['harvest']['items_per_s']:,}",
-             f"{r['translate_and_store']['records_per_s']:,}", f"{r['peer_parse_only']['records_per_s']:,}"]
+             f"{r['harvest'].get('peak_rss_mib', '-')}", f"{r['translate_and_store']['records_per_s']:,}",
+             f"{r['peer_parse_only']['records_per_s']:,}"]
             for r in runs]  # fmt: skip
-    headers = ["products", "harvest items/s", "translate+store records/s", "parse only records/s"]
+    headers = [
+        "products",
+        "harvest items/s",
+        "harvest peak RSS MiB",
+        "translate+store records/s",
+        "parse only records/s",
+    ]
     return "CDSE harvest against the emulator\n" + common.table(rows, headers)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -148,21 +149,36 @@ def harvest(
     ):
         task = bar.add_task(f"{source.name} windows", total=len(todo))
         items_task = bar.add_task(f"{source.name} items", total=None)
-        running: set[Future[_Fetched | list[Window]]] = {pool.submit(_fetch_window, source, w) for w in todo}
+        # At most ``jobs`` windows are fetched ahead of the store, so memory holds a few windows'
+        # items whatever the harvest's size (all submitted at once, fetches outran the store and
+        # the fetched windows piled up: 1M products, 3.7 GB).
+        waiting = deque(todo)
+        running: set[Future[_Fetched | list[Window]]] = set()
+
+        def fetch_more() -> None:
+            while waiting and len(running) < jobs:
+                running.add(pool.submit(_fetch_window, source, waiting.popleft()))
+
+        fetch_more()
         try:
             while running:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 failures = [future.exception() for future in finished if future.exception() is not None]
+                arrived: list[_Fetched] = []
                 for future in finished:
                     if future.exception() is not None:
                         continue
                     outcome = future.result()
-                    if isinstance(outcome, list):  # too full: split
+                    if isinstance(outcome, list):  # too full: split, the halves next
                         report.splits += 1
                         bar.update(task, total=(bar.tasks[task].total or 0) + len(outcome) - 1)
-                        running |= {pool.submit(_fetch_window, source, part) for part in outcome}
-                        continue
-                    _store_window(store, source, checkpoints, outcome, report)
+                        waiting.extendleft(reversed(outcome))
+                    else:
+                        arrived.append(outcome)
+                if not failures:
+                    fetch_more()  # the next windows download while these are stored
+                for fetched in arrived:
+                    _store_window(store, source, checkpoints, fetched, report)
                     bar.advance(task)
                     bar.update(items_task, completed=report.received)
                 if failures:  # windows that did arrive are stored first, so a resume skips them

@@ -4,6 +4,7 @@ on both backends (the checkpoints live in the catalogue)."""
 from __future__ import annotations
 
 import bisect
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -126,3 +127,35 @@ def test_initial_windows_skip_finished_ones() -> None:
     assert all(not (w.start < done[0].end and w.end > done[0].start) for w in windows)
     covered = sum(w.seconds for w in windows) + 10 * 86400
     assert covered == 31 * 86400
+
+
+class _CountingSource(FakeSource):
+    """Notes, as each window's fetch starts, how many fetched windows the store has not yet written."""
+
+    def __init__(self, times: list[str], stored: list[int]) -> None:
+        super().__init__(times)
+        self.stored = stored
+        self.ahead: list[int] = []
+
+    def fetch(self, window: Window) -> Iterator[list[dict[str, Any]]]:
+        self.ahead.append(len(self.fetched_windows) + 1 - len(self.stored))
+        return super().fetch(window)
+
+
+def test_windows_are_fetched_only_a_few_ahead_of_the_store(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory holds a bounded number of fetched windows, however many the harvest has: a slow store
+    holds the fetches back instead of letting fetched windows pile up."""
+    stored: list[int] = []
+    upsert = store.upsert_items
+
+    def slow_upsert(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.01)
+        written = upsert(*args, **kwargs)
+        stored.append(1)
+        return written
+
+    monkeypatch.setattr(store, "upsert_items", slow_upsert)
+    source = _CountingSource(times(10_000), stored)
+    report = harvest(store, source, START, END, jobs=2, progress=False)
+    assert store.count_items() == 10_000 and report.windows == len(source.ahead) > 16
+    assert max(source.ahead) <= 4, "at most jobs fetching and jobs fetched but not yet stored"

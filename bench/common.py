@@ -250,15 +250,7 @@ class MemorySampler:
     what streaming has to keep bounded.
     """
 
-    def __init__(self, interval: float = 0.05, *, reset_peak: bool = False) -> None:
-        """``reset_peak``: start VmHWM from the current RSS (Linux's clear_refs), for a step that
-        follows others in the same process."""
-        if reset_peak:
-            try:
-                with open("/proc/self/clear_refs", "w") as stream:
-                    stream.write("5")
-            except OSError:
-                pass
+    def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
         self.peak_anon = 0
         self.peak_file = 0

@@ -5,7 +5,7 @@
 (a) end to end: the CDSE emulator runs in its own process on 127.0.0.1 with ``count`` synthetic
     Sentinel-2 products over two months (so windows must split); ``harvest_products`` stores
     them into a fresh catalogue (items/s, wall clock, including counts, paging, retries; the
-    process's peak RSS during the harvest, the emulator's process not counted).
+    peak RSS of the process, which runs one count and the harvest first; the emulator's not counted).
 (b) translation: the same pages fetched once and kept as JSON bytes, then parsed, mapped
     (``product_to_item``) and stored into a fresh catalogue (records/s, JSON in -> items stored).
 The peer for (b) is the bare floor of the same work: ``orjson.loads`` of the pages alone.
@@ -63,7 +63,7 @@ def run(count: int) -> dict[str, Any]:
         os.environ.update({"EOCAT_CDSE_CATALOGUE_URL": f"{base}/odata/v1",
                            "EOCAT_CDSE_DOWNLOAD_URL": f"{base}/zipper/odata/v1", "EOCAT_TOKEN_CACHE": "0"})  # fmt: skip
         path = common.fresh_path("harvest.db")
-        with Store(path) as store, common.MemorySampler(reset_peak=True) as memory:
+        with Store(path) as store, common.MemorySampler() as memory:
             began = time.perf_counter()
             report = harvest_products(store, ProductQuery("SENTINEL-2"), START, END, progress=False)
             harvest_s = time.perf_counter() - began
@@ -133,11 +133,16 @@ def summary(runs: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.harvest", description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=common.parse_sizes, default=[100_000], help="synthetic products, e.g. 100k")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        print(orjson.dumps(run(args.child)).decode())
+        return 0
     payload: dict[str, Any] = {
         "benchmark": "harvest",
         "machine": common.machine_facts(),
-        "runs": [run(n) for n in args.count],
+        # each count in a process of its own, so its peak RSS is its own
+        "runs": [common.run_child("bench.harvest", ["--child", str(n)]) for n in args.count],
     }
     common.write_result("harvest", payload)
     print(summary(payload["runs"]))

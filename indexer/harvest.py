@@ -149,9 +149,10 @@ def harvest(
     ):
         task = bar.add_task(f"{source.name} windows", total=len(todo))
         items_task = bar.add_task(f"{source.name} items", total=None)
-        # At most ``jobs`` windows are fetched ahead of the store, so memory holds a few windows'
-        # items whatever the harvest's size (all submitted at once, fetches outran the store and
-        # the fetched windows piled up: 1M products, 3.7 GB).
+        # At most ``jobs`` windows are fetched or wait for the store, so memory holds a few windows'
+        # items (a CDSE window: up to 10,000 items, ~7 KB each as Python objects) whatever the
+        # harvest's size. Submitted all at once, fetches outran the store and fetched windows
+        # piled up (1M products: 3.7 GB).
         waiting = deque(todo)
         running: set[Future[_Fetched | list[Window]]] = set()
 
@@ -175,12 +176,12 @@ def harvest(
                         waiting.extendleft(reversed(outcome))
                     else:
                         arrived.append(outcome)
-                if not failures:
-                    fetch_more()  # the next windows download while these are stored
                 for fetched in arrived:
                     _store_window(store, source, checkpoints, fetched, report)
                     bar.advance(task)
                     bar.update(items_task, completed=report.received)
+                if not failures:
+                    fetch_more()
                 if failures:  # windows that did arrive are stored first, so a resume skips them
                     raise failures[0]  # type: ignore[misc]
         except BaseException:

@@ -11,12 +11,15 @@ the upstream's count and a shortfall is retried once, then reported.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -86,11 +89,12 @@ class HarvestReport:
 
 @dataclass
 class _Fetched:
+    """A window whose every page was handed to the store: what its checkpoint says."""
+
     window: Window
     expected: int
-    items: list[tuple[str, dict[str, Any]]]
-    rejected: list[tuple[str, str]]
     received: int
+    rejected: int
 
 
 def fingerprint(source: Source) -> str:
@@ -149,69 +153,126 @@ def harvest(
     ):
         task = bar.add_task(f"{source.name} windows", total=len(todo))
         items_task = bar.add_task(f"{source.name} items", total=None)
-        # At most ``jobs`` windows are fetched or wait for the store, so memory holds a few windows'
-        # items (a CDSE window: up to 10,000 items, ~7 KB each as Python objects) whatever the
-        # harvest's size. Submitted all at once, fetches outran the store and fetched windows
-        # piled up (1M products: 3.7 GB).
+        # Fetch threads hand each page of translated items to this thread through a bounded queue,
+        # and it stores them as they come: memory holds a few pages whatever the harvest's size.
+        # (Whole windows held until stored, up to 10,000 items of ~7 KB each, cost 3.7 GB for 1M
+        # products when fetches outran the store, and 694 MiB with four windows at a time.)
+        outbox = _Outbox(2 * jobs)
         waiting = deque(todo)
-        running: set[Future[_Fetched | list[Window]]] = set()
+        active = 0
+        failure: BaseException | None = None
 
         def fetch_more() -> None:
-            while waiting and len(running) < jobs:
-                running.add(pool.submit(_fetch_window, source, waiting.popleft()))
+            nonlocal active
+            while waiting and active < jobs and failure is None:
+                pool.submit(_fetch_into, source, waiting.popleft(), outbox)
+                active += 1
 
         fetch_more()
         try:
-            while running:
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                failures = [future.exception() for future in finished if future.exception() is not None]
-                arrived: list[_Fetched] = []
-                for future in finished:
-                    if future.exception() is not None:
-                        continue
-                    outcome = future.result()
-                    if isinstance(outcome, list):  # too full: split, the halves next
-                        report.splits += 1
-                        bar.update(task, total=(bar.tasks[task].total or 0) + len(outcome) - 1)
-                        waiting.extendleft(reversed(outcome))
-                    else:
-                        arrived.append(outcome)
-                for fetched in arrived:
-                    _store_window(store, source, checkpoints, fetched, report)
+            while active:
+                message = outbox.get()
+                if isinstance(message, _Page):
+                    for where, reason in message.rejected:
+                        report.items.reject(where, reason)
+                    if message.items:
+                        store.upsert_items(message.items, report=report.items, collections=source.collection)
+                    continue
+                active -= 1
+                if isinstance(message, BaseException):
+                    failure = failure or message  # pages that did arrive are stored; their windows refetched
+                elif isinstance(message, list):  # too full: split, the halves next
+                    report.splits += 1
+                    bar.update(task, total=(bar.tasks[task].total or 0) + len(message) - 1)
+                    waiting.extendleft(reversed(message))
+                else:  # every page of the window is stored (it was queued before this)
+                    _finish_window(checkpoints, message, report)
                     bar.advance(task)
                     bar.update(items_task, completed=report.received)
-                if not failures:
-                    fetch_more()
-                if failures:  # windows that did arrive are stored first, so a resume skips them
-                    raise failures[0]  # type: ignore[misc]
-        except BaseException:
-            for future in running:
-                future.cancel()
-            raise
+                fetch_more()
+        finally:
+            outbox.close()  # a fetch thread waiting to hand over a page gives up
+            pool.shutdown(wait=False, cancel_futures=True)
+        if failure is not None:
+            raise failure
     report.seconds = time.monotonic() - began
     return report
 
 
-def _fetch_window(source: Source, window: Window) -> _Fetched | list[Window]:
+@dataclass
+class _Page:
+    """Translated items (and rejected records) of a window, to store now."""
+
+    items: list[tuple[str, dict[str, Any]]]
+    rejected: list[tuple[str, str]]
+
+
+class _Closed(Exception):
+    """The harvest stopped taking pages."""
+
+
+class _Outbox:
+    """A bounded queue from the fetch threads to the storing thread, which can be closed."""
+
+    def __init__(self, size: int) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=size)
+        self._closed = threading.Event()
+
+    def put(self, message: Any) -> None:
+        while not self._closed.is_set():
+            try:
+                self._queue.put(message, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+        raise _Closed
+
+    def get(self) -> Any:
+        return self._queue.get()
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+def _fetch_into(source: Source, window: Window, outbox: _Outbox) -> None:
+    """Fetch one window into the outbox: its pages, then its summary (or its halves, or the error)."""
+    with contextlib.suppress(_Closed):
+        try:
+            outbox.put(_fetch_window(source, window, outbox))
+        except _Closed:
+            raise
+        except BaseException as exc:  # handed to the storing thread, which raises it
+            outbox.put(exc)
+
+
+def _fetch_window(source: Source, window: Window, outbox: _Outbox) -> _Fetched | list[Window]:
     expected = source.count(window)
     if expected > source.max_per_window and window.seconds > 1:
         return list(window.split())
+    handed: set[str] = set()  # records already given to the store (a second attempt sends only new ones)
+    rejected = 0
     for attempt in (1, 2):
         seen: set[str] = set()
-        items: list[tuple[str, dict[str, Any]]] = []
-        rejected: list[tuple[str, str]] = []
         for page in source.fetch(window):
+            fresh = _Page([], [])
             for record in page:
                 record_id = _record_id(source, record)
                 if record_id in seen:
                     continue
                 seen.add(record_id)
+                if record_id in handed:
+                    continue
+                handed.add(record_id)
+                where = f"{source.name} record {record_id}"
                 try:
-                    items.append((f"{source.name} record {record_id}", source.translate(record)))
+                    fresh.items.append((where, source.translate(record)))
                 except EocatError as exc:
-                    rejected.append((f"{source.name} record {record_id}", str(exc)))
+                    fresh.rejected.append((where, str(exc)))
+            rejected += len(fresh.rejected)
+            if fresh.items or fresh.rejected:
+                outbox.put(fresh)
         if len(seen) >= expected or attempt == 2:
-            return _Fetched(window, expected, items, rejected, len(seen))
+            return _Fetched(window, expected, len(seen), rejected)
         log.warning("window %s..%s: %d of %d records, fetching again", window.start, window.end, len(seen), expected)
     raise AssertionError("unreachable")
 
@@ -223,12 +284,7 @@ def _record_id(source: Source, record: dict[str, Any]) -> str:
         return "<no id>"
 
 
-def _store_window(
-    store: Store, source: Source, checkpoints: Checkpoints, fetched: _Fetched, report: HarvestReport
-) -> None:
-    for where, reason in fetched.rejected:
-        report.items.reject(where, reason)
-    store.upsert_items(fetched.items, report=report.items, collections=source.collection)
+def _finish_window(checkpoints: Checkpoints, fetched: _Fetched, report: HarvestReport) -> None:
     report.windows += 1
     report.received += fetched.received
     report.expected += fetched.expected
@@ -238,7 +294,7 @@ def _store_window(
         )
     checkpoints.finish(
         FinishedWindow(fetched.window.start, fetched.window.end, fetched.expected, fetched.received,
-                       len(fetched.rejected))
+                       fetched.rejected)
     )  # fmt: skip
 
 

@@ -4,6 +4,7 @@ on both backends (the checkpoints live in the catalogue)."""
 from __future__ import annotations
 
 import bisect
+import itertools
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -130,32 +131,37 @@ def test_initial_windows_skip_finished_ones() -> None:
 
 
 class _CountingSource(FakeSource):
-    """Notes, as each window's fetch starts, how many fetched windows the store has not yet written."""
+    """Notes, as each record is translated, how many translated items the store has not yet written.
+    Windows of up to 5,000 records, pages of 100."""
+
+    max_per_window = 5_000
 
     def __init__(self, times: list[str], stored: list[int]) -> None:
         super().__init__(times)
         self.stored = stored
+        self.translated = itertools.count(1)
         self.ahead: list[int] = []
 
-    def fetch(self, window: Window) -> Iterator[list[dict[str, Any]]]:
-        self.ahead.append(len(self.fetched_windows) + 1 - len(self.stored))
-        return super().fetch(window)
+    def translate(self, record: dict[str, Any]) -> dict[str, Any]:
+        self.ahead.append(next(self.translated) - sum(self.stored))
+        return super().translate(record)
 
 
-def test_windows_are_fetched_only_a_few_ahead_of_the_store(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Memory holds a bounded number of fetched windows, however many the harvest has: a slow store
-    holds the fetches back instead of letting fetched windows pile up."""
+def test_items_are_fetched_only_a_few_pages_ahead_of_the_store(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory holds a bounded number of fetched items, however many the harvest has: a slow store
+    holds the fetches back instead of letting fetched pages (or whole windows) pile up."""
     stored: list[int] = []
     upsert = store.upsert_items
 
-    def slow_upsert(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.01)
-        written = upsert(*args, **kwargs)
-        stored.append(1)
+    def slow_upsert(items: list[Any], **kwargs: Any) -> Any:
+        time.sleep(0.005)
+        written = upsert(items, **kwargs)
+        stored.append(len(items))
         return written
 
     monkeypatch.setattr(store, "upsert_items", slow_upsert)
-    source = _CountingSource(times(10_000), stored)
+    source = _CountingSource(times(20_000), stored)
     report = harvest(store, source, START, END, jobs=2, progress=False)
-    assert store.count_items() == 10_000 and report.windows == len(source.ahead) > 16
-    assert max(source.ahead) <= 2, "at most jobs windows fetched or fetching and not yet stored"
+    assert store.count_items() == 20_000 and report.windows >= 4 and sum(stored) == 20_000
+    # pages of 100: 2 x jobs queued, one being built by each fetch thread, one being stored
+    assert max(source.ahead) <= (2 * 2 + 2 + 1) * 100

@@ -88,8 +88,8 @@ def generator_hash() -> str:
 @functools.cache
 def store_code_hash() -> str:
     """Hash of the catalog modules that decide what a store file contains (once per process)."""
-    names = ["store.py", "migrations.py", "columns.py", "geo.py", "timeutil.py", "merge.py", "ingest.py"]
-    names += ["bodies.py", "rtree_pack.py"]
+    names = ("store.py", "migrations.py", "columns.py", "geo.py", "timeutil.py", "merge.py", "ingest.py",
+             "bodies.py", "rtree_pack.py")  # fmt: skip
     return source_hash(*(ROOT / "catalog" / name for name in names))
 
 

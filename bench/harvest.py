@@ -115,9 +115,14 @@ def run(count: int) -> dict[str, Any]:
     return result
 
 
+def measure(count: int) -> dict[str, Any]:
+    """:func:`run` in a process of its own, so the peak RSS it reports is the harvest's alone."""
+    return common.run_child("bench.harvest", ["--child", str(count)])
+
+
 def summary(runs: list[dict[str, Any]]) -> str:
     rows = [[common.size_label(r["count"]), f"{r['harvest']['items_per_s']:,}",
-             f"{r['harvest'].get('peak_rss_mib', '-')}", f"{r['translate_and_store']['records_per_s']:,}",
+             f"{r['harvest']['peak_rss_mib']}", f"{r['translate_and_store']['records_per_s']:,}",
              f"{r['peer_parse_only']['records_per_s']:,}"]
             for r in runs]  # fmt: skip
     headers = [
@@ -141,8 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     payload: dict[str, Any] = {
         "benchmark": "harvest",
         "machine": common.machine_facts(),
-        # each count in a process of its own, so its peak RSS is its own
-        "runs": [common.run_child("bench.harvest", ["--child", str(n)]) for n in args.count],
+        "runs": [measure(n) for n in args.count],
     }
     common.write_result("harvest", payload)
     print(summary(payload["runs"]))

@@ -74,7 +74,7 @@ def _main(argv: list[str] | None = None) -> int:
         outputs.append(shapes.summary(shapes_payload))
         targets.update(shapes_payload["targets"])
     if "harvest" in only:
-        harvest_payload = harvest.run(20_000 if args.quick else 100_000)
+        harvest_payload = harvest.measure(20_000 if args.quick else 100_000)
         common.write_result(
             "harvest", {"benchmark": "harvest", "machine": common.machine_facts(), "runs": [harvest_payload]}
         )

@@ -492,16 +492,15 @@ class Store:
         ).fetchall()  # all read before any is written: repeated keys are rare, and three values each
         updated = utc_now()
         for (item_id, collection), group in itertools.groupby(rows, key=lambda row: (row[1], row[2])):
-            (first, _, _), *later = group
-            stored = merged = self._stored_item(first)
-            for pk, _, _ in later:
+            first, *later = [pk for pk, _, _ in group]
+            bodies = self.item_bodies([first, *later])
+            merged, merged_row = orjson.loads(bodies[first]), None
+            for pk in later:
                 report.duplicate(f"item {item_id!r}", duplicate_note(collection, item_id))
                 report.inserted -= 1
-                later_item = self._stored_item(pk)
-                self.conn.execute("DELETE FROM items WHERE pk = ?", [pk])
                 try:
-                    candidate = merge_items(merged, later_item)
-                    item_row(candidate)
+                    candidate = merge_items(merged, orjson.loads(bodies[pk]))
+                    candidate_row = item_row(candidate)
                 except InvalidItem as exc:
                     report.reject(f"item {item_id!r}", str(exc))  # as an upsert of it would be: not stored
                     continue
@@ -509,15 +508,11 @@ class Store:
                     report.unchanged += 1
                 else:
                     report.updated += 1
-                    merged = candidate
-            if merged != stored:
-                _, _, updates = self._encode([(item_row(merged), first)], updated, with_boxes=False)
+                    merged, merged_row = candidate, candidate_row
+            self.conn.executemany("DELETE FROM items WHERE pk = ?", [[pk] for pk in later])
+            if merged_row is not None:
+                _, _, updates = self._encode([(merged_row, first)], updated, with_boxes=False)
                 self.conn.executemany(_UPDATE_SQL, updates)
-
-    def _stored_item(self, pk: int) -> dict[str, Any]:
-        content = self.conn.execute("SELECT content FROM items WHERE pk = ?", [pk]).fetchone()[0]
-        item: dict[str, Any] = orjson.loads(self.bodies.decode_bytes(content))
-        return item
 
     def upsert_items(
         self,

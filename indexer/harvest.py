@@ -236,13 +236,15 @@ class _Outbox:
 
 def _fetch_into(source: Source, window: Window, outbox: _Outbox) -> None:
     """Fetch one window into the outbox: its pages, then its summary (or its halves, or the error)."""
+    outcome: _Fetched | list[Window] | BaseException
+    try:
+        outcome = _fetch_window(source, window, outbox)
+    except _Closed:
+        return
+    except BaseException as exc:  # handed to the storing thread, which raises it
+        outcome = exc
     with contextlib.suppress(_Closed):
-        try:
-            outbox.put(_fetch_window(source, window, outbox))
-        except _Closed:
-            raise
-        except BaseException as exc:  # handed to the storing thread, which raises it
-            outbox.put(exc)
+        outbox.put(outcome)
 
 
 def _fetch_window(source: Source, window: Window, outbox: _Outbox) -> _Fetched | list[Window]:

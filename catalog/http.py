@@ -29,6 +29,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote_plus
 
 import httpx
+import orjson
 
 from catalog.errors import EocatError
 
@@ -286,6 +287,10 @@ def request(
             else:
                 response = send(method, httpx.URL(url), dict(headers or {}))
             response.read()
+            # httpx's response and its bound stream refer to each other, so a read body (a 3.6 MB
+            # page of a harvest) would wait for the cyclic collector; a stream of the read bytes
+            # has no way back, and the response goes when its last user lets it go.
+            response.stream = httpx.ByteStream(response.content)
         except TRANSPORT_ERRORS as exc:
             if is_unreachable(exc):
                 connect_failures += 1
@@ -313,7 +318,7 @@ def get_json(client: httpx.Client, url: str, *, policy: RetryPolicy | None = Non
         if response.status_code != 200:
             raise UpstreamError(f"GET {redact(url)} answered HTTP {response.status_code}: {response.text[:500]}")
         try:
-            return response.json()
+            return orjson.loads(response.content)  # 3-4x faster than httpx's json.loads, smaller objects
         except ValueError:
             if attempt == policy.attempts:
                 raise UpstreamError(f"GET {redact(url)} returned malformed JSON {attempt} times") from None

@@ -62,7 +62,7 @@ class Source(Protocol):
 
     def fingerprint(self) -> dict[str, Any]: ...
     def count(self, window: Window) -> int: ...
-    def fetch(self, window: Window) -> Iterator[list[dict[str, Any]]]: ...
+    def fetch(self, window: Window) -> Iterator[list[dict[str, Any]]]: ...  # pages; the engine empties each
     def record_id(self, record: dict[str, Any]) -> str: ...
     def translate(self, record: dict[str, Any]) -> dict[str, Any]: ...
     def collection(self, collection_id: str) -> dict[str, Any] | None: ...
@@ -157,7 +157,7 @@ def harvest(
         # and it stores them as they come: memory holds a few pages whatever the harvest's size.
         # (Whole windows held until stored, up to 10,000 items of ~7 KB each, cost 3.7 GB for 1M
         # products when fetches outran the store, and 694 MiB with four windows at a time.)
-        outbox = _Outbox(2 * jobs)
+        outbox = _Outbox(jobs)
         waiting = deque(todo)
         active = 0
         failure: BaseException | None = None
@@ -257,7 +257,9 @@ def _fetch_window(source: Source, window: Window, outbox: _Outbox) -> _Fetched |
         seen: set[str] = set()
         for page in source.fetch(window):
             fresh = _Page([], [])
-            for record in page:
+            page.reverse()  # taken from the end: a raw record is let go as soon as it is translated
+            while page:
+                record = page.pop()
                 record_id = _record_id(source, record)
                 if record_id in seen:
                     continue

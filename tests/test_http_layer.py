@@ -280,3 +280,47 @@ def test_listing_product_files_from_a_refused_port_fails_in_one_line(tmp_path: P
     assert result.status == "failed" and result.error is not None and "\n" not in result.error
     assert f"cannot reach 127.0.0.1:{port} (Connection refused) after 3 attempts" in result.error
     assert len(sleeps.waits) == 2
+
+
+def test_a_read_response_is_freed_without_the_cyclic_collector() -> None:
+    """A harvest holds a page's 3.6 MB body only while it uses it (httpx's response and its stream
+    refer to each other; left so, every body waited for a garbage collection)."""
+    import gc
+    import weakref
+
+    client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, content=b"{}" * 1000)))
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        response = http.request(client, "GET", "https://catalogue.example/odata/v1/Products")
+        assert response.content == b"{}" * 1000
+        gone = weakref.ref(response)
+        del response
+        assert gone() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_odata_pages_follow_next_links_on_the_same_service_only() -> None:
+    from indexer.cdse.client import odata_pages
+    from indexer.errors import UpstreamError
+
+    def pages(request: httpx.Request) -> httpx.Response:
+        skip = int(request.url.params.get("$skip", "0"))
+        following = {
+            0: "https://catalogue.example/odata/v1/Products?$skip=2",
+            2: "https://elsewhere.example/odata/v1/Products?$skip=4",
+        }.get(skip)
+        body: dict[str, Any] = {"value": [{"Id": str(skip)}, {"Id": str(skip + 1)}]}
+        if following:
+            body["@odata.nextLink"] = following
+        return httpx.Response(200, json=body)
+
+    client = httpx.Client(transport=httpx.MockTransport(pages))
+    policy = http.RetryPolicy(attempts=1)
+    seen: list[str] = []
+    with pytest.raises(UpstreamError, match=r"another service: elsewhere\.example"):
+        for page in odata_pages(client, "https://catalogue.example/odata/v1/Products", {"$top": "2"}, policy):
+            seen.extend(record["Id"] for record in page)
+    assert seen == ["0", "1"]  # the page whose nextLink leaves the service is not used

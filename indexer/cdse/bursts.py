@@ -20,7 +20,7 @@ from catalog.checkpoints import Checkpoints
 from catalog.http import RetryPolicy, get_json, new_client
 from catalog.store import Store
 from indexer.bursts.mapping import COLLECTION_ID, cdse_burst_to_item, collection
-from indexer.cdse.client import MAX_SKIP, PAGE_SIZE, area_wkt
+from indexer.cdse.client import MAX_SKIP, PAGE_SIZE, area_wkt, odata_pages
 from indexer.endpoints import endpoint
 from indexer.errors import UpstreamError
 from indexer.harvest import HarvestReport, Window, fingerprint, harvest
@@ -76,21 +76,12 @@ class CdseBursts:
             raise UpstreamError("CDSE answered a Bursts $count request without @odata.count") from None
 
     def fetch(self, window: Window) -> Iterator[list[dict[str, Any]]]:
-        params: dict[str, Any] | None = {
+        params: dict[str, Any] = {
             "$filter": burst_filter(self.query, window),
             "$orderby": "ContentDate/Start asc",
             "$top": str(PAGE_SIZE),
         }
-        url = f"{self.catalogue_url}/Bursts"
-        base = httpx.URL(self.catalogue_url)
-        while url:
-            body = get_json(self.client, url, params=params, policy=self.policy)
-            yield list(body.get("value") or [])
-            url, params = body.get("@odata.nextLink"), None
-            if url:
-                link = httpx.URL(url)
-                if (link.scheme, link.host, link.port) != (base.scheme, base.host, base.port):
-                    raise UpstreamError(f"CDSE nextLink points to another service: {link.host}")
+        yield from odata_pages(self.client, f"{self.catalogue_url}/Bursts", params, self.policy)
 
     def record_id(self, record: dict[str, Any]) -> str:
         return str(record["Id"])

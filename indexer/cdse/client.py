@@ -82,6 +82,28 @@ def product_filter(query: ProductQuery, window: Window) -> str:
     return " and ".join(terms)
 
 
+def odata_pages(
+    client: httpx.Client, url: str, params: dict[str, Any], policy: RetryPolicy
+) -> Iterator[list[dict[str, Any]]]:
+    """The ``value`` records of each page of an OData query, following ``@odata.nextLink`` (which
+    must stay on the same service). A page's document is let go before the next is asked for, so
+    a caller that empties each list as it goes holds one page at most."""
+    base = httpx.URL(url)
+    next_url: str | None = url
+    next_params: dict[str, Any] | None = params
+    while next_url:
+        body = get_json(client, next_url, params=next_params, policy=policy)
+        records = body.get("value") if isinstance(body, dict) else None
+        next_url, next_params = (body.get("@odata.nextLink") if isinstance(body, dict) else None), None
+        del body
+        if next_url:
+            link = httpx.URL(next_url)
+            if (link.scheme, link.host, link.port) != (base.scheme, base.host, base.port):
+                raise UpstreamError(f"CDSE nextLink points to another service: {link.host}")
+        yield records if isinstance(records, list) else []
+        del records
+
+
 class CdseProducts:
     """Harvest source for ``/odata/v1/Products``."""
 
@@ -125,24 +147,13 @@ class CdseProducts:
             raise UpstreamError("CDSE answered a $count request without @odata.count") from None
 
     def fetch(self, window: Window) -> Iterator[list[dict[str, Any]]]:
-        params: dict[str, Any] | None = {
+        params: dict[str, Any] = {
             "$filter": product_filter(self.query, window),
             "$orderby": "ContentDate/Start asc",
             "$top": str(PAGE_SIZE),
             "$expand": ["Attributes", "Assets"],
         }
-        url = f"{self.catalogue_url}/Products"
-        while url:
-            body = get_json(self.client, url, params=params, policy=self.policy)
-            yield list(body.get("value") or [])
-            url, params = body.get("@odata.nextLink"), None
-            if url:
-                self._check_same_service(url)
-
-    def _check_same_service(self, url: str) -> None:
-        link, base = httpx.URL(url), httpx.URL(self.catalogue_url)
-        if (link.scheme, link.host, link.port) != (base.scheme, base.host, base.port):
-            raise UpstreamError(f"CDSE nextLink points to another service: {link.host}")
+        yield from odata_pages(self.client, f"{self.catalogue_url}/Products", params, self.policy)
 
     def record_id(self, record: dict[str, Any]) -> str:
         return str(record["Id"])

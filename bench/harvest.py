@@ -1,13 +1,14 @@
 """Harvest benchmarks (issue 3): CDSE harvest throughput against the emulator, and the translation rate.
 
-    python -m bench.harvest [--count 100000]
+    python -m bench.harvest [--count 100000] [--deadline SECONDS]
 
 (a) end to end: the CDSE emulator runs in its own process on 127.0.0.1 with ``count`` synthetic
     Sentinel-2 products over two months (so windows must split); ``harvest_products`` stores
     them into a fresh catalogue (items/s, wall clock, including counts, paging, retries; the
     peak RSS of the process, which runs one count and the harvest first; the emulator's not counted).
-(b) translation: the same pages fetched once and kept as JSON bytes, then parsed, mapped
-    (``product_to_item``) and stored into a fresh catalogue (records/s, JSON in -> items stored).
+(b) translation: the same pages (of 200,000 products at most) fetched once and kept as JSON bytes,
+    then parsed, mapped (``product_to_item``) and stored into a fresh catalogue (records/s, JSON in ->
+    items stored).
 The peer for (b) is the bare floor of the same work: ``orjson.loads`` of the pages alone.
 Writes ``bench/results/harvest.json``.
 """
@@ -15,11 +16,15 @@ Writes ``bench/results/harvest.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -32,6 +37,7 @@ from indexer.cdse.mapping import product_to_item
 from indexer.harvest import Window
 
 START, END = "2023-01-01T00:00:00.000000Z", "2023-03-01T00:00:00.000000Z"
+TRANSLATE_SAMPLE = 200_000  # (b) keeps the pages of at most about this many products (10M would be 36 GB)
 
 
 def _free_port() -> int:
@@ -57,30 +63,59 @@ def _start_emulator(count: int) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the emulator did not start")
 
 
-def run(count: int) -> dict[str, Any]:
+@contextlib.contextmanager
+def _interrupted_after(seconds: float | None) -> Iterator[None]:
+    """Ctrl-C (SIGINT) to this process after ``seconds``: a harvest stops as a user's would, keeping
+    what it stored."""
+    timer = None if seconds is None else threading.Timer(seconds, os.kill, [os.getpid(), signal.SIGINT])
+    if timer is not None:
+        timer.start()
+    try:
+        yield
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def run(count: int, deadline: float | None = None) -> dict[str, Any]:
     process, base = _start_emulator(count)
     try:
         os.environ.update({"EOCAT_CDSE_CATALOGUE_URL": f"{base}/odata/v1",
                            "EOCAT_CDSE_DOWNLOAD_URL": f"{base}/zipper/odata/v1", "EOCAT_TOKEN_CACHE": "0"})  # fmt: skip
         path = common.fresh_path("harvest.db")
+        complete = True
         with Store(path) as store, common.MemorySampler() as memory:
             began = time.perf_counter()
-            report = harvest_products(store, ProductQuery("SENTINEL-2"), START, END, progress=False)
+            try:
+                with _interrupted_after(deadline):
+                    report = harvest_products(store, ProductQuery("SENTINEL-2"), START, END, progress=False)
+            except KeyboardInterrupt:
+                complete = False
             harvest_s = time.perf_counter() - began
+            stored = store.count_items()
         harvest_memory = memory.report()
-        common.log(f"harvest: {report.items.inserted:,} items in {harvest_s:.1f} s, {report.splits} splits")
+        common.log(
+            f"harvest: {stored:,} items in {harvest_s:.1f} s" + ("" if complete else " (stopped at the deadline)")
+        )
+        harvested = {"items": stored, "complete": complete, "seconds": round(harvest_s, 2),
+                     "items_per_s": round(stored / harvest_s), "peak_rss_mib": harvest_memory["peak_rss_mib"],
+                     "peak_anon_mib": harvest_memory["peak_anon_mib"]}  # fmt: skip
+        if complete:
+            harvested.update(splits=report.splits, windows=report.windows)
         # (b) fetch the pages once, keep the bytes
         pages: list[bytes] = []
         with httpx.Client(timeout=120) as client:
             source = CdseProducts(client, ProductQuery("SENTINEL-2"), catalogue_url=f"{base}/odata/v1",
                                   download_url=f"{base}/zipper/odata/v1")  # fmt: skip
-            windows = [Window(START, END)]
-            while windows:
+            windows, kept = [Window(START, END)], 0
+            while windows and kept < TRANSLATE_SAMPLE:
                 window = windows.pop()
                 if source.count(window) > source.max_per_window:
                     windows.extend(window.split())
                     continue
-                pages.extend(orjson.dumps(page) for page in source.fetch(window))
+                for fetched in source.fetch(window):
+                    pages.append(orjson.dumps(fetched))
+                    kept += len(fetched)
     finally:
         process.terminate()
         process.wait()
@@ -102,10 +137,7 @@ def run(count: int) -> dict[str, Any]:
         translate_s = time.perf_counter() - began
     result = {
         "count": count,
-        "harvest": {"items": report.items.inserted, "seconds": round(harvest_s, 2),
-                    "items_per_s": round(report.items.inserted / harvest_s), "splits": report.splits,
-                    "windows": report.windows, "peak_rss_mib": harvest_memory["peak_rss_mib"],
-                    "peak_anon_mib": harvest_memory["peak_anon_mib"]},
+        "harvest": harvested,
         "translate_and_store": {"records": records, "stored": written.inserted, "seconds": round(translate_s, 2),
                                 "records_per_s": round(records / translate_s)},
         "peer_parse_only": {"seconds": round(parse_s, 2), "records_per_s": round(records / parse_s)},
@@ -115,9 +147,11 @@ def run(count: int) -> dict[str, Any]:
     return result
 
 
-def measure(count: int) -> dict[str, Any]:
+def measure(count: int, deadline: float | None = None) -> dict[str, Any]:
     """:func:`run` in a process of its own, so the peak RSS it reports is the harvest's alone."""
-    return common.run_child("bench.harvest", ["--child", str(count)])
+    return common.run_child(
+        "bench.harvest", ["--child", str(count), *(["--deadline", str(deadline)] if deadline else [])]
+    )
 
 
 def summary(runs: list[dict[str, Any]]) -> str:
@@ -138,15 +172,17 @@ def summary(runs: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.harvest", description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=common.parse_sizes, default=[100_000], help="synthetic products, e.g. 100k")
+    parser.add_argument("--deadline", type=float, help="stop each harvest after this many seconds (as Ctrl-C "
+                        "would) and report what it stored: a 10M harvest's memory without its hours")  # fmt: skip
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(orjson.dumps(run(args.child)).decode())
+        print(orjson.dumps(run(args.child, args.deadline)).decode())
         return 0
     payload: dict[str, Any] = {
         "benchmark": "harvest",
         "machine": common.machine_facts(),
-        "runs": [measure(n) for n in args.count],
+        "runs": [measure(n, args.deadline) for n in args.count],
     }
     common.write_result("harvest", payload)
     print(summary(payload["runs"]))

@@ -7,6 +7,8 @@ checked on a sample of the shape queries against a brute-force oracle computed i
 over the NDJSON (bbox arrays per chunk with numpy, exact shapely tests on the candidates).
 
     python -m bench.scale [--size 10M] [--placements 1] [--rounds 3] [--sample 12]
+    python -m bench.scale --size 1M --only queries,oracle   # rerun steps into existing results
+    python -m bench.scale --size 10M --compare 1M          # shape by shape, same queries at both sizes
 """
 
 from __future__ import annotations
@@ -38,16 +40,14 @@ def _child(module: str, *args: str) -> dict[str, Any]:
     return result
 
 
-def _queries(n: int, placements: int) -> list[shapes.ShapeQuery]:
-    from catalog.search import Query, search
-    from catalog.store import Store
+def _queries(placements: int) -> list[shapes.ShapeQuery]:
+    """The same queries at every size: boxes centred on footprints of the generator's own first
+    Sentinel-2 items, windows inside its archive (so 1M and 10M answer the very same questions)."""
+    from eocat.samples import generate_items
 
-    with Store(_store_path(n)) as store:
-        first, last = store.datetime_range()
-        page = search(store, Query.parse(collections=shapes.MAIN, limit=2000, fields="bbox,id"))
-        centres = [
-            ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b in (item["bbox"] for item in page.items) if b[0] <= b[2]
-        ]
+    first, last = "2021-01-01T00:00:00Z", "2025-12-31T23:59:59Z"  # generate_items' default archive
+    boxes = [item["bbox"] for item in generate_items(14_000, common.SEED, kinds=("s2-l2a",))]
+    centres = [((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b in boxes if b[0] <= b[2]]
     return shapes.shape_queries(first, last, centres[::7], placements)
 
 
@@ -71,7 +71,7 @@ def child_queries(n: int, placements: int, rounds: int) -> dict[str, Any]:
     of 10 shapes at 20-58 ms).
     """
     engine = shapes.Eocat(_store_path(n))
-    queries = _queries(n, placements)
+    queries = _queries(placements)
     parsed = [engine.parse(query) for query in queries]
     first_pages = {id(parsed_query): engine.first_page(parsed_query) for parsed_query in parsed}
     label = f"scale {common.size_label(n)}"
@@ -88,7 +88,11 @@ def child_queries(n: int, placements: int, rounds: int) -> dict[str, Any]:
         times[name].update(entry)
     engine.close()
     shapes_ms = {name: {k: common.summarize_ms(v) for k, v in entry.items()} for name, entry in times.items()}
-    return {"shapes": shapes_ms, "machine_pulse": pulse}  # pulse: before and after the pages and capped counts
+    answers: dict[str, list[int]] = {}  # items on each query's first page: sizes compare like with like
+    for query, parsed_query in zip(queries, parsed, strict=True):
+        answers.setdefault(query.shape.name, []).append(len(first_pages[id(parsed_query)].items))
+    # pulse: before and after the pages and capped counts
+    return {"shapes": shapes_ms, "answers": answers, "machine_pulse": pulse}
 
 
 def child_oracle(n: int, placements: int, sample: int) -> dict[str, Any]:
@@ -97,7 +101,7 @@ def child_oracle(n: int, placements: int, sample: int) -> dict[str, Any]:
 
     from catalog.ingest import open_bytes
 
-    queries = _queries(n, placements)
+    queries = _queries(placements)
     chosen = queries[:: max(1, len(queries) // sample)][:sample]
     areas = []
     for query in chosen:
@@ -191,6 +195,54 @@ def child_count(n: int) -> dict[str, Any]:
             "continent_count_upto_ms": round(capped_s * 1000, 2)}  # fmt: skip
 
 
+def compare(small: dict[str, Any], large: dict[str, Any]) -> dict[str, Any]:
+    """Per shape, the larger store's page median over the smaller's, with both sizes' answers: a shape
+    whose page is fuller at the larger size (more items in the same box and window) reads more to
+    answer, so "no degradation" is judged on the shapes that answer alike."""
+    rows = {}
+    for name, entry in large["queries"]["shapes"].items():
+        before = small["queries"]["shapes"].get(name)
+        if before is None:
+            continue
+        small_answers = small["queries"].get("answers", {}).get(name)
+        large_answers = large["queries"].get("answers", {}).get(name)
+        rows[name] = {
+            "small_ms": before["eocat"]["median_ms"],
+            "large_ms": entry["eocat"]["median_ms"],
+            "ratio": round(entry["eocat"]["median_ms"] / max(before["eocat"]["median_ms"], 1e-3), 2),
+            "small_answers": small_answers,
+            "large_answers": large_answers,
+            "alike": small_answers is not None and small_answers == large_answers,
+        }
+    alike = [row["ratio"] for row in rows.values() if row["alike"]]
+    return {
+        "sizes": [small["n"], large["n"]],
+        "shapes": rows,
+        "alike": len(alike),
+        "alike_over_1_5": sum(ratio > 1.5 for ratio in alike),
+        "alike_worst_ratio": max(alike, default=None),
+        "all_over_1_5": sum(row["ratio"] > 1.5 for row in rows.values()),
+    }
+
+
+def _compare_summary(result: dict[str, Any]) -> str:
+    small, large = (common.size_label(n) for n in result["sizes"])
+    rows = [
+        [name, row["small_ms"], row["large_ms"], row["ratio"], row["small_answers"], row["large_answers"]]
+        for name, row in sorted(result["shapes"].items(), key=lambda item: -item[1]["ratio"])
+    ]
+    headers = ["shape", f"{small} ms", f"{large} ms", "ratio", f"{small} items", f"{large} items"]
+    return (
+        common.table(rows, headers)
+        + f"\nshapes answering alike at both sizes: {result['alike']}, over 1.5x: {result['alike_over_1_5']}"
+        + f" (worst {result['alike_worst_ratio']}); all shapes over 1.5x: {result['all_over_1_5']}"
+    )
+
+
+def _result_name(n: int) -> str:
+    return "scale" if n == 10_000_000 else f"scale-{common.size_label(n)}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=common.parse_sizes, default=[10_000_000], help="items (default 10M)")
@@ -198,8 +250,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the queries")
     parser.add_argument("--sample", type=int, default=12, help="queries checked against the brute-force oracle")
     parser.add_argument("--child", choices=["queries", "oracle", "walk", "export", "count"], help=argparse.SUPPRESS)
+    parser.add_argument("--only", help="rerun these steps (e.g. queries,oracle) into --size's existing results")
+    parser.add_argument("--compare", type=common.parse_sizes, help="compare --size's results with this size's, "
+                        "shape by shape (from bench/results; writes the comparison into --size's)")  # fmt: skip
     args = parser.parse_args(argv)
     (n,) = args.size
+    if args.only:  # rerun these steps into the size's existing results (e.g. after a change to search)
+        name = _result_name(n)
+        earlier = json.loads((common.RESULTS / f"{name}.json").read_text())
+        common_args = ["--size", common.size_label(n), "--placements", str(args.placements)]
+        with common.exclusive_run():
+            for step in args.only.split(","):
+                log(f"scale {common.size_label(n)}: {step} (again) ...")
+                earlier[step] = _child("bench.scale", *common_args, "--rounds", str(args.rounds),
+                                      "--sample", str(args.sample), "--child", step)  # fmt: skip
+                earlier[step]["machine"] = common.machine_facts()  # this step's own code revision
+                common.write_result(name, earlier)
+        return
+    if args.compare:
+        (other,) = args.compare
+        path = common.RESULTS / f"{_result_name(n)}.json"
+        large = json.loads(path.read_text())
+        large["compared"] = compare(json.loads((common.RESULTS / f"{_result_name(other)}.json").read_text()), large)
+        common.write_result(_result_name(n), large)
+        print(_compare_summary(large["compared"]))
+        return
     if args.child:
         functions = {
             "queries": lambda: child_queries(n, args.placements, args.rounds),
@@ -214,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         _source(n)
         label = common.size_label(n)
-        name = "scale" if n == 10_000_000 else f"scale-{label}"
+        name = _result_name(n)
         result: dict[str, Any] = {"benchmark": "scale", "machine": common.machine_facts(), "n": n, "complete": False}
         log(f"scale {label}: import ...")
         result["import"] = _child("bench.build_store", label, "--rebuild", "--zst")

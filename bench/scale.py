@@ -43,9 +43,12 @@ def _child(module: str, *args: str) -> dict[str, Any]:
 def _queries(placements: int) -> list[shapes.ShapeQuery]:
     """The same queries at every size: boxes centred on footprints of the generator's own first
     Sentinel-2 items, windows inside its archive (so 1M and 10M answer the very same questions)."""
+    import inspect
+
     from eocat.samples import generate_items
 
-    first, last = "2021-01-01T00:00:00Z", "2025-12-31T23:59:59Z"  # generate_items' default archive
+    archive = inspect.signature(generate_items).parameters  # the datasets use its default start and end
+    first, last = archive["start"].default, archive["end"].default
     boxes = [item["bbox"] for item in generate_items(14_000, common.SEED, kinds=("s2-l2a",))]
     centres = [((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b in boxes if b[0] <= b[2]]
     return shapes.shape_queries(first, last, centres[::7], placements)
@@ -243,6 +246,17 @@ def _result_name(n: int) -> str:
     return "scale" if n == 10_000_000 else f"scale-{common.size_label(n)}"
 
 
+def _read_result(n: int) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads((common.RESULTS / f"{_result_name(n)}.json").read_text())
+    return result
+
+
+def _run_step(n: int, step: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One step in a process of its own (so its peak RSS is its own)."""
+    return _child("bench.scale", "--size", common.size_label(n), "--placements", str(args.placements),
+                  "--rounds", str(args.rounds), "--sample", str(args.sample), "--child", step)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=common.parse_sizes, default=[10_000_000], help="items (default 10M)")
@@ -256,22 +270,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     (n,) = args.size
     if args.only:  # rerun these steps into the size's existing results (e.g. after a change to search)
-        name = _result_name(n)
-        earlier = json.loads((common.RESULTS / f"{name}.json").read_text())
-        common_args = ["--size", common.size_label(n), "--placements", str(args.placements)]
+        earlier = _read_result(n)
         with common.exclusive_run():
             for step in args.only.split(","):
                 log(f"scale {common.size_label(n)}: {step} (again) ...")
-                earlier[step] = _child("bench.scale", *common_args, "--rounds", str(args.rounds),
-                                      "--sample", str(args.sample), "--child", step)  # fmt: skip
+                earlier[step] = _run_step(n, step, args)
                 earlier[step]["machine"] = common.machine_facts()  # this step's own code revision
-                common.write_result(name, earlier)
+                common.write_result(_result_name(n), earlier)
         return
     if args.compare:
         (other,) = args.compare
-        path = common.RESULTS / f"{_result_name(n)}.json"
-        large = json.loads(path.read_text())
-        large["compared"] = compare(json.loads((common.RESULTS / f"{_result_name(other)}.json").read_text()), large)
+        large = _read_result(n)
+        large["compared"] = compare(_read_result(other), large)
         common.write_result(_result_name(n), large)
         print(_compare_summary(large["compared"]))
         return
@@ -294,11 +304,9 @@ def main(argv: list[str] | None = None) -> None:
         log(f"scale {label}: import ...")
         result["import"] = _child("bench.build_store", label, "--rebuild", "--zst")
         common.write_result(name, result)  # after every step: a run cut short keeps what it measured
-        common_args = ["--size", label, "--placements", str(args.placements)]
         for step in ("queries", "oracle", "walk", "count", "export"):  # the longest last
             log(f"scale {label}: {step} ...")
-            result[step] = _child("bench.scale", *common_args, "--rounds", str(args.rounds),
-                                  "--sample", str(args.sample), "--child", step)  # fmt: skip
+            result[step] = _run_step(n, step, args)
             common.write_result(name, result)
         result["elapsed_s"] = round(time.perf_counter() - started, 1)
         result["complete"] = True

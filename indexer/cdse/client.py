@@ -93,8 +93,9 @@ def odata_pages(
     next_params: dict[str, Any] | None = params
     while next_url:
         body = get_json(client, next_url, params=next_params, policy=policy)
-        records = body.get("value") if isinstance(body, dict) else None
-        next_url, next_params = (body.get("@odata.nextLink") if isinstance(body, dict) else None), None
+        if not isinstance(body, dict):
+            body = {}
+        records, next_url, next_params = body.get("value"), body.get("@odata.nextLink"), None
         del body
         if next_url:
             link = httpx.URL(next_url)

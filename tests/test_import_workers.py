@@ -113,6 +113,29 @@ def test_an_import_again_with_workers_changes_nothing(tmp_path: Path) -> None:
     assert (rows2, boxes2) == (rows, boxes)
 
 
+def test_a_worker_that_dies_fails_the_import_with_its_exit_status_and_nothing_hangs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest_pipeline, "CHUNK_BYTES", 100_000)
+    source = _source(tmp_path / "items.ndjson", size=2_600)
+    taken = 0
+    result = ingest_pipeline._Workers.result
+
+    def result_then_kill(workers: Any, number: int) -> ingest_pipeline.Prepared:
+        nonlocal taken
+        taken += 1
+        if taken == 2:  # results of the other chunks it holds may be queued already: they are not lost
+            workers._processes[1].kill()
+        return result(workers, number)
+
+    monkeypatch.setattr(ingest_pipeline._Workers, "result", result_then_kill)
+    with Store(tmp_path / "x.db") as store, pytest.raises(RuntimeError, match=r"import worker 1 exited \(-9\)"):
+        import_files(store, [source], workers=2)
+    with Store(tmp_path / "x.db") as store:  # what was written is whole, indexes and all
+        assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert store.rtree_ready() and "items_key" in _indexes(store)
+
+
 def _indexes(store: Store) -> set[str]:
     rows = store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'")
     return {row[0] for row in rows}

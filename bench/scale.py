@@ -7,7 +7,7 @@ checked on a sample of the shape queries against a brute-force oracle computed i
 over the NDJSON (bbox arrays per chunk with numpy, exact shapely tests on the candidates).
 
     python -m bench.scale [--size 10M] [--placements 1] [--rounds 3] [--sample 12]
-    python -m bench.scale --size 1M --only queries,oracle   # rerun steps into existing results
+    python -m bench.scale --size 1M --only queries,oracle   # rerun steps (import too) into existing results
     python -m bench.scale --size 10M --compare 1M          # shape by shape, same queries at both sizes
 """
 
@@ -252,7 +252,9 @@ def _read_result(n: int) -> dict[str, Any]:
 
 
 def _run_step(n: int, step: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One step in a process of its own (so its peak RSS is its own)."""
+    """One step in a process of its own (so its peak RSS is its own); the import builds the store again."""
+    if step == "import":
+        return _child("bench.build_store", common.size_label(n), "--rebuild", "--zst")
     return _child("bench.scale", "--size", common.size_label(n), "--placements", str(args.placements),
                   "--rounds", str(args.rounds), "--sample", str(args.sample), "--child", step)  # fmt: skip
 
@@ -302,7 +304,7 @@ def main(argv: list[str] | None = None) -> None:
         name = _result_name(n)
         result: dict[str, Any] = {"benchmark": "scale", "machine": common.machine_facts(), "n": n, "complete": False}
         log(f"scale {label}: import ...")
-        result["import"] = _child("bench.build_store", label, "--rebuild", "--zst")
+        result["import"] = _run_step(n, "import", args)
         common.write_result(name, result)  # after every step: a run cut short keeps what it measured
         for step in ("queries", "oracle", "walk", "count", "export"):  # the longest last
             log(f"scale {label}: {step} ...")

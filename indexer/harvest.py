@@ -3,7 +3,7 @@
 A source answers two questions about a half-open time window ``[start, end)``: how many
 records match (``count``) and what they are (``fetch``, following the upstream's paging). The
 engine splits windows until each fits under the source's paging wall, fetches windows in
-parallel, translates records to STAC items, stores each window in one upsert and only then
+parallel, translates records to STAC items, stores each window's pages and only then
 checkpoints it, so an interrupted harvest (Ctrl-C, kill -9) resumes with the windows not yet
 stored, and re-stored windows change nothing. Each window's received Ids are reconciled against
 the upstream's count and a shortfall is retried once, then reported.
@@ -35,6 +35,12 @@ from catalog.store import Store, WriteReport
 from catalog.timeutil import format_canonical, parse_canonical
 
 log = logging.getLogger("eocat.harvest")
+
+# Pages waiting in the outbox are stored together, up to this many items in one transaction: when the
+# store is what a harvest waits on, one commit per 100-item page rewrote the same index pages again and
+# again (1M-item store, 20k new items: 2,542 items/s a page at a time, 4,177 in batches of 1,000).
+# When fetching is slower, each page is stored as it arrives.
+STORE_BATCH = 1_000
 
 
 @dataclass(frozen=True, order=True)
@@ -154,7 +160,8 @@ def harvest(
         task = bar.add_task(f"{source.name} windows", total=len(todo))
         items_task = bar.add_task(f"{source.name} items", total=None)
         # Fetch threads hand each page of translated items to this thread through a bounded queue,
-        # and it stores them as they come: memory holds a few pages whatever the harvest's size.
+        # and it stores them as they come (those waiting together, up to STORE_BATCH items): memory
+        # holds a few pages whatever the harvest's size.
         # (Whole windows held until stored, up to 10,000 items of ~7 KB each, cost 3.7 GB for 1M
         # products when fetches outran the store, and 694 MiB with four windows at a time.)
         outbox = _Outbox(jobs)
@@ -168,6 +175,13 @@ def harvest(
                 pool.submit(_fetch_into, source, waiting.popleft(), outbox)
                 active += 1
 
+        pending: list[tuple[str, dict[str, Any]]] = []  # items of pages taken, not stored yet
+
+        def store_pending() -> None:
+            if pending:
+                store.upsert_items(pending, report=report.items, collections=source.collection)
+                pending.clear()
+
         fetch_more()
         try:
             while active:
@@ -175,9 +189,11 @@ def harvest(
                 if isinstance(message, _Page):
                     for where, reason in message.rejected:
                         report.items.reject(where, reason)
-                    if message.items:
-                        store.upsert_items(message.items, report=report.items, collections=source.collection)
+                    pending += message.items
+                    if len(pending) >= STORE_BATCH or outbox.empty():
+                        store_pending()
                     continue
+                store_pending()  # a window's outcome comes after its pages: they are stored before it is finished
                 active -= 1
                 if isinstance(message, BaseException):
                     failure = failure or message  # pages that did arrive are stored; their windows refetched
@@ -229,6 +245,9 @@ class _Outbox:
 
     def get(self) -> Any:
         return self._queue.get()
+
+    def empty(self) -> bool:
+        return self._queue.empty()
 
     def close(self) -> None:
         self._closed.set()

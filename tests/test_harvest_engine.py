@@ -16,7 +16,7 @@ from catalog.checkpoints import FinishedWindow
 from catalog.errors import EocatError
 from catalog.search import Query, count
 from catalog.store import Store
-from indexer.harvest import Window, harvest, initial_windows
+from indexer.harvest import STORE_BATCH, Window, harvest, initial_windows
 from tests.items import make_item
 
 
@@ -163,5 +163,7 @@ def test_items_are_fetched_only_a_few_pages_ahead_of_the_store(store: Store, mon
     source = _CountingSource(times(20_000), stored)
     report = harvest(store, source, START, END, jobs=2, progress=False)
     assert store.count_items() == 20_000 and report.windows >= 4 and sum(stored) == 20_000
-    # pages of 100: jobs queued, one being built (or waiting to be queued) by each fetch thread, one being stored
-    assert max(source.ahead) <= (2 + 2 + 1) * 100
+    # pages that wait for the slow store are stored together, up to STORE_BATCH items (and the page crossing it)
+    assert 100 < max(stored) < STORE_BATCH + 100
+    # pages of 100: those being stored, jobs queued, one being built (or waiting to be queued) by each fetch thread
+    assert max(source.ahead) < STORE_BATCH + 100 + (2 + 2) * 100

@@ -28,6 +28,7 @@ store; those delegate to the methods below.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -72,6 +73,10 @@ class CatalogStore(Protocol):
         report: WriteReport | None = None,
         collections: Callable[[str], dict[str, Any] | None] | None = None,
     ) -> WriteReport: ...
+    def long_writes(self) -> AbstractContextManager[None]:
+        """A long run of upserts follows (a harvest): the store may arrange its housekeeping for it."""
+        ...
+
     def get_item(self, collection_id: str, item_id: str) -> dict[str, Any]: ...
     def delete_item(self, collection_id: str, item_id: str) -> None: ...
     def count_items(self, collection_id: str | None = None) -> int: ...

@@ -8,8 +8,10 @@ writer writes. Upserting an existing item merges (:mod:`catalog.merge`).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,6 +59,9 @@ BULK_CHECKPOINT_PAGES = 8_000  # WAL pages between checkpoints in a bulk load (1
 # fill spill its pages again and again (10M items: 187 s and 29 GiB written with 64 MiB, 240 s and 99 GiB
 # with 16).
 WRITE_CACHE_MIB = 64
+ASIDE_INTERVAL_S = 0.25  # how often long_writes folds the log into the file
+ASIDE_WAL_BYTES = 64 * 2**20
+ASIDE_CHECKPOINT_PAGES = 32_000  # past this many WAL pages (500 MiB) commits fold it themselves again
 MAX_REPORTED_ERRORS = 100
 _T = TypeVar("_T")
 _DAY_MARGIN = 1e-3  # days around a time range probed in the R*Tree (its float32 boxes round outwards too)
@@ -1060,6 +1065,48 @@ class Store:
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the database file and truncate it (before copying the file)."""
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    @contextmanager
+    def long_writes(self) -> Iterator[None]:
+        """A long run of upserts follows (a harvest): meanwhile the write-ahead log is folded into the
+        file by a thread of its own, not by commits.
+
+        Into a store of 1M items each new item dirties about five 16 KiB pages of scattered index
+        entries, and a commit that crossed SQLite's checkpoint threshold waited while they were
+        copied into the file and synced: 3.8 of the 5.3 s that 20k items took in batches of 1,000,
+        and the copying is I/O (a 1.7 GB log folded in 2.0 s with 0.3 s of CPU). A passive
+        checkpoint from another connection does the same while the writer goes on (it blocks
+        neither readers nor the writer): 3,575-4,151 items/s -> 5,338-5,745. Should it fall
+        behind, commits fold the log themselves again past :data:`ASIDE_CHECKPOINT_PAGES`; the log
+        file is cut back to :data:`ASIDE_WAL_BYTES` whenever it starts over.
+        """
+        if self.location == ":memory:":
+            yield
+            return
+        pages = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        limit = self.conn.execute("PRAGMA journal_size_limit").fetchone()[0]
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {ASIDE_CHECKPOINT_PAGES}")
+        self.conn.execute(f"PRAGMA journal_size_limit = {ASIDE_WAL_BYTES}")
+        stop = threading.Event()
+
+        def fold() -> None:
+            conn = sqlite3.connect(self.location, timeout=self.timeout, isolation_level=None)
+            try:
+                while not stop.wait(ASIDE_INTERVAL_S):
+                    with contextlib.suppress(sqlite3.OperationalError):  # busy: the next round, or a commit, does it
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                conn.close()
+
+        folder = threading.Thread(target=fold, name="eocat-checkpoints", daemon=True)
+        folder.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            folder.join()
+            self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+            self.conn.execute(f"PRAGMA journal_size_limit = {int(limit)}")
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics (cheap; run after large imports)."""

@@ -154,6 +154,7 @@ def harvest(
     show = console.is_terminal if progress is None else progress
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with (
+        store.long_writes(),
         Progress(*columns, console=console, disable=not show, transient=False) as bar,
         ThreadPoolExecutor(max_workers=jobs, thread_name_prefix=f"harvest-{source.name}") as pool,
     ):

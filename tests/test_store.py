@@ -336,3 +336,33 @@ def test_a_window_over_all_collections_finds_long_items_in_its_padding(tmp_path:
             found = {item["id"] for item in search(store, query).items}
             assert found == expected, area
             assert count(store, query) == len(expected)
+
+
+def test_long_writes_fold_the_log_into_the_file_aside_and_restore_the_settings(tmp_path: Path) -> None:
+    """During a harvest's writes a thread of its own copies the write-ahead log into the database file:
+    commits no longer do it (their threshold is raised far above what these writes make)."""
+    import time
+
+    from catalog import store as store_module
+    from eocat import samples
+
+    path = tmp_path / "x.db"
+    with Store(path) as store:
+        settings = [
+            store.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("wal_autocheckpoint", "journal_size_limit")
+        ]
+        store.checkpoint()
+        empty = path.stat().st_size
+        with store.long_writes():
+            assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == store_module.ASIDE_CHECKPOINT_PAGES
+            store.upsert_items(samples.generate_items(1_500, seed=5))
+            written = Path(f"{path}-wal").stat().st_size
+            assert 2**20 < written < store_module.ASIDE_CHECKPOINT_PAGES * 16384
+            deadline = time.monotonic() + 60  # the folding thread runs every ASIDE_INTERVAL_S
+            while path.stat().st_size < empty + 2**20 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert path.stat().st_size >= empty + 2**20  # the items' pages are in the file, not only in the log
+        assert [
+            store.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("wal_autocheckpoint", "journal_size_limit")
+        ] == settings
+        assert store.count_items() == 1_500

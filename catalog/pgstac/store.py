@@ -27,6 +27,7 @@ import gc
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -260,6 +261,11 @@ class PgstacStore:
         return {str(collection): int(number) for collection, number in rows}
 
     # -- items -----------------------------------------------------------------------------
+    @contextmanager
+    def long_writes(self) -> Iterator[None]:
+        """A long run of upserts follows: PostgreSQL's own checkpointer already works aside."""
+        yield
+
     def upsert_items(
         self,
         items: Iterable[Any],

@@ -39,7 +39,7 @@ log = logging.getLogger("eocat.harvest")
 # Pages waiting in the outbox are stored together, up to this many items in one transaction: when the
 # store is what a harvest waits on, one commit per 100-item page rewrote the same index pages again and
 # again (1M-item store, 20k new items: 2,542 items/s a page at a time, 4,177 in batches of 1,000).
-# When fetching is slower, each page is stored as it arrives.
+# When fetching is slower, each page is stored as it arrives. (CDSE's pages hold 1,000 records already.)
 STORE_BATCH = 1_000
 
 

@@ -325,7 +325,10 @@ class Store:
             self.conn.execute("COMMIT")
             self._writes += 1
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            else:  # interrupted (Ctrl-C) once COMMIT was done: the batch is stored, the interrupt goes on
+                self._writes += 1
             self._memos = {}  # they may hold what the transaction had written
             self._collection_numbers = {}
             raise

@@ -366,3 +366,26 @@ def test_long_writes_fold_the_log_into_the_file_aside_and_restore_the_settings(t
             store.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("wal_autocheckpoint", "journal_size_limit")
         ] == settings
         assert store.count_items() == 1_500
+
+
+def test_an_interrupt_that_comes_just_after_a_commit_is_raised_and_the_batch_is_kept(tmp_path: Path) -> None:
+    """Ctrl-C (a harvest's deadline) landing right after COMMIT: the KeyboardInterrupt goes on, it does not
+    turn into "cannot rollback - no transaction is active", and what was committed stays."""
+    with Store(tmp_path / "x.db") as store:
+        real = store.conn
+
+        class InterruptAfterCommit:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real, name)
+
+            def execute(self, sql: str, *args: Any) -> Any:
+                cursor = real.execute(sql, *args)
+                if sql == "COMMIT":
+                    raise KeyboardInterrupt
+                return cursor
+
+        store.conn = InterruptAfterCommit()  # type: ignore[assignment]
+        with pytest.raises(KeyboardInterrupt):
+            store.upsert_items([make_item("kept", "c")])
+        store.conn = real
+        assert store.get_item("c", "kept")["id"] == "kept"

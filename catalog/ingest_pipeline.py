@@ -228,9 +228,7 @@ class _Workers:
         self._processes = [
             subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(count)
         ]
-        queued = [_queued(process.stdout) for process in self._processes]  # type: ignore[arg-type]
-        self._results = [messages for messages, _ in queued]
-        self._readers = [reader for _, reader in queued]
+        self._results = [_queued(process.stdout) for process in self._processes]  # type: ignore[arg-type]
         self._next = 0
 
     def submit(self, task: Task) -> int:
@@ -247,7 +245,7 @@ class _Workers:
         return RuntimeError(f"import worker {number} exited ({self._processes[number].wait()})")
 
     def result(self, number: int) -> Prepared:
-        message = self._results[number].get()
+        message = self._results[number][0].get()
         if message is None:
             raise self._exited(number)
         result = pickle.loads(message)
@@ -262,7 +260,7 @@ class _Workers:
                 process.kill()
             with contextlib.suppress(BrokenPipeError):  # tasks still buffered for a worker that died
                 process.stdin.close()  # type: ignore[union-attr]
-        for process, reader in zip(self._processes, self._readers, strict=True):
+        for process, (_, reader) in zip(self._processes, self._results, strict=True):
             process.wait()
             reader.join()  # it has read to the end: its stream may be closed now
             process.stdout.close()  # type: ignore[union-attr]

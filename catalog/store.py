@@ -59,6 +59,12 @@ BULK_CHECKPOINT_PAGES = 8_000  # WAL pages between checkpoints in a bulk load (1
 # fill spill its pages again and again (10M items: 187 s and 29 GiB written with 64 MiB, 240 s and 99 GiB
 # with 16).
 WRITE_CACHE_MIB = 64
+# Index builds and the R*Tree fill after a bulk load: SQLite sizes each sort buffer from the page cache
+# and sorts on helper threads. Small buffers sorted faster and in less memory (1M items, every index
+# and the fill: 12.1-12.5 s and 203 MiB peak with 64 MiB and no threads, 8.6-10.4 s and 91 MiB with
+# 4 MiB and two; 10M items, the widest index: 23.1 s and +64 MiB against 12.8 s and +17 MiB).
+SORT_CACHE_MIB = 4
+SORT_THREADS = 2
 ASIDE_INTERVAL_S = 0.25  # how often long_writes folds the log into the file
 ASIDE_WAL_BYTES = 64 * 2**20
 ASIDE_CHECKPOINT_PAGES = 32_000  # past this many WAL pages (500 MiB) commits fold it themselves again
@@ -430,6 +436,19 @@ class Store:
             self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
     @contextmanager
+    def _sorting(self) -> Iterator[None]:
+        """Index builds and the R*Tree fill sort in :data:`SORT_CACHE_MIB` buffers on
+        :data:`SORT_THREADS` helper threads (inside :meth:`_bounded_memory`, whose settings it restores)."""
+        cache, threads = (self.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "threads"))
+        self.conn.execute(f"PRAGMA cache_size = {-1024 * SORT_CACHE_MIB}")
+        self.conn.execute(f"PRAGMA threads = {SORT_THREADS}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA threads = {int(threads)}")
+            self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
+    @contextmanager
     def bulk_load(self, report: WriteReport | None = None) -> Iterator[None]:
         """A large load into an empty store: its indexes, the unique key's too, and the R*Tree are made
         after it, not during.
@@ -461,11 +480,8 @@ class Store:
             yield
         finally:
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
-            # The sorts (the key index, the R*Tree fill, the index builds) use no SQLite helper threads:
-            # each would hold another sort buffer (10M items, the widest index build: 17.4 s and +256 MiB
-            # with two, 25.9 s and +128 MiB with none). Another process opening the file may have done
-            # any of them already.
-            with self._bounded_memory():  # memory stays flat: see _bounded_memory
+            # Another process opening the file may have done any of these already.
+            with self._bounded_memory(), self._sorting():  # memory stays flat: see _bounded_memory
                 with self._writing():
                     if key_index_missing(self.conn):
                         self._build_key_index(report)
@@ -596,7 +612,8 @@ class Store:
                 report.reject(entry.where, entry.reason)
                 continue
             where, row = entry
-            previous = batch.get(row.key)
+            key = row.key
+            previous = batch.get(key)
             if previous is not None:
                 report.duplicate(where, duplicate_note(row.collection, row.id))
                 if mode == "merge":
@@ -606,7 +623,7 @@ class Store:
                         report.reject(where, str(exc))
                         continue
                 where = previous[0]
-            batch[row.key] = (where, row)
+            batch[key] = (where, row)  # a merged row keeps the key
             if len(batch) >= batch_size:
                 self._write_batch(list(batch.values()), mode, report, collections, updated, last_key)
                 batch = {}
@@ -631,10 +648,11 @@ class Store:
             with self._writing():
                 # while a bulk load builds no key index, keys read again are merged after it (_build_key_index)
                 existing = {} if key_index_missing(self.conn) else self._existing_rows([row.key for row in rows])
-                changed: list[tuple[ItemRow, int | None]] = []  # (row, pk of the stored row it replaces)
+                # (row, pk of the stored row it replaces)
+                changed: list[tuple[ItemRow, int | None]] = [] if existing else [(row, None) for row in rows]
                 unchanged = 0
                 again: list[tuple[str, ItemRow]] = []
-                for where, row in entries:
+                for where, row in entries if existing else ():
                     found = existing.get(row.key)
                     if found is None:
                         changed.append((row, None))

@@ -141,6 +141,10 @@ def _indexes(store: Store) -> set[str]:
     return {row[0] for row in rows}
 
 
+def _sort_settings(store: Store) -> list[Any]:
+    return [store.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "threads", "temp_store")]
+
+
 def _rtree(store: Store) -> list[Any]:
     return store.conn.execute("SELECT * FROM items_rtree ORDER BY pk").fetchall()
 
@@ -158,6 +162,7 @@ def test_a_bulk_load_builds_the_indexes_after_and_a_killed_one_leaves_them_to_th
     with Store(tmp_path / "x.db") as store:
         before = _indexes(store)
         assert {"items_datetime", "items_collection_datetime", "items_p_eo_cloud_cover"} <= before
+        settings = _sort_settings(store)
         checkpoint = store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         with store.bulk_load():
             store.upsert_items(items[:200])
@@ -169,6 +174,7 @@ def test_a_bulk_load_builds_the_indexes_after_and_a_killed_one_leaves_them_to_th
         assert _indexes(store) == before and store.rtree_ready()
         assert _rtree(store) == entries[:200]
         assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == checkpoint
+        assert _sort_settings(store) == settings  # the index builds' small sort buffers and threads were theirs only
         assert [item["id"] for item in search(store, world).items] == during_world and during_world
         store.upsert_items(items[200:])
         assert _rtree(store) == entries

@@ -40,7 +40,7 @@ import orjson
 from catalog.bodies import Bodies
 from catalog.ingest import Record, is_compressed, is_ndjson, line_records, open_bytes, read_records
 from catalog.store import ItemRow, RowEntry, Store, WriteReport, item_rows
-from catalog.validate import NO_DUPLICATE_CHECK, validated
+from catalog.validate import NO_DUPLICATE_CHECK, PropertyTypes, validated
 
 GROUP = 100  # records parsed and prepared together: their objects are freed while still in the CPU's cache
 CHUNK_BYTES = 2 * 2**20  # a worker's task: about 650 items of 3 KB (worker memory grows with it)
@@ -82,8 +82,9 @@ def prepare_groups(records: Iterable[Record], documents: Documents, bodies: Bodi
     against 42-53 µs parsing and preparing each chunk whole)."""
     result = Prepared([])
     iterator = iter(records)
+    types = PropertyTypes(documents.get)  # worked out once per collection, not once per group
     while group := list(itertools.islice(iterator, GROUP)):
-        part = prepare(group, documents, bodies)
+        part = prepare(group, documents, bodies, types)
         if part.collections:
             return part
         result.entries += part.entries
@@ -92,7 +93,9 @@ def prepare_groups(records: Iterable[Record], documents: Documents, bodies: Bodi
     return result
 
 
-def prepare(records: list[Record], documents: Documents, bodies: Bodies | None) -> Prepared:
+def prepare(
+    records: list[Record], documents: Documents, bodies: Bodies | None, types: PropertyTypes | None = None
+) -> Prepared:
     """Validate and encode a group of item records; with ``bodies``, compress those whose collection
     has a dictionary already. A group holding a Collection record is not prepared (``collections``):
     its items must be checked against that collection, stored first."""
@@ -104,7 +107,7 @@ def prepare(records: list[Record], documents: Documents, bodies: Bodies | None) 
         for record in records
         if record.__class__ is tuple and record[1].get("collection").__class__ is str
     }
-    checked = validated(records, documents.get, repairs, wkb=True, duplicates=NO_DUPLICATE_CHECK)
+    checked = validated(records, documents.get, repairs, wkb=True, duplicates=NO_DUPLICATE_CHECK, types=types)
     entries: list[RowEntry] = []
     reloaded = False
     for entry in item_rows(checked):

@@ -196,6 +196,7 @@ def validated(
     chunk: int = CHUNK,
     wkb: bool = False,
     duplicates: Duplicates | None = None,
+    types: PropertyTypes | None = None,
 ) -> Iterator[Entry]:
     """The entries with every item checked: rejected ones replaced by ``Rejected`` records.
 
@@ -207,11 +208,12 @@ def validated(
     built anyway, as WKB (None for a null geometry), so the store does not parse it again.
     A repaired geometry comes with None too (the store encodes the GeoJSON it stores).
     ``duplicates`` checks ids over several calls; ``NO_DUPLICATE_CHECK`` leaves it to the caller (a
-    parallel import validates chunks in workers and checks ids in input order itself).
+    parallel import validates chunks in workers and checks ids in input order itself). ``types``
+    reuses the property rules an earlier call over the same ``collection`` worked out.
     """
     from catalog.store import Rejected
 
-    types = PropertyTypes(collection)
+    types = PropertyTypes(collection) if types is None else types
     seen = Duplicates() if duplicates is None else duplicates
     number = 0
     iterator = iter(entries)

@@ -417,35 +417,27 @@ class Store:
 
     # -- items -----------------------------------------------------------------------------
     @contextmanager
-    def _bounded_memory(self) -> Iterator[None]:
+    def _bounded_memory(self, cache_mib: int = WRITE_CACHE_MIB, threads: int = 0) -> Iterator[None]:
         """Writes, migrations and index builds use a small page cache, no memory map, and sort on disk.
 
         Pages read through the map count in the process's resident set, so with it a bulk load's
         RSS grew with the file (1.5 GB at 1M items); the cache is capped the same way. Sorts (an
         index built over 10M items) spill to temporary files instead of memory (2.5 GB at 10M).
+        SQLite sizes each sort buffer from the cache and sorts on ``threads`` helpers: a bulk load's
+        index builds pass :data:`SORT_CACHE_MIB` and :data:`SORT_THREADS`.
         """
-        mmap, cache = (self.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("mmap_size", "cache_size"))
+        names = ("mmap_size", "cache_size", "threads")
+        mmap, cache, helpers = (self.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in names)
         self.conn.execute("PRAGMA mmap_size = 0")
-        self.conn.execute(f"PRAGMA cache_size = {-1024 * WRITE_CACHE_MIB}")
+        self.conn.execute(f"PRAGMA cache_size = {-1024 * cache_mib}")
+        self.conn.execute(f"PRAGMA threads = {threads}")
         self.conn.execute("PRAGMA temp_store = FILE")
         try:
             yield
         finally:
             self.conn.execute("PRAGMA temp_store = MEMORY")
+            self.conn.execute(f"PRAGMA threads = {int(helpers)}")
             self.conn.execute(f"PRAGMA mmap_size = {int(mmap)}")
-            self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
-
-    @contextmanager
-    def _sorting(self) -> Iterator[None]:
-        """Index builds and the R*Tree fill sort in :data:`SORT_CACHE_MIB` buffers on
-        :data:`SORT_THREADS` helper threads (inside :meth:`_bounded_memory`, whose settings it restores)."""
-        cache, threads = (self.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "threads"))
-        self.conn.execute(f"PRAGMA cache_size = {-1024 * SORT_CACHE_MIB}")
-        self.conn.execute(f"PRAGMA threads = {SORT_THREADS}")
-        try:
-            yield
-        finally:
-            self.conn.execute(f"PRAGMA threads = {int(threads)}")
             self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
     @contextmanager
@@ -481,7 +473,7 @@ class Store:
         finally:
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
             # Another process opening the file may have done any of these already.
-            with self._bounded_memory(), self._sorting():  # memory stays flat: see _bounded_memory
+            with self._bounded_memory(SORT_CACHE_MIB, SORT_THREADS):  # memory stays flat: see _bounded_memory
                 with self._writing():
                     if key_index_missing(self.conn):
                         self._build_key_index(report)
@@ -648,11 +640,10 @@ class Store:
             with self._writing():
                 # while a bulk load builds no key index, keys read again are merged after it (_build_key_index)
                 existing = {} if key_index_missing(self.conn) else self._existing_rows([row.key for row in rows])
-                # (row, pk of the stored row it replaces)
-                changed: list[tuple[ItemRow, int | None]] = [] if existing else [(row, None) for row in rows]
+                changed: list[tuple[ItemRow, int | None]] = []  # (row, pk of the stored row it replaces)
                 unchanged = 0
                 again: list[tuple[str, ItemRow]] = []
-                for where, row in entries if existing else ():
+                for where, row in entries:
                     found = existing.get(row.key)
                     if found is None:
                         changed.append((row, None))
